@@ -1,0 +1,84 @@
+"""Build an index: expand inputs, run a runner into a staging directory, finish it.
+
+The side-effecting glue between the CLI and the runners; the runners never decide
+where the index ends up, and nothing appears at the output path until it is whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List
+
+from . import __version__
+from .core import indexfmt
+from .core.analysis import Analyzer
+from .index import Counts, finish, list_parts, staging_dir, utc_now
+from .inputs import expand_inputs, total_size
+from .progress import progress
+from .runners import BuildRequest, run_build
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildSummary:
+    output: Path
+    runner: str
+    manifest: Dict[str, Any]
+    seconds: float
+    input_bytes: int
+    notes: List[str]
+
+    def text(self) -> str:
+        c = self.manifest["counts"]
+        mb = self.input_bytes / 1e6
+        s = (f"Indexed {c['documents']:,} documents ({c['tokens']:,} tokens, {mb:,.1f} MB) "
+             f"into {c['terms']:,} terms and {c['postings']:,} postings in "
+             f"{self.seconds:.1f} s ({mb / max(self.seconds, 1e-9):,.1f} MB/s) with the "
+             f"{self.runner} runner; index at {self.output} "
+             f"({len(self.manifest['parts'])} part(s)).")
+        if c["bad_records"]:
+            kinds = ", ".join(f"{n:,} {k}" for k, n in c["bad_records_by_kind"].items())
+            s += f" Skipped {c['bad_records']:,} bad record(s): {kinds}."
+        return s
+
+
+def build_index(inputs: List[str], output: str, analyzer: Analyzer, runner: str = "fast",
+                overwrite: bool = False, strict: bool = False, jobs: int | None = None,
+                memory_mb: int = 1024, options: Dict[str, Any] | None = None,
+                ) -> BuildSummary:
+    started = time.monotonic()
+    files = expand_inputs(inputs)
+    out = Path(output)
+    staging = staging_dir(out, overwrite)
+    workdir = Path(tempfile.mkdtemp(prefix="invindex-work-"))
+    size = total_size(files)
+    try:
+        with progress(size, f"indexing ({runner})") as bar:
+            req = BuildRequest(files, analyzer, staging, workdir, strict=strict,
+                               memory_mb=memory_mb, options=options or {}, on_progress=bar)
+            if jobs:
+                req.jobs = jobs
+            result = run_build(runner, req)
+        counters = result.counters
+        counts = Counts(
+            documents=counters.get("documents", 0), tokens=counters.get("tokens", 0),
+            terms=counters.get("terms", 0), postings=counters.get("postings", 0),
+            bad_records={k.split(".", 1)[1]: v for k, v in counters.items()
+                         if k.startswith("bad_records.")})
+        manifest = indexfmt.make_manifest(
+            analyzer=analyzer.to_manifest(), counts=counts.as_dict(),
+            parts=list_parts(staging), partitioning=result.partitioning, runner=runner,
+            inputs=[str(f) for f in files], created=utc_now(), version=__version__)
+        finish(staging, out, manifest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return BuildSummary(out, runner, manifest, time.monotonic() - started, size, result.notes)

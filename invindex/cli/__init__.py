@@ -1,0 +1,101 @@
+"""``invindex`` command line: one parser, a module per subcommand.
+
+Errors the user can act on (``InvindexError``) print one line and exit non-zero (2 for
+usage); anything else is a bug and prints its traceback only with ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from typing import List
+
+from .. import __version__, progress
+from ..config import apply_defaults, find_config, load_config
+from ..errors import InvindexError
+
+log = logging.getLogger("invindex")
+
+# Subcommand modules, each with register(subparsers) -> parser whose defaults set func.
+COMMANDS = ["build", "lookup", "prepare", "stage", "cluster"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="invindex",
+        description="Build inverted indexes from doc_id<TAB>text corpora with one "
+                    "Hadoop-streaming job, on a laptop or a cluster, and use them.",
+        epilog="Each option can also be set as INVINDEX_<OPTION> in the environment or in "
+               "the [command] table of invindex.toml. `invindex COMMAND --help` for more.",
+    )
+    parser.add_argument("--version", action="version", version=f"invindex {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging (-vv for debug); tracebacks on errors")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars, only errors")
+    parser.add_argument("--config", metavar="PATH",
+                        help="TOML config file (default: ./invindex.toml, then "
+                             "~/.config/invindex/config.toml)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name and e.name.startswith(__name__):
+                continue  # a subcommand not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else (
+        logging.ERROR if quiet else logging.WARNING)
+    level = getattr(logging, os.environ.get("INVINDEX_LOG_LEVEL", "").upper(), level)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if quiet:
+        progress.set_enabled(False)
+
+
+def main(argv: List[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "--verbose") or a.startswith("-vv") for a in argv)
+    try:
+        parser = make_parser()
+        pre, _ = parser.parse_known_args(argv) if argv and argv[0] not in (
+            "-h", "--help", "--version") else (None, None)
+        if pre is not None:
+            config = load_config(find_config(pre.config, os.environ))
+            sub_parser = parser._subparsers._group_actions[0].choices[pre.command]  # type: ignore
+            apply_defaults(sub_parser, config.get(pre.command, {}), os.environ)
+        args = parser.parse_args(argv)
+        _setup_logging(args.verbose, args.quiet)
+        return int(args.func(args) or 0)
+    except InvindexError as e:
+        print(f"invindex: error: {e}", file=sys.stderr)
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("invindex: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as e:  # a bug: one line, details under --verbose
+        if verbose:
+            raise
+        print(f"invindex: error: {type(e).__name__}: {e} (run with --verbose for details)",
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,38 @@
+"""``invindex prepare (DIR | FILE.jsonl) > docs.tsv``: make records from other layouts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..prepare import prepare_records
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "prepare", help="turn text files or JSON lines into doc_id<TAB>text records",
+        description="Write doc_id<TAB>text records to stdout from a directory of text "
+                    "files (doc_id = path relative to DIR) or from JSON lines of "
+                    '{"id": ..., "contents": ...} (Pyserini\'s layout). Tabs, newlines and '
+                    "other line breaks in the text are collapsed to single spaces.")
+    p.add_argument("source", metavar="DIR|FILE.jsonl")
+    p.add_argument("--id-field", default="id", help="JSON field holding the id (default id)")
+    p.add_argument("--text-field", default="contents",
+                   help="JSON field holding the text (default contents)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout.buffer
+    n, skipped = 0, 0
+    for line in prepare_records(args.source, args.id_field, args.text_field):
+        if line is None:
+            skipped += 1
+            continue
+        out.write(line)
+        n += 1
+    out.flush()
+    if not args.quiet:
+        print(f"prepared {n:,} records" + (f", skipped {skipped:,} (see warnings)"
+                                           if skipped else ""), file=sys.stderr)
+    return 0

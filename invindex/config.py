@@ -1,0 +1,89 @@
+"""Settings from flags, environment and a config file, in that order of precedence.
+
+Every long option of a command can also come from ``INVINDEX_<OPTION>`` in the
+environment (``INVINDEX_RUNNER=pipe``) or from the command's table in a TOML file
+(``[build]`` / ``runner = "pipe"``). The file is ``--config PATH``, else
+``$INVINDEX_CONFIG``, else ``./invindex.toml``, else ``~/.config/invindex/config.toml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Dict, Mapping
+
+import tomllib
+
+from .errors import UsageError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def find_config(explicit: str | None, env: Mapping[str, str]) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if env.get("INVINDEX_CONFIG"):
+        return Path(env["INVINDEX_CONFIG"])
+    for candidate in (Path("invindex.toml"),
+                      Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+                      / "invindex" / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise UsageError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"config file {path} is not valid TOML: {e}") from None
+
+
+def _convert(action: argparse.Action, value: Any, origin: str) -> Any:
+    """A config/env value as the parser would have produced it from a flag."""
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        if isinstance(value, bool):
+            flag_on = value
+        elif str(value).lower() in _TRUE | _FALSE:
+            flag_on = str(value).lower() in _TRUE
+        else:
+            raise UsageError(f"{origin}: expected true or false, got {value!r}")
+        return flag_on if isinstance(action, argparse._StoreTrueAction) else not flag_on
+    if action.nargs in ("*", "+") and isinstance(value, str):
+        value = value.split(",")
+    try:
+        if action.type is not None and not isinstance(value, list):
+            return action.type(value)
+        if action.type is not None:
+            return [action.type(v) for v in value]
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"{origin}: {e}") from None
+    return value
+
+
+def apply_defaults(parser: argparse.ArgumentParser, section: Mapping[str, Any],
+                   env: Mapping[str, str]) -> None:
+    """Set the parser's defaults from the config section, then the environment."""
+    by_dest = {a.dest: a for a in parser._actions if a.option_strings}
+    known = set(by_dest)
+    for key in section:
+        dest = key.replace("-", "_")
+        if dest not in known and not isinstance(section[key], dict):
+            raise UsageError(f"config: unknown setting {key!r} for `{parser.prog}`")
+    defaults: Dict[str, Any] = {}
+    for dest, action in by_dest.items():
+        if dest in ("help", "config", "version"):
+            continue
+        for key in (dest, dest.replace("_", "-")):
+            if key in section:
+                defaults[dest] = _convert(action, section[key], f"config [{key}]")
+        env_key = "INVINDEX_" + dest.upper()
+        if env_key in env:
+            defaults[dest] = _convert(action, env[env_key], env_key)
+    parser.set_defaults(**defaults)

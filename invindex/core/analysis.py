@@ -1,0 +1,188 @@
+"""The analyzer: text -> (term, position) pairs, the same on every runner and reader.
+
+Default: tokens are maximal runs of ``str.isalnum()`` characters in ``text.lower()``
+(regex ``[^\\W_]+``); a position is the token's 0-based ordinal in the record. Options
+drop tokens (length limits, stopwords) without renumbering the others, so positions
+stay the ordinals of the original token stream (as Lucene keeps position gaps), and
+phrase distance is not distorted by removed words. Stemming maps each kept token.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, List, Sequence, Tuple
+
+TOKEN_RE = re.compile(r"[^\W_]+")
+
+# Lucene's English stop set (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET): short on purpose,
+# so that search for "the who" style queries still mostly works.
+ENGLISH_STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with",
+))
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """Analyzer settings. Recorded in the manifest, so readers analyze queries alike."""
+
+    stopwords: FrozenSet[str] = field(default_factory=frozenset)
+    stopwords_name: str | None = None  # "english", a file name, or None
+    stem: bool = False
+    min_token_length: int = 1
+    max_token_length: int | None = None
+    positions: bool = True
+
+    def __post_init__(self) -> None:
+        if self.min_token_length < 1:
+            raise ValueError("min_token_length must be at least 1")
+        if self.max_token_length is not None and self.max_token_length < self.min_token_length:
+            raise ValueError("max_token_length must be >= min_token_length")
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_options(
+        cls,
+        stopwords: str | None = None,
+        stem: bool = False,
+        min_token_length: int = 1,
+        max_token_length: int | None = None,
+        positions: bool = True,
+    ) -> Analyzer:
+        """Build from CLI-style options; ``stopwords`` is ``"english"`` or a file path."""
+        words: FrozenSet[str] = frozenset()
+        if stopwords == "english":
+            words = ENGLISH_STOPWORDS
+        elif stopwords:
+            words = load_stopwords(stopwords)
+        return cls(words, stopwords, stem, min_token_length, max_token_length, positions)
+
+    def to_manifest(self) -> dict:
+        return {
+            "tokenizer": "lower+isalnum-runs",
+            "stopwords": self.stopwords_name,
+            "stopword_list": sorted(self.stopwords) if self.stopwords_name not in (
+                None, "english") else None,
+            "stem": "snowball-english" if self.stem else None,
+            "min_token_length": self.min_token_length,
+            "max_token_length": self.max_token_length,
+            "positions": self.positions,
+        }
+
+    @classmethod
+    def from_manifest(cls, d: dict) -> Analyzer:
+        name = d.get("stopwords")
+        if name == "english":
+            words = ENGLISH_STOPWORDS
+        else:
+            words = frozenset(d.get("stopword_list") or ())
+        return cls(
+            words, name, bool(d.get("stem")), int(d.get("min_token_length", 1)),
+            d.get("max_token_length"), bool(d.get("positions", True)),
+        )
+
+    def to_args(self) -> List[str]:
+        """The streaming scripts' flags that reproduce this analyzer."""
+        args: List[str] = []
+        if self.stopwords_name:
+            args += ["--stopwords", self.stopwords_name]
+        if self.stem:
+            args.append("--stem")
+        if self.min_token_length != 1:
+            args += ["--min-token-length", str(self.min_token_length)]
+        if self.max_token_length is not None:
+            args += ["--max-token-length", str(self.max_token_length)]
+        if not self.positions:
+            args.append("--no-positions")
+        return args
+
+    # -- analysis -----------------------------------------------------------------
+    def term_positions(self, text: str) -> Dict[str, List[int]]:
+        """Map each term of ``text`` to its ascending positions."""
+        return _make_term_positions(self)(text)
+
+    def terms(self, text: str) -> List[str]:
+        """The terms of a query string, in order, duplicates kept."""
+        return [t for t, _ in analyze_pairs(self, text)]
+
+
+def load_stopwords(path: str) -> FrozenSet[str]:
+    """One word per line; ``#`` starts a comment. Words are lowercased."""
+    with open(path, encoding="utf-8") as f:
+        return frozenset(
+            w for w in (line.split("#", 1)[0].strip().lower() for line in f) if w)
+
+
+def add_analyzer_arguments(parser) -> None:  # argparse.ArgumentParser; untyped for 3.9 nodes
+    """The analyzer flags, shared by the CLI and the streaming scripts."""
+    g = parser.add_argument_group("analyzer")
+    g.add_argument("--stopwords", metavar="english|PATH",
+                   help="drop stopwords: Lucene's English list, or one word per line from PATH")
+    g.add_argument("--stem", action="store_true", help="Snowball English stemming")
+    g.add_argument("--min-token-length", type=int, default=1, metavar="N",
+                   help="drop tokens shorter than N characters (default 1)")
+    g.add_argument("--max-token-length", type=int, default=None, metavar="N",
+                   help="drop tokens longer than N characters (default: no limit)")
+    g.add_argument("--no-positions", dest="positions", action="store_false",
+                   help="index term frequencies only, no positions (smaller index)")
+
+
+def analyzer_from_args(args) -> Analyzer:
+    return Analyzer.from_options(args.stopwords, args.stem, args.min_token_length,
+                                 args.max_token_length, args.positions)
+
+
+_CACHE: Dict[Analyzer, Callable[[str], Dict[str, List[int]]]] = {}
+
+
+def _make_term_positions(a: Analyzer) -> Callable[[str], Dict[str, List[int]]]:
+    """Compile the analyzer into one closure; the hot path of every runner."""
+    fn = _CACHE.get(a)
+    if fn is not None:
+        return fn
+    findall = TOKEN_RE.findall
+    plain = not a.stopwords and not a.stem and a.min_token_length == 1 and (
+        a.max_token_length is None)
+    if plain:
+        def fn(text: str) -> Dict[str, List[int]]:
+            out: Dict[str, List[int]] = {}
+            for i, tok in enumerate(findall(text.lower())):
+                ps = out.get(tok)
+                if ps is None:
+                    out[tok] = [i]
+                else:
+                    ps.append(i)
+            return out
+    else:
+        stem = None
+        if a.stem:
+            from .stemmer import make_stemmer
+
+            stem = make_stemmer()
+        stop = a.stopwords
+        lo = a.min_token_length
+        hi = a.max_token_length if a.max_token_length is not None else 1 << 30
+
+        def fn(text: str) -> Dict[str, List[int]]:
+            out: Dict[str, List[int]] = {}
+            for i, tok in enumerate(findall(text.lower())):
+                if not lo <= len(tok) <= hi or tok in stop:
+                    continue
+                if stem is not None:
+                    tok = stem(tok)
+                ps = out.get(tok)
+                if ps is None:
+                    out[tok] = [i]
+                else:
+                    ps.append(i)
+            return out
+    _CACHE[a] = fn
+    return fn
+
+
+def analyze_pairs(a: Analyzer, text: str) -> Sequence[Tuple[str, int]]:
+    """(term, position) pairs in token order; for tests and brute-force references."""
+    return sorted(((t, p) for t, ps in a.term_positions(text).items() for p in ps),
+                  key=lambda tp: tp[1])

@@ -1,0 +1,37 @@
+"""Hadoop-streaming counters and bad-record notes on stderr, written and parsed.
+
+A streaming task reports through stderr: ``reporter:counter:GROUP,NAME,N`` lines are
+Hadoop counters (mrjob reads them too); our bad-record notes are ordinary log lines
+that start with ``invindex: bad record``. The pipe runner parses both back.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Tuple
+
+GROUP = "invindex"
+BAD_PREFIX = "bad_records."
+NOTE_PREFIX = "invindex: "
+
+
+def counter_line(name: str, n: int) -> str:
+    return f"reporter:counter:{GROUP},{name},{n}\n"
+
+
+def parse_stderr(lines: Iterable[str]) -> Tuple[Dict[str, int], List[str]]:
+    """Sum our counters; return them and the other (non-counter, non-empty) lines."""
+    counts: Dict[str, int] = {}
+    other: List[str] = []
+    prefix = f"reporter:counter:{GROUP},"
+    for line in lines:
+        line = line.rstrip("\n")
+        if line.startswith(prefix):
+            name, _, n = line[len(prefix):].rpartition(",")
+            counts[name] = counts.get(name, 0) + int(n)
+        elif line and not line.startswith("reporter:"):
+            other.append(line)
+    return counts, other
+
+
+def bad_counts(counters: Dict[str, int]) -> Dict[str, int]:
+    return {k[len(BAD_PREFIX):]: v for k, v in counters.items() if k.startswith(BAD_PREFIX)}

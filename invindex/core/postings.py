@@ -1,0 +1,127 @@
+"""Map, combine and reduce: the inverted-index job as pure functions over lines.
+
+Intermediate line (mapper output): ``term<TAB>doc_id<TAB>tf<TAB>p1,p2,...`` (the last
+field empty without positions). The shuffle sorts on ``(term, doc_id)`` in byte order,
+so a reducer sees each term's postings already in doc_id order and only appends: its
+memory is the output line it is building, however long the posting list.
+
+Index line (reducer output): ``term<TAB>{"df":N,"postings":[[doc_id,tf,[p,...]],...]}``,
+compact canonical JSON (no spaces, UTF-8 rather than ``\\u`` escapes).
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+from operator import itemgetter
+from typing import Iterable, Iterator, List, Tuple
+
+from .analysis import Analyzer
+
+_dumps_str = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class UnsortedInputError(ValueError):
+    """The reducer's input is not in byte order of (term, doc_id)."""
+
+
+class MalformedIntermediateError(ValueError):
+    """A line that is not ``term<TAB>doc_id<TAB>tf<TAB>positions``."""
+
+
+SORT_HINT = ("reducer input is not sorted in byte order: sort with LC_ALL=C "
+             "(e.g. `LC_ALL=C sort`); a locale-aware sort orders lines differently")
+
+
+# -- map -----------------------------------------------------------------------------
+def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], int]:
+    """Intermediate lines (no newline) for one record, and its number of indexed tokens."""
+    tp = analyzer.term_positions(text)
+    out = []
+    tokens = 0
+    if analyzer.positions:
+        for term, ps in tp.items():
+            tokens += len(ps)
+            out.append(f"{term}\t{doc_id}\t{len(ps)}\t{','.join(map(str, ps))}")
+    else:
+        for term, ps in tp.items():
+            tokens += len(ps)
+            out.append(f"{term}\t{doc_id}\t{len(ps)}\t")
+    return out, tokens
+
+
+# -- values: "doc_id<TAB>tf<TAB>positions" --------------------------------------------
+def split_value(value: str) -> Tuple[str, int, str]:
+    parts = value.split("\t")
+    if len(parts) != 3:
+        raise MalformedIntermediateError(f"bad intermediate value: {value[:80]!r}")
+    doc_id, tf, pos = parts
+    try:
+        return doc_id, int(tf), pos
+    except ValueError:
+        raise MalformedIntermediateError(f"bad term frequency in: {value[:80]!r}") from None
+
+
+def _merge_positions(a: str, b: str) -> str:
+    if not a or not b:
+        return a or b
+    return ",".join(map(str, sorted(int(p) for p in (a + "," + b).split(","))))
+
+
+def merge_postings(values: Iterable[str]) -> Iterator[Tuple[str, int, str]]:
+    """Doc-ordered ``(doc_id, tf, positions)``; repeated doc_ids merged (tf summed,
+    positions merged in order), which is order-independent, so every runner agrees."""
+    cur: Tuple[str, int, str] | None = None
+    for value in values:
+        doc_id, tf, pos = split_value(value)
+        if cur is not None:
+            if doc_id == cur[0]:
+                cur = (doc_id, cur[1] + tf, _merge_positions(cur[2], pos))
+                continue
+            if doc_id < cur[0]:
+                raise UnsortedInputError(SORT_HINT)
+            yield cur
+        cur = (doc_id, tf, pos)
+    if cur is not None:
+        yield cur
+
+
+# -- combine: same shape in and out, so it may run any number of times ---------------
+def combine_term(values: Iterable[str]) -> Iterator[str]:
+    for doc_id, tf, pos in merge_postings(values):
+        yield f"{doc_id}\t{tf}\t{pos}"
+
+
+# -- reduce --------------------------------------------------------------------------
+def encode_posting(doc_id: str, tf: int, pos: str) -> str:
+    if pos:
+        return f"[{_dumps_str(doc_id)},{tf},[{pos}]]"
+    return f"[{_dumps_str(doc_id)},{tf}]"
+
+
+def reduce_term(term: str, values: Iterable[str]) -> str:
+    """One index line for ``term`` from its doc-ordered values."""
+    parts = [encode_posting(d, tf, p) for d, tf, p in merge_postings(values)]
+    return f'{term}\t{{"df":{len(parts)},"postings":[{",".join(parts)}]}}'
+
+
+def split_intermediate(line: str) -> Tuple[str, str]:
+    """``term``, ``doc_id<TAB>tf<TAB>positions`` from one intermediate line."""
+    term, tab, value = line.partition("\t")
+    if not tab:
+        raise MalformedIntermediateError(f"bad intermediate line: {line[:80]!r}")
+    return term, value
+
+
+def reduce_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Index lines from sorted intermediate lines (no newlines); checks the sort order.
+
+    Values stream through ``reduce_term`` group by group, so what is held is the
+    encoded output line, never the term's raw values as well.
+    """
+    prev_term: str | None = None
+    for term, group in groupby(map(split_intermediate, lines), key=itemgetter(0)):
+        if prev_term is not None and term < prev_term:
+            raise UnsortedInputError(SORT_HINT)
+        prev_term = term
+        yield reduce_term(term, (value for _, value in group))

@@ -1,0 +1,116 @@
+"""Parse input records (``doc_id<TAB>text``) and account for the bad ones.
+
+A record is one line of bytes, split at the first tab. A trailing ``\\r`` (and the
+``\\n``) are dropped. Bad records are never raised as tracebacks nor silently lost:
+they are counted by kind, and the first few are kept with their location so that a
+user can find them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, Iterator, List, Tuple
+
+# Kinds of bad record. Keep in sync with DESIGN.md ("Input record").
+NO_TAB = "no_tab"
+EMPTY_DOC_ID = "empty_doc_id"
+BAD_DOC_ID = "control_char_in_doc_id"
+UNDECODABLE = "undecodable"
+BAD_KINDS = (NO_TAB, EMPTY_DOC_ID, BAD_DOC_ID, UNDECODABLE)
+
+_EXPLAIN = {
+    NO_TAB: "no tab between doc_id and text",
+    EMPTY_DOC_ID: "empty doc_id",
+    BAD_DOC_ID: "doc_id contains a control character",
+    UNDECODABLE: "not valid UTF-8",
+}
+
+# doc ids may not hold C0 control characters: a byte below TAB would sort a
+# `term<TAB>doc_id` line differently from the (term, doc_id) key it stands for.
+_CONTROL = frozenset(chr(c) for c in range(0x20))
+
+
+class BadRecordError(ValueError):
+    """Raised in strict mode for the first bad record."""
+
+    def __init__(self, bad: BadRecord) -> None:
+        super().__init__(bad.describe())
+        self.bad = bad
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    kind: str
+    source: str
+    line_no: int
+    preview: str
+
+    def describe(self) -> str:
+        where = f"{self.source}:{self.line_no}" if self.source else f"line {self.line_no}"
+        return f"bad record at {where} ({_EXPLAIN[self.kind]}): {self.preview!r}"
+
+
+@dataclass
+class BadRecordLog:
+    """Counts bad records by kind and keeps the first ``keep`` of them."""
+
+    keep: int = 5
+    counts: Dict[str, int] = field(default_factory=dict)
+    examples: List[BadRecord] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, bad: BadRecord) -> None:
+        self.counts[bad.kind] = self.counts.get(bad.kind, 0) + 1
+        if len(self.examples) < self.keep:
+            self.examples.append(bad)
+
+    def merge_counts(self, counts: Dict[str, int]) -> None:
+        for kind, n in counts.items():
+            self.counts[kind] = self.counts.get(kind, 0) + n
+
+
+def _preview(raw: bytes, limit: int = 60) -> str:
+    text = raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def parse_record(raw: bytes) -> Tuple[str | None, str | None, str | None]:
+    """Split one raw line into ``(doc_id, text, None)`` or ``(None, None, bad_kind)``."""
+    if raw.endswith(b"\n"):
+        raw = raw[:-1]
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, None, UNDECODABLE
+    doc_id, tab, text = line.partition("\t")
+    if not tab:
+        return None, None, NO_TAB
+    if not doc_id:
+        return None, None, EMPTY_DOC_ID
+    if not _CONTROL.isdisjoint(doc_id):
+        return None, None, BAD_DOC_ID
+    return doc_id, text, None
+
+
+def iter_records(
+    lines: Iterable[bytes],
+    source: str = "",
+    bad: BadRecordLog | None = None,
+    strict: bool = False,
+) -> Iterator[Tuple[str, str]]:
+    """Yield ``(doc_id, text)`` for each good line; count (or, if strict, raise on) bad ones."""
+    for line_no, raw in enumerate(lines, 1):
+        doc_id, text, kind = parse_record(raw)
+        if kind is None:
+            yield doc_id, text  # type: ignore[misc]
+            continue
+        record = BadRecord(kind, source, line_no, _preview(raw))
+        if strict:
+            raise BadRecordError(record)
+        if bad is not None:
+            bad.add(record)

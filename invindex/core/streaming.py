@@ -1,0 +1,142 @@
+"""The streaming mapper and reducer programs (``scripts/mapper.py``, ``scripts/reducer.py``).
+
+stdin -> stdout, bytes in, UTF-8 out, as Hadoop streaming runs them; counters and
+bad-record notes go to stderr (see ``counters``). Exit status 1 with one line on
+stderr for a fatal input problem; 2 for bad flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import os
+import sys
+from typing import BinaryIO, List, TextIO
+
+from . import counters
+from .analysis import add_analyzer_arguments, analyzer_from_args
+from .postings import MalformedIntermediateError, UnsortedInputError, map_record, reduce_lines
+from .records import BadRecordError, BadRecordLog, iter_records
+
+_MAX_NOTES = 5
+
+
+def _input_source(explicit: str | None) -> str:
+    """The input's name for bad-record locations: a flag, or what Hadoop tells the task."""
+    if explicit:
+        return explicit
+    name = os.environ.get("mapreduce_map_input_file") or os.environ.get("map_input_file") or ""
+    start = os.environ.get("mapreduce_map_input_start") or os.environ.get("map_input_start")
+    if name and start and start != "0":
+        return f"{name}(split@{start})"
+    return name
+
+
+def _maybe_gunzip(stream: BinaryIO) -> BinaryIO:
+    """``cat docs.tsv.gz | mapper`` works too: gzip input is recognised by its magic."""
+    peek = getattr(stream, "peek", None)
+    if peek is not None and peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
+    return stream
+
+
+def _utf8_stdout() -> TextIO:
+    """UTF-8 whatever the node's locale (a POSIX locale would mean ASCII on old Pythons)."""
+    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+
+
+def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
+                stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="mapper.py",
+        description="invindex streaming mapper: doc_id<TAB>text lines on stdin -> "
+                    "term<TAB>doc_id<TAB>tf<TAB>positions lines on stdout.")
+    add_analyzer_arguments(p)
+    p.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    p.add_argument("--source", help="input name used in bad-record messages")
+    args = p.parse_args(argv)
+    analyzer = analyzer_from_args(args)
+    stdin = _maybe_gunzip(stdin or sys.stdin.buffer)
+    out = stdout or _utf8_stdout()
+    err = stderr or sys.stderr
+    bad = BadRecordLog(keep=_MAX_NOTES)
+    docs = tokens = 0
+    write = out.write
+    try:
+        for doc_id, text in iter_records(stdin, _input_source(args.source), bad, args.strict):
+            lines, n = map_record(analyzer, doc_id, text)
+            docs += 1
+            tokens += n
+            if lines:
+                write("\n".join(lines))
+                write("\n")
+    except BadRecordError as e:
+        err.write(f"mapper.py: error: {e}\n")
+        return 1
+    for record in bad.examples:
+        err.write(f"{counters.NOTE_PREFIX}{record.describe()}\n")
+    err.write(counters.counter_line("documents", docs))
+    err.write(counters.counter_line("tokens", tokens))
+    for kind, n in bad.counts.items():
+        err.write(counters.counter_line(counters.BAD_PREFIX + kind, n))
+    out.flush()
+    return 0
+
+
+def _decoded_lines(stream: BinaryIO):
+    for raw in stream:
+        try:
+            yield raw.decode("utf-8").rstrip("\n")
+        except UnicodeDecodeError:
+            raise MalformedIntermediateError(
+                f"reducer input is not UTF-8: {raw[:80]!r}") from None
+
+
+def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="reducer.py",
+        description="invindex streaming reducer: intermediate lines sorted in byte order "
+                    "(LC_ALL=C sort) on stdin -> index lines term<TAB>{json} on stdout.")
+    p.parse_args(argv)
+    stdin = stdin or sys.stdin.buffer
+    out = stdout or _utf8_stdout()
+    err = stderr or sys.stderr
+    terms = postings = 0
+    try:
+        for line in reduce_lines(_decoded_lines(stdin)):
+            out.write(line)
+            out.write("\n")
+            terms += 1
+            postings += _df(line)
+    except (UnsortedInputError, MalformedIntermediateError) as e:
+        out.flush()
+        err.write(f"reducer.py: error: {e}\n")
+        return 1
+    err.write(counters.counter_line("terms", terms))
+    err.write(counters.counter_line("postings", postings))
+    out.flush()
+    return 0
+
+
+def _df(index_line: str) -> int:
+    """df from ``term<TAB>{"df":N,...`` without parsing the JSON."""
+    start = index_line.index('{"df":') + 6
+    return int(index_line[start:index_line.index(",", start)])
+
+
+def run(main) -> None:  # pragma: no cover - process entry
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # python -m invindex.core.streaming (mapper|reducer) [flags]
+    _role = sys.argv.pop(1) if len(sys.argv) > 1 else ""
+    if _role not in ("mapper", "reducer"):
+        sys.exit("usage: python -m invindex.core.streaming (mapper|reducer) [flags]")
+    run(mapper_main if _role == "mapper" else reducer_main)

@@ -1,0 +1,116 @@
+"""Reading and writing whole index directories on local disk.
+
+Writing: parts go to a hidden temporary sibling; the manifest and then ``_SUCCESS``
+are written there, and only then is the directory renamed into place, so an
+interrupted build never leaves anything at the output path that looks complete.
+Reading: a reader refuses an index without ``_SUCCESS`` and never loads a whole index;
+a lookup bisects the sorted part(s) that can hold the term.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Dict, Iterator, List
+
+from .core import indexfmt
+from .core.analysis import Analyzer
+from .errors import InvindexError, NotFound
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OutputExists(InvindexError):
+    pass
+
+
+def staging_dir(output: Path, overwrite: bool) -> Path:
+    """A fresh temporary directory beside ``output`` (same filesystem, so rename works)."""
+    if output.exists() and not overwrite:
+        raise OutputExists(f"output {output} already exists (use --overwrite to replace it)")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{output.name}.tmp-", dir=output.parent))
+
+
+def finish(staging: Path, output: Path, manifest: Dict[str, Any]) -> None:
+    """Manifest, then ``_SUCCESS``, then the rename that makes the index visible."""
+    (staging / indexfmt.MANIFEST).write_bytes(indexfmt.dump_manifest(manifest))
+    (staging / indexfmt.SUCCESS).write_bytes(b"")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private; an index is not
+    old = None
+    if output.exists():
+        old = output.with_name(f".{output.name}.old-{os.getpid()}")
+        output.rename(old)
+    staging.rename(output)
+    if old is not None:
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def list_parts(directory: Path) -> List[str]:
+    return sorted(p.name for p in directory.iterdir()
+                  if p.name.startswith("part-") and p.is_file())
+
+
+@dataclass
+class Counts:
+    documents: int = 0
+    tokens: int = 0
+    terms: int = 0
+    postings: int = 0
+    bad_records: Dict[str, int] | None = None
+
+    def as_dict(self) -> Dict[str, Any]:
+        bad = dict(sorted((self.bad_records or {}).items()))
+        return {"documents": self.documents, "tokens": self.tokens, "terms": self.terms,
+                "postings": self.postings, "bad_records": sum(bad.values()),
+                "bad_records_by_kind": bad}
+
+
+class IndexReader:
+    """A finished local index. ``lookup`` reads O(log n) of one part per term."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise NotFound(f"no index at {self.path}")
+        if not (self.path / indexfmt.SUCCESS).exists():
+            raise InvindexError(f"{self.path} has no {indexfmt.SUCCESS}: the build that wrote "
+                                "it did not finish; rebuild it")
+        try:
+            self.manifest = indexfmt.load_manifest((self.path / indexfmt.MANIFEST).read_bytes())
+        except FileNotFoundError:
+            raise InvindexError(f"{self.path} has no {indexfmt.MANIFEST}") from None
+        except ValueError as e:
+            raise InvindexError(f"{self.path}/{indexfmt.MANIFEST}: {e}") from None
+        self.analyzer = Analyzer.from_manifest(self.manifest["analyzer"])
+
+    def _open(self, part: str) -> IO[bytes]:
+        return open(self.path / part, "rb")
+
+    def lookup_line(self, term: str) -> str | None:
+        """The raw index line for an already-analyzed term, or None."""
+        for part in indexfmt.candidate_parts(self.manifest, term):
+            with self._open(part) as f:
+                size = os.fstat(f.fileno()).st_size
+                line = indexfmt.find_in_part(f, size, term)
+            if line is not None:
+                return line.decode("utf-8").rstrip("\n")
+        return None
+
+    def lookup(self, term: str) -> Dict[str, Any] | None:
+        line = self.lookup_line(term)
+        return None if line is None else json.loads(line.partition("\t")[2])
+
+    def iter_lines(self) -> Iterator[str]:
+        for part in self.manifest["parts"]:
+            with self._open(part) as f:
+                yield from indexfmt.iter_part_lines(f)

@@ -1,0 +1,1 @@
+"""mrjob jobs. Importing them needs mrjob (``pip install 'invindex[mrjob]'``)."""

@@ -1,0 +1,108 @@
+"""The inverted-index job for mrjob: inline, local, spark, emr, hadoop, dataproc.
+
+Thin on purpose: parsing, analysis and reduction are the core's (``invindex.core``),
+so this job, the streaming scripts and the fast engine write the same index. The
+shuffle does the sorting: SORT_VALUES makes the key ``term<TAB>doc_id`` (two fields),
+partitioned on the term alone, so each reducer sees postings in doc_id order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from mrjob.job import MRJob
+from mrjob.protocol import BytesValueProtocol, RawProtocol
+
+try:
+    from invindex.core import counters
+except ImportError:  # a node where only the job file and the shipped zip are present
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "invindex.zip"))
+    from invindex.core import counters
+
+from invindex.core.analysis import Analyzer
+from invindex.core.postings import combine_term, reduce_term
+from invindex.core.records import BadRecord, BadRecordError, _preview, parse_record
+from invindex.core.streaming import _input_source
+
+
+class MRInvertedIndex(MRJob):
+    INPUT_PROTOCOL = BytesValueProtocol  # bytes, so undecodable lines are ours to count
+    INTERNAL_PROTOCOL = RawProtocol  # term<TAB>doc_id<TAB>tf<TAB>positions: the contract
+    OUTPUT_PROTOCOL = RawProtocol  # term<TAB>{"df":...}
+    SORT_VALUES = True
+
+    def configure_args(self) -> None:
+        super().configure_args()
+        self.add_passthru_arg("--stopwords", default=None,
+                              help="'english' (a file path goes in --stopwords-file)")
+        self.add_file_arg("--stopwords-file", default=None, help="one stopword per line")
+        self.add_passthru_arg("--stem", action="store_true")
+        self.add_passthru_arg("--min-token-length", type=int, default=1)
+        self.add_passthru_arg("--max-token-length", type=int, default=None)
+        self.add_passthru_arg("--no-positions", dest="positions", action="store_false")
+        self.add_passthru_arg("--strict", action="store_true")
+
+    def _analyzer(self) -> Analyzer:
+        o = self.options
+        stop = o.stopwords_file or o.stopwords
+        return Analyzer.from_options(stop, o.stem, o.min_token_length, o.max_token_length,
+                                     o.positions)
+
+    # -- map --------------------------------------------------------------------------
+    def mapper_init(self) -> None:
+        self._an = self._analyzer()
+        self._term_positions = self._an.term_positions
+        self._line_no = self._docs = self._tokens = 0
+        self._bad: dict = {}
+        self._source = _input_source(None)
+
+    def mapper(self, _key, raw: bytes):
+        self._line_no += 1
+        doc_id, text, kind = parse_record(raw)
+        if kind is not None:
+            bad = BadRecord(kind, self._source, self._line_no, _preview(raw))
+            if self.options.strict:
+                raise BadRecordError(bad)
+            if sum(self._bad.values()) < 5:
+                self.stderr.write(f"{counters.NOTE_PREFIX}{bad.describe()}\n".encode())
+            self._bad[kind] = self._bad.get(kind, 0) + 1
+            return
+        self._docs += 1
+        positions = self._an.positions
+        for term, ps in self._term_positions(text).items():
+            self._tokens += len(ps)
+            pos = ",".join(map(str, ps)) if positions else ""
+            yield term, f"{doc_id}\t{len(ps)}\t{pos}"
+
+    def mapper_final(self):
+        self.increment_counter(counters.GROUP, "documents", self._docs)
+        self.increment_counter(counters.GROUP, "tokens", self._tokens)
+        for kind, n in self._bad.items():
+            self.increment_counter(counters.GROUP, counters.BAD_PREFIX + kind, n)
+        return iter(())
+
+    # -- combine: same shape in and out, so re-applying it (Spark does) is harmless ---
+    def combiner(self, term: str, values):
+        for value in combine_term(values):
+            yield term, value
+
+    # -- reduce -----------------------------------------------------------------------
+    def reducer_init(self) -> None:
+        self._terms = self._postings = 0
+
+    def reducer(self, term: str, values):
+        line = reduce_term(term, values)
+        self._terms += 1
+        payload = line[len(term) + 1:]
+        self._postings += int(payload[6:payload.index(",", 6)])
+        yield term, payload
+
+    def reducer_final(self):
+        self.increment_counter(counters.GROUP, "terms", self._terms)
+        self.increment_counter(counters.GROUP, "postings", self._postings)
+        return iter(())
+
+
+if __name__ == "__main__":
+    MRInvertedIndex.run()
