@@ -68,6 +68,9 @@ _EXCEPTIONS2 = frozenset(
 _R1_PREFIXES = ("gener", "commun", "arsen", "past", "univers", "later", "emerg", "organ",
                 "inter")
 
+# Stems before -eed/-eedly that are not suffixed forms (proceed, exceed, succeed).
+_EED_KEEP = frozenset(("proc", "exc", "succ"))
+
 _DOUBLES = frozenset(("bb", "dd", "ff", "gg", "mm", "nn", "pp", "rr", "tt"))
 _VALID_LI = frozenset("cdeghkmnrt")
 
@@ -224,7 +227,8 @@ def stem(word: str) -> str:
             if w.endswith(suffix):
                 base = len(w) - len(suffix)
                 if suffix[0] == "e" and suffix[1] == "e":
-                    if base >= p1:
+                    # 'proceedly' keeps its 'eed' (step 2 later drops the 'ly').
+                    if base >= p1 and w[:base] not in _EED_KEEP:
                         w = w[:base] + "ee"
                 else:
                     s = w[:base]
@@ -234,7 +238,9 @@ def stem(word: str) -> str:
                     else:
                         break
                     tail = s[-2:]
-                    if tail in ("at", "bl", "iz"):
+                    if suffix == "ing" and base == 2 and s[1] == "y":
+                        w = s[0] + "ie"  # 'bying' -> 'bie', like dying -> die
+                    elif tail in ("at", "bl", "iz"):
                         w = s + "e"
                     elif tail in _DOUBLES:
                         # Keep 'add', 'egg', 'odd': a one-letter a/e/o before the double.

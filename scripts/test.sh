@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine, then run them.
+#   ./scripts/test.sh            # all tests
+#   ./scripts/test.sh -k storage # extra arguments go to pytest
+# Creates .venv (Python 3.11 or 3.12: mrjob 0.7.4 does not run on 3.13), installs
+# invindex with every extra, installs the Azurite emulator from npm into
+# tests/emulators/node_modules, checks style with ruff, and runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pick_python() {
+    for py in "${PYTHON:-}" python3.11 python3.12 python3; do
+        [ -n "$py" ] || continue
+        if command -v "$py" >/dev/null 2>&1 &&
+            "$py" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 13)))' 2>/dev/null; then
+            echo "$py"; return 0
+        fi
+    done
+    echo "error: need Python 3.11 or 3.12 (set PYTHON=...)" >&2; return 1
+}
+
+PY=$(pick_python)
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[all]'
+if [ -f tests/emulators/package.json ]; then
+    (cd tests/emulators && if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi)
+fi
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
