@@ -9,10 +9,9 @@ environment (``INVINDEX_RUNNER=pipe``) or from the command's table in a TOML fil
 from __future__ import annotations
 
 import argparse
+import tomllib
 from pathlib import Path
 from typing import Any, Dict, Mapping
-
-import tomllib
 
 from .errors import UsageError
 

@@ -23,7 +23,7 @@ except ImportError:  # a node where only the job file and the shipped zip are pr
 from invindex.core.analysis import Analyzer
 from invindex.core.postings import combine_term, reduce_term
 from invindex.core.records import BadRecord, BadRecordError, _preview, parse_record
-from invindex.core.streaming import _input_source
+from invindex.core.streaming import input_location
 
 
 class MRInvertedIndex(MRJob):
@@ -55,13 +55,14 @@ class MRInvertedIndex(MRJob):
         self._term_positions = self._an.term_positions
         self._line_no = self._docs = self._tokens = 0
         self._bad: dict = {}
-        self._source = _input_source(None)
+        self._source, self._split_start = input_location()
 
     def mapper(self, _key, raw: bytes):
         self._line_no += 1
         doc_id, text, kind = parse_record(raw)
         if kind is not None:
-            bad = BadRecord(kind, self._source, self._line_no, _preview(raw))
+            bad = BadRecord(kind, self._source, self._line_no, _preview(raw),
+                            self._split_start)
             if self.options.strict:
                 raise BadRecordError(bad)
             if sum(self._bad.values()) < 5:

@@ -99,10 +99,38 @@ def encode_posting(doc_id: str, tf: int, pos: str) -> str:
     return f"[{_dumps_str(doc_id)},{tf}]"
 
 
+def reduce_term_chunks(term: str, values: Iterable[str],
+                       batch: int = 2048) -> Tuple[int, List[str]]:
+    """df and the encoded postings as a few large comma-joined chunks.
+
+    Joining every ``batch`` postings keeps the memory held for a long posting list
+    close to the size of its output line (a list of small strings would be ~4x).
+    """
+    chunks: List[str] = []
+    pending: List[str] = []
+    df = 0
+    for doc_id, tf, pos in merge_postings(values):
+        pending.append(encode_posting(doc_id, tf, pos))
+        df += 1
+        if len(pending) >= batch:
+            chunks.append(",".join(pending))
+            pending = []
+    if pending:
+        chunks.append(",".join(pending))
+    return df, chunks
+
+
+def line_head(term: str, df: int) -> str:
+    return f'{term}\t{{"df":{df},"postings":['
+
+
+LINE_TAIL = "]}"
+
+
 def reduce_term(term: str, values: Iterable[str]) -> str:
     """One index line for ``term`` from its doc-ordered values."""
-    parts = [encode_posting(d, tf, p) for d, tf, p in merge_postings(values)]
-    return f'{term}\t{{"df":{len(parts)},"postings":[{",".join(parts)}]}}'
+    df, chunks = reduce_term_chunks(term, values)
+    return line_head(term, df) + ",".join(chunks) + LINE_TAIL
 
 
 def split_intermediate(line: str) -> Tuple[str, str]:
@@ -111,6 +139,17 @@ def split_intermediate(line: str) -> Tuple[str, str]:
     if not tab:
         raise MalformedIntermediateError(f"bad intermediate line: {line[:80]!r}")
     return term, value
+
+
+def reduce_groups(lines: Iterable[str]) -> Iterator[Tuple[str, int, List[str]]]:
+    """``(term, df, chunks)`` per term from sorted intermediate lines; checks the order."""
+    prev_term: str | None = None
+    for term, group in groupby(map(split_intermediate, lines), key=itemgetter(0)):
+        if prev_term is not None and term < prev_term:
+            raise UnsortedInputError(SORT_HINT)
+        prev_term = term
+        df, chunks = reduce_term_chunks(term, (value for _, value in group))
+        yield term, df, chunks
 
 
 def reduce_lines(lines: Iterable[str]) -> Iterator[str]:

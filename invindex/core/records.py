@@ -37,6 +37,9 @@ class BadRecordError(ValueError):
         super().__init__(bad.describe())
         self.bad = bad
 
+    def __reduce__(self):  # survive the trip back from a worker process
+        return (BadRecordError, (self.bad,))
+
 
 @dataclass(frozen=True)
 class BadRecord:
@@ -44,9 +47,15 @@ class BadRecord:
     source: str
     line_no: int
     preview: str
+    split_start: int = 0  # > 0: line_no counts from the start of this split of the file
+    offset: int | None = None  # the line's byte offset in the file, when known
 
     def describe(self) -> str:
-        where = f"{self.source}:{self.line_no}" if self.source else f"line {self.line_no}"
+        if self.split_start:  # a Hadoop-style split: its line numbers are not the file's
+            where = (f"{self.source or 'input'} (split at byte {self.split_start}) "
+                     f"line {self.line_no}")
+        else:
+            where = f"{self.source}:{self.line_no}" if self.source else f"line {self.line_no}"
         return f"bad record at {where} ({_EXPLAIN[self.kind]}): {self.preview!r}"
 
 
@@ -102,14 +111,25 @@ def iter_records(
     source: str = "",
     bad: BadRecordLog | None = None,
     strict: bool = False,
+    split_start: int = 0,
+    first_offset: int | None = None,
 ) -> Iterator[Tuple[str, str]]:
-    """Yield ``(doc_id, text)`` for each good line; count (or, if strict, raise on) bad ones."""
+    """Yield ``(doc_id, text)`` for each good line; count (or, if strict, raise on) bad ones.
+
+    Bad records are located by line number, counted within the split when ``lines``
+    is a split of a file starting at byte ``split_start`` > 0, as a Hadoop task sees
+    it; when the caller knows the byte offset of the first line, each bad record also
+    carries its own offset (the fast engine turns it into a file line number).
+    """
+    offset = split_start if first_offset is None else first_offset
     for line_no, raw in enumerate(lines, 1):
+        start, offset = offset, offset + len(raw)
         doc_id, text, kind = parse_record(raw)
         if kind is None:
             yield doc_id, text  # type: ignore[misc]
             continue
-        record = BadRecord(kind, source, line_no, _preview(raw))
+        record = BadRecord(kind, source, line_no, _preview(raw), split_start,
+                           None if first_offset is None else start)
         if strict:
             raise BadRecordError(record)
         if bad is not None:

@@ -16,21 +16,28 @@ from typing import BinaryIO, List, TextIO
 
 from . import counters
 from .analysis import add_analyzer_arguments, analyzer_from_args
-from .postings import MalformedIntermediateError, UnsortedInputError, map_record, reduce_lines
+from .postings import (
+    LINE_TAIL,
+    MalformedIntermediateError,
+    UnsortedInputError,
+    line_head,
+    map_record,
+    reduce_groups,
+)
 from .records import BadRecordError, BadRecordLog, iter_records
 
 _MAX_NOTES = 5
 
 
-def _input_source(explicit: str | None) -> str:
-    """The input's name for bad-record locations: a flag, or what Hadoop tells the task."""
+def input_location(explicit: str | None = None) -> tuple[str, int]:
+    """The input's name and split start for bad-record locations: a flag, or what
+    Hadoop (and mrjob) tell the task through the environment."""
     if explicit:
-        return explicit
-    name = os.environ.get("mapreduce_map_input_file") or os.environ.get("map_input_file") or ""
-    start = os.environ.get("mapreduce_map_input_start") or os.environ.get("map_input_start")
-    if name and start and start != "0":
-        return f"{name}(split@{start})"
-    return name
+        return explicit, 0
+    env = os.environ
+    name = env.get("mapreduce_map_input_file") or env.get("map_input_file") or ""
+    start = env.get("mapreduce_map_input_start") or env.get("map_input_start") or "0"
+    return name, int(start) if start.isdigit() else 0
 
 
 def _maybe_gunzip(stream: BinaryIO) -> BinaryIO:
@@ -64,7 +71,8 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     docs = tokens = 0
     write = out.write
     try:
-        for doc_id, text in iter_records(stdin, _input_source(args.source), bad, args.strict):
+        source, split_start = input_location(args.source)
+        for doc_id, text in iter_records(stdin, source, bad, args.strict, split_start):
             lines, n = map_record(analyzer, doc_id, text)
             docs += 1
             tokens += n
@@ -104,12 +112,18 @@ def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     out = stdout or _utf8_stdout()
     err = stderr or sys.stderr
     terms = postings = 0
+    write = out.write
     try:
-        for line in reduce_lines(_decoded_lines(stdin)):
-            out.write(line)
-            out.write("\n")
+        # Written piece by piece: the reducer holds one term's encoded postings at most.
+        for term, df, chunks in reduce_groups(_decoded_lines(stdin)):
+            write(line_head(term, df))
+            for i, chunk in enumerate(chunks):
+                if i:
+                    write(",")
+                write(chunk)
+            write(LINE_TAIL + "\n")
             terms += 1
-            postings += _df(line)
+            postings += df
     except (UnsortedInputError, MalformedIntermediateError) as e:
         out.flush()
         err.write(f"reducer.py: error: {e}\n")
@@ -118,12 +132,6 @@ def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     err.write(counters.counter_line("postings", postings))
     out.flush()
     return 0
-
-
-def _df(index_line: str) -> int:
-    """df from ``term<TAB>{"df":N,...`` without parsing the JSON."""
-    start = index_line.index('{"df":') + 6
-    return int(index_line[start:index_line.index(",", start)])
 
 
 def run(main) -> None:  # pragma: no cover - process entry

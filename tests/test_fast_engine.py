@@ -1,0 +1,73 @@
+"""The fast engine: splitting files like Hadoop input splits must not lose or double lines."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from invindex.build import build_index
+from invindex.core.analysis import Analyzer
+
+from .conftest import SAMPLE, read_index_lines
+from .reference import reference_lines
+from .strategies import corpora
+
+
+@settings(max_examples=25, deadline=None)
+@given(corpora, st.integers(min_value=1, max_value=64), st.integers(1, 3))
+def test_any_chunk_size_gives_the_reference_index(tmp_path_factory, data, chunk, parts):
+    d = tmp_path_factory.mktemp("c")
+    (d / "in.tsv").write_bytes(data)
+    build_index([str(d / "in.tsv")], str(d / "idx"), Analyzer(), runner="fast", jobs=2,
+                options={"chunk_bytes": chunk, "parts": parts})
+    assert read_index_lines(d / "idx") == reference_lines(data)
+
+
+def test_bad_record_in_a_split_is_located_by_file_line(tmp_path):
+    good = b"a\tone two\n" * 100  # 1000 bytes
+    data = good + b"no tab here\n" + good
+    (tmp_path / "in.tsv").write_bytes(data)
+    summary = build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(),
+                          options={"chunk_bytes": 256})
+    # the file's own line number, although the engine read it as a split from byte 768
+    assert summary.notes == [f"bad record at {tmp_path / 'in.tsv'}:101 "
+                             "(no tab between doc_id and text): 'no tab here'"]
+
+
+def test_parts_follow_the_hadoop_partitioner(tmp_path):
+    from invindex.core.indexfmt import partition_of
+
+    build_index([str(SAMPLE)], str(tmp_path / "idx"), Analyzer(), options={"parts": 4})
+    for i in range(4):
+        for line in (tmp_path / "idx" / f"part-{i:05d}").read_text().splitlines():
+            assert partition_of(line.split("\t")[0], 4) == i
+
+
+def test_keyfield_hash_matches_java():
+    """Values computed by Java's 31*h + (signed) byte loop, as KeyFieldBasedPartitioner."""
+    from invindex.core.indexfmt import keyfield_hash
+
+    def java(term: str) -> int:
+        h = 0
+        for b in term.encode():
+            h = (31 * h + (b if b < 128 else b - 256)) & 0xFFFFFFFF
+        return h
+
+    assert keyfield_hash("a") == 97 and keyfield_hash("ab") == 97 * 31 + 98
+    assert keyfield_hash("é") == java("é") == (31 * (0xC3 - 256) + (0xA9 - 256)) & 0xFFFFFFFF
+
+
+def test_single_20mb_document(tmp_path):
+    """One record of 20 MB: no line-length limits, exact tf and positions."""
+    words = ["alpha", "beta", "gamma", "delta"]
+    n = 20_000_000 // 6
+    text = " ".join(words[i % 4] for i in range(n))
+    (tmp_path / "big.tsv").write_text("big\t" + text + "\n")
+    for runner in ("fast", "pipe"):
+        out = tmp_path / runner
+        build_index([str(tmp_path / "big.tsv")], str(out), Analyzer(), runner=runner)
+        lines = read_index_lines(out)
+        assert [ln.split("\t")[0] for ln in lines] == sorted(words)
+        alpha, count = lines[0], (n + 3) // 4
+        assert alpha.startswith(f'alpha\t{{"df":1,"postings":[["big",{count},[0,4,8,')
+        assert alpha.endswith(f",{(count - 1) * 4}]]]}}")

@@ -1,0 +1,141 @@
+"""The streaming scripts as real processes: `cat | mapper | LC_ALL=C sort | reducer`."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import SAMPLE, SCRIPTS
+from .reference import reference_lines
+
+MAPPER = [sys.executable, str(SCRIPTS / "mapper.py")]
+REDUCER = [sys.executable, str(SCRIPTS / "reducer.py")]
+C_ENV = dict(os.environ, LC_ALL="C")
+
+
+def pipeline(data: bytes, mapper=MAPPER, reducer=REDUCER, sort_env=C_ENV, map_args=()):
+    m = subprocess.run(list(mapper) + list(map_args), input=data, capture_output=True,
+                       check=True)
+    s = subprocess.run(["sort"], input=m.stdout, capture_output=True, env=sort_env,
+                       check=True)
+    r = subprocess.run(reducer, input=s.stdout, capture_output=True)
+    return m, r
+
+
+def test_sample_pipe_matches_reference():
+    data = SAMPLE.read_bytes()
+    m, r = pipeline(data)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines() == reference_lines(data)
+    assert b"reporter:counter:invindex,documents,429" in m.stderr
+    assert b"reporter:counter:invindex,terms," in r.stderr
+
+
+def test_scripts_are_executable_as_written():
+    """Exactly the README's pipe, through a shell."""
+    cmd = f"cat {SAMPLE} | {SCRIPTS}/mapper.py | LC_ALL=C sort | {SCRIPTS}/reducer.py"
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, check=True)
+    assert out.stdout.decode().splitlines() == reference_lines(SAMPLE.read_bytes())
+
+
+def test_gzip_on_stdin_is_recognised():
+    data = SAMPLE.read_bytes()
+    _, plain = pipeline(data)
+    _, zipped = pipeline(gzip.compress(data))
+    assert zipped.stdout == plain.stdout
+
+
+def test_unsorted_reducer_input_stops_with_clear_message():
+    m = subprocess.run(MAPPER, input=SAMPLE.read_bytes(), capture_output=True, check=True)
+    r = subprocess.run(REDUCER, input=m.stdout, capture_output=True)  # not sorted at all
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert "LC_ALL=C" in err and "Traceback" not in err
+
+
+def test_locale_sort_is_rejected():
+    """A locale-aware order (case-insensitive here) is caught by the reducer."""
+    data = b"d1\tapple Banana cherry\n"
+    m = subprocess.run(MAPPER, input=data, capture_output=True, check=True)
+    lines = sorted(m.stdout.decode().splitlines(), key=str.lower)
+    lines = ["Banana" + ln[6:] if ln.startswith("banana") else ln for ln in lines]
+    r = subprocess.run(REDUCER, input=("\n".join(lines) + "\n").encode(), capture_output=True)
+    assert r.returncode == 1 and b"LC_ALL=C" in r.stderr
+
+
+def test_mapper_reports_bad_records_and_strict_fails():
+    data = b"a\tx\nno tab\n\tempty\nb\t\xff\n"
+    m = subprocess.run(MAPPER + ["--source", "in.tsv"], input=data, capture_output=True)
+    assert m.returncode == 0
+    err = m.stderr.decode()
+    assert "in.tsv:2 (no tab" in err and "in.tsv:3 (empty doc_id)" in err
+    assert "bad_records.no_tab,1" in err and "bad_records.undecodable,1" in err
+    s = subprocess.run(MAPPER + ["--strict", "--source", "in.tsv"], input=data,
+                       capture_output=True)
+    assert s.returncode == 1
+    assert s.stderr.decode().strip() == (
+        "mapper.py: error: bad record at in.tsv:2 (no tab between doc_id and text): 'no tab'")
+
+
+def test_mapper_takes_location_from_hadoop_env():
+    env = dict(os.environ, mapreduce_map_input_file="hdfs:///in/x.tsv",
+               mapreduce_map_input_start="0")
+    m = subprocess.run(MAPPER, input=b"oops\n", capture_output=True, env=env)
+    assert "hdfs:///in/x.tsv:1" in m.stderr.decode()
+
+
+def test_empty_input():
+    m, r = pipeline(b"")
+    assert r.returncode == 0 and r.stdout == b""
+    assert b"documents,0" in m.stderr and b"terms,0" in r.stderr
+
+
+def test_analyzer_flags():
+    data = b"d1\tThe runners were running\n"
+    _, r = pipeline(data, map_args=["--stem", "--stopwords", "english"])
+    assert [ln.split("\t")[0] for ln in r.stdout.decode().splitlines()] == ["run", "runner", "were"]
+
+
+def test_runs_on_python39(python39):
+    """Cluster nodes (EMR) run python3.9: the scripts and the core must too."""
+    data = SAMPLE.read_bytes()
+    _, r = pipeline(data, mapper=[python39, str(SCRIPTS / "mapper.py"), "--stem"],
+                    reducer=[python39, str(SCRIPTS / "reducer.py")])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines() == reference_lines(data, stem=True)
+
+
+def test_scripts_need_only_the_standard_library(tmp_path):
+    """`python -S -I` (no site-packages, no user env) still runs them from the checkout."""
+    m = subprocess.run([sys.executable, "-S", "-I", str(SCRIPTS / "mapper.py"), "--stem"],
+                       input=b"d\tRunning\n", capture_output=True, cwd=tmp_path)
+    assert m.returncode == 0, m.stderr
+    assert m.stdout == b"run\td\t1\t0\n"
+
+
+@pytest.mark.slow
+def test_reducer_memory_is_bounded_by_the_output_line():
+    """One term with 400k postings: peak RSS grows by about one output line, not more."""
+    n = 400_000
+    inter = "".join(f"t\td{i:07d}\t1\t{i % 97}\n" for i in range(n)).encode()
+    code = ("import resource,subprocess,sys;"
+            "p=subprocess.run(sys.argv[1:],stdin=sys.stdin,stdout=subprocess.DEVNULL);"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+    def peak_kb(data: bytes) -> int:
+        out = subprocess.run([sys.executable, "-c", code] + REDUCER, input=data,
+                             capture_output=True, check=True)
+        return int(out.stdout)
+
+    baseline = peak_kb(b"t\td\t1\t0\n")
+    peak = peak_kb(inter)
+    line_kb = len(reference_line_len(n)) // 1024
+    assert peak - baseline < 1.6 * line_kb, (peak, baseline, line_kb)
+
+
+def reference_line_len(n: int) -> str:
+    return ",".join(f'["d{i:07d}",1,[{i % 97}]]' for i in range(n))
