@@ -97,9 +97,11 @@ _CHUNK = 1 << 16
 
 
 def _skip_line(f: IO[bytes]) -> int:
-    """Advance past the next newline (reading in chunks: lines can be megabytes)."""
+    """Advance past the next newline, reading 256 bytes first and doubling up to 64 KiB:
+    most lines are short, but a frequent term's line can be megabytes."""
+    size = 256
     while True:
-        chunk = f.read(_CHUNK)
+        chunk = f.read(size)
         if not chunk:
             return f.tell()
         nl = chunk.find(b"\n")
@@ -107,6 +109,7 @@ def _skip_line(f: IO[bytes]) -> int:
             pos = f.tell() - len(chunk) + nl + 1
             f.seek(pos)
             return pos
+        size = min(size * 2, _CHUNK)
 
 
 def _read_key(f: IO[bytes]) -> bytes | None:
