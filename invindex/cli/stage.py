@@ -1,0 +1,149 @@
+"""``invindex stage cp|ls|rm|sync|mb``: move data between local disk, S3, GCS and Azure.
+
+Credentials come from each SDK's default chain; the only flags are names
+(``--profile``, ``--project``, ``--account``), nothing that is a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from ..progress import progress
+from ..storage import get_store, parse_uri
+from ..storage.errors import ObjectNotFound, StorageError
+from ..storage.transfer import _rel_key, plan_copy, plan_sync, remove, run_items, transfer_bytes
+
+EXAMPLES = """examples:
+  invindex stage mb s3://my-bucket
+  invindex stage cp -r corpus/ s3://my-bucket/corpus/
+  invindex stage sync gs://bucket/index/ az://container/index/
+  invindex stage ls wasbs://container@account.blob.core.windows.net/corpus/
+  invindex stage rm -r gs://bucket/old-index/
+"""
+
+
+def register(sub) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--profile", metavar="NAME", help="AWS profile (default: the SDK chain)")
+    common.add_argument("--project", metavar="ID", help="Google Cloud project (for mb)")
+    common.add_argument("--account", metavar="NAME",
+                        help="Azure storage account for az:// (default: AZURE_STORAGE_ACCOUNT)")
+    common.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
+                        help="files transferred in parallel (default 8)")
+    p = sub.add_parser(
+        "stage", help="copy, list, sync and remove files on local disk, S3, GCS, Azure Blob",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Move data between local paths (or file://), s3://BUCKET/KEY, "
+                    "gs://BUCKET/KEY and az://CONTAINER/BLOB (also wasbs:// and abfss:// "
+                    "with the account in the host). Credentials come from each SDK's "
+                    "default chain; endpoints from AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, "
+                    "AZURE_STORAGE_CONNECTION_STRING.", epilog=EXAMPLES)
+    ss = p.add_subparsers(dest="stage_command", metavar="ACTION", parser_class=type(p))
+    ss.required = True
+
+    cp = ss.add_parser("cp", parents=[common], help="copy a file, or a directory with -r")
+    cp.add_argument("src", metavar="SRC")
+    cp.add_argument("dst", metavar="DST")
+    cp.add_argument("-r", "--recursive", action="store_true",
+                    help="copy everything under SRC/ to DST/")
+    cp.set_defaults(func=run_cp)
+
+    ls = ss.add_parser("ls", parents=[common], help="list objects")
+    ls.add_argument("uri", metavar="URI")
+    ls.add_argument("-r", "--recursive", action="store_true", help="list all levels")
+    ls.set_defaults(func=run_ls)
+
+    rm = ss.add_parser("rm", parents=[common], help="remove an object, or a prefix with -r")
+    rm.add_argument("uri", metavar="URI")
+    rm.add_argument("-r", "--recursive", action="store_true",
+                    help="remove everything under URI/")
+    rm.set_defaults(func=run_rm)
+
+    sy = ss.add_parser("sync", parents=[common],
+                       help="copy what differs (size or checksum) from SRC/ to DST/")
+    sy.add_argument("src", metavar="SRC")
+    sy.add_argument("dst", metavar="DST")
+    sy.add_argument("--delete", action="store_true",
+                    help="also delete objects under DST/ that are not under SRC/")
+    sy.set_defaults(func=run_sync)
+
+    mb = ss.add_parser("mb", parents=[common],
+                       help="create a private, encrypted bucket or container")
+    mb.add_argument("uri", metavar="URI")
+    mb.set_defaults(func=run_mb)
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {"profile": args.profile, "project": args.project, "account": args.account}
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(text, file=sys.stderr)
+
+
+def run_cp(args: argparse.Namespace) -> int:
+    items = plan_copy(args.src, args.dst, args.recursive, **_options(args))
+    with progress(transfer_bytes(items), "copying") as bar:
+        summary = run_items(items, bar, args.jobs)
+    _say(args, summary.text("Copied") + f" {args.src} -> {args.dst}")
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    items, same, extra = plan_sync(args.src, args.dst, **_options(args))
+    from ..storage.transfer import Summary
+
+    with progress(transfer_bytes(items), "syncing") as bar:
+        summary = run_items(items, bar, args.jobs, Summary(skipped=same))
+    if args.delete:
+        for store, key in extra:
+            store.delete(key)
+        summary.deleted = len(extra)
+    _say(args, summary.text("Synced") + f" {args.src} -> {args.dst}")
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    n = remove(args.uri, args.recursive, **_options(args))
+    _say(args, f"Removed {n:,} object(s) at {args.uri}.")
+    return 0
+
+
+def run_mb(args: argparse.Namespace) -> int:
+    u = parse_uri(args.uri)
+    if u.key and not u.is_local:
+        raise StorageError(f"mb takes a bucket or container, not an object: {args.uri}")
+    get_store(u, **_options(args)).make_bucket()
+    _say(args, f"Created {args.uri}.")
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return " " * 19
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    u = parse_uri(args.uri)
+    store = get_store(u, **_options(args))
+    if u.key and not u.dir_like:
+        try:
+            info = store.info(u.key)
+            print(f"{info.size:>14,}  {_when(info.mtime)}  {store.uri(info.key)}")
+            return 0
+        except ObjectNotFound:
+            pass
+    count = 0
+    for info in store.list(_rel_key(u), recursive=args.recursive):
+        count += 1
+        if info.is_dir:
+            print(f"{'DIR':>14}  {_when(None)}  {store.uri(info.key)}")
+        else:
+            print(f"{info.size:>14,}  {_when(info.mtime)}  {store.uri(info.key)}")
+    if count == 0 and u.key:
+        raise ObjectNotFound(f"{args.uri}: no such object or prefix")
+    return 0

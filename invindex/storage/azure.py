@@ -1,0 +1,213 @@
+"""Azure Blob Storage through azure-storage-blob.
+
+The account comes from the URI (``wasbs://container@ACCOUNT.blob.core.windows.net``),
+``--account`` or ``AZURE_STORAGE_ACCOUNT``; credentials from ``DefaultAzureCredential``
+(``az login``, managed identity, workload identity, ``AZURE_CLIENT_*`` env), or a whole
+``AZURE_STORAGE_CONNECTION_STRING`` (how emulators such as Azurite are reached).
+Files of ``threshold`` bytes or more go up as blocks, ``concurrency`` at a time, and
+become visible only when the block list is committed.
+
+Integrity: every block and ranged GET carries a transactional MD5 the service checks
+(``validate_content``); the blob's ``Content-MD5`` is set to the file's MD5 and
+downloads are compared with it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from .base import Callback, ObjectInfo, Settings, Store
+from .checksum import file_digests
+from .errors import (
+    AccessDenied,
+    AuthError,
+    BucketNotFound,
+    IntegrityError,
+    ObjectNotFound,
+    StorageError,
+    require,
+)
+from .uri import URI
+
+_DENIED = {"AuthorizationPermissionMismatch", "AuthorizationFailure",
+           "AuthorizationSourceIPMismatch", "AuthorizationProtocolMismatch",
+           "AuthorizationResourceTypeMismatch", "AuthorizationServiceMismatch",
+           "InsufficientAccountPermissions", "PublicAccessNotPermitted"}
+_GET_CHUNK = 4 << 20  # the largest range the service will give a transactional MD5 for
+
+
+def _conn_account(conn: str) -> str | None:
+    for item in conn.split(";"):
+        name, _, value = item.partition("=")
+        if name.strip().lower() == "accountname":
+            return value.strip().lower()
+    return None
+
+
+def _hook(callback: Callback):
+    """azure's progress_hook(current, total) as a per-chunk byte callback."""
+    if callback is None:
+        return None
+    seen = [0]
+    lock = threading.Lock()
+
+    def hook(current: int, total: int | None) -> None:
+        with lock:
+            delta, seen[0] = current - seen[0], max(seen[0], current)
+        if delta > 0:
+            callback(delta)
+    return hook
+
+
+class AzureStore(Store):
+    scheme = "az"
+
+    def __init__(self, uri: URI, settings: Settings | None = None,
+                 account: str | None = None, **_: object) -> None:
+        super().__init__(uri, settings)
+        blob = require("azure.storage.blob", "az", "azure")
+        s = self.settings
+        account = (uri.account or account or os.environ.get("AZURE_STORAGE_ACCOUNT") or "")
+        account = account.lower() or None
+        conn = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+        options = dict(max_block_size=s.part_size, max_single_put_size=s.threshold,
+                       max_chunk_get_size=_GET_CHUNK, max_single_get_size=_GET_CHUNK,
+                       retry_policy=blob.ExponentialRetry(initial_backoff=0.5, increment_base=2,
+                                                          retry_total=s.retries))
+        with self._errors():
+            if conn and (account is None or _conn_account(conn) == account):
+                service = blob.BlobServiceClient.from_connection_string(conn, **options)
+            elif account:
+                identity = require("azure.identity", "az", "azure")
+                service = blob.BlobServiceClient(
+                    f"https://{account}.blob.core.windows.net",
+                    credential=identity.DefaultAzureCredential(), **options)
+            else:
+                raise AuthError("az:// needs a storage account: set AZURE_STORAGE_ACCOUNT, use "
+                                "--account, or write wasbs://CONTAINER@ACCOUNT.blob.core."
+                                "windows.net/PATH")
+        self.account = service.account_name
+        self.container = service.get_container_client(self.bucket)
+
+    def uri(self, key: str = "") -> str:
+        return f"az://{self.bucket}/{key}"
+
+    # -- errors ------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self, key: str = "") -> Iterator[None]:
+        from azure.core import exceptions as zx
+
+        where = self.uri(key)
+        try:
+            yield
+        except zx.ResourceNotFoundError as e:
+            if e.error_code == "ContainerNotFound" or not key:
+                raise BucketNotFound(f"az://{self.bucket}: no such container"
+                                     f"{self._in_account()}") from None
+            raise ObjectNotFound(f"{where}: no such blob") from None
+        except zx.ResourceExistsError as e:
+            raise StorageError(f"{where}: already exists ({e.error_code})") from None
+        except zx.ResourceModifiedError:
+            raise StorageError(f"{where}: the blob changed while it was read; try again"
+                               ) from None
+        except zx.ClientAuthenticationError as e:
+            code = getattr(e, "error_code", None)
+            if code in _DENIED:
+                raise AccessDenied(f"{where}: access denied ({code}): the identity in use "
+                                   "lacks a Storage Blob Data role") from None
+            first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            raise AuthError(f"{where}: Azure authentication failed: {first}") from None
+        except zx.ServiceRequestError as e:
+            raise StorageError(f"{where}: cannot reach Azure Blob storage: "
+                               f"{str(e).splitlines()[0][:200]}") from None
+        except zx.HttpResponseError as e:
+            raise StorageError(f"{where}: {e.status_code} {e.error_code or e.reason}") from None
+        except zx.AzureError as e:
+            text = str(e).splitlines()[0][:200]
+            if "md5" in text.lower() or "crc" in text.lower():
+                raise IntegrityError(f"{where}: {text}: corrupted in transit") from None
+            raise StorageError(f"{where}: {text}") from None
+
+    def _in_account(self) -> str:
+        return f" in account {self.account}" if getattr(self, "account", None) else ""
+
+    def _info(self, props) -> ObjectInfo:
+        md5 = props.content_settings.content_md5 if props.content_settings else None
+        return ObjectInfo(props.name, int(props.size or 0),
+                          md5=bytes(md5).hex() if md5 else None, etag=props.etag,
+                          mtime=props.last_modified.timestamp() if props.last_modified else None)
+
+    # -- primitives --------------------------------------------------------------------
+    def info(self, key: str) -> ObjectInfo:
+        with self._errors(key):
+            props = self.container.get_blob_client(key).get_blob_properties()
+        return self._info(props)
+
+    def list(self, prefix: str, recursive: bool = True) -> Iterator[ObjectInfo]:
+        from azure.storage.blob import BlobPrefix
+
+        with self._errors(prefix):
+            if recursive:
+                items = self.container.list_blobs(name_starts_with=prefix or None)
+            else:
+                items = self.container.walk_blobs(name_starts_with=prefix or None, delimiter="/")
+            for item in items:
+                if isinstance(item, BlobPrefix):
+                    yield ObjectInfo(item.name, 0, is_dir=True)
+                else:
+                    yield self._info(item)
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        with self._errors(key):
+            return self.container.get_blob_client(key).download_blob(
+                offset=start, length=length, max_concurrency=1,
+                validate_content=length <= _GET_CHUNK).readall()
+
+    def put_file(self, path: str | os.PathLike[str], key: str,
+                 callback: Callback = None) -> ObjectInfo:
+        from azure.storage.blob import ContentSettings
+
+        size = os.path.getsize(path)
+        md5 = file_digests(path, ("md5",))["md5"]
+        client = self.container.get_blob_client(key)
+        with self._errors(key), open(path, "rb") as f:
+            client.upload_blob(f, length=size, overwrite=True,
+                               max_concurrency=self.settings.concurrency, validate_content=True,
+                               content_settings=ContentSettings(
+                                   content_md5=bytearray(bytes.fromhex(md5))),
+                               progress_hook=_hook(callback))
+            info = self._info(client.get_blob_properties())
+        if info.size != size or (info.md5 and info.md5 != md5):
+            self.delete(key)
+            raise IntegrityError(f"{self.uri(key)}: Azure stored {info.size} bytes with MD5 "
+                                 f"{info.md5}, the file has {size} bytes with MD5 {md5}; "
+                                 "blob removed")
+        return info
+
+    def _download(self, info: ObjectInfo, dest: str, callback: Callback) -> None:
+        from azure.core import MatchConditions
+
+        conditions = {"etag": info.etag, "match_condition": MatchConditions.IfNotModified} \
+            if info.etag else {}
+        with self._errors(info.key), open(dest, "wb") as f:
+            self.container.get_blob_client(info.key).download_blob(
+                max_concurrency=self.settings.concurrency, validate_content=True,
+                progress_hook=_hook(callback), **conditions).readinto(f)
+
+    def delete(self, key: str) -> None:
+        try:
+            with self._errors(key):
+                self.container.get_blob_client(key).delete_blob(delete_snapshots="include")
+        except ObjectNotFound:
+            pass
+
+    def make_bucket(self) -> None:
+        """A private container (no anonymous access); Azure Storage encrypts all data at
+        rest (Microsoft-managed keys unless the account is set up with its own)."""
+        with self._errors():
+            self.container.create_container()

@@ -1,0 +1,256 @@
+"""Amazon S3 (and any S3-compatible store) through boto3 and s3transfer.
+
+Credentials come from boto3's default chain (env, ``AWS_PROFILE`` or ``--profile``,
+SSO, instance/task roles); the endpoint from ``AWS_ENDPOINT_URL[_S3]`` as botocore
+reads it. Large files go up and down in parallel parts (``TransferConfig``); s3transfer
+aborts a failed multipart upload, so an object is whole or absent.
+
+Integrity: each upload stores the file's MD5 as ``x-amz-meta-md5`` and is then checked
+against the ETag S3 computed from the bytes it received (plain MD5 for one request,
+MD5-of-part-MD5s for multipart, recomputed locally with the same part size). Downloads
+are checked against that MD5, or the ETag itself when another tool wrote the object.
+With SSE-KMS/SSE-C the ETag is not a digest; then S3's own request checksums (CRC32,
+sent by botocore and verified by S3) are what protect the transfer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from contextlib import contextmanager
+from typing import Iterator, List
+
+from .base import Callback, ObjectInfo, Settings, Store
+from .checksum import file_digests
+from .errors import (
+    AccessDenied,
+    AuthError,
+    BucketNotFound,
+    IntegrityError,
+    ObjectNotFound,
+    StorageError,
+    require,
+)
+from .retry import retry_call
+from .uri import URI
+
+log = logging.getLogger(__name__)
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+               "TokenRefreshRequired", "AuthorizationHeaderMalformed", "InvalidClientTokenId",
+               "UnrecognizedClientException", "ExpiredTokenException"}
+_DENIED_CODES = {"AccessDenied", "AllAccessDisabled", "403", "Forbidden"}
+_OPAQUE_SSE = {"aws:kms", "aws:kms:dsse"}
+
+
+def _strip(etag: str | None) -> str | None:
+    return etag.strip('"') if etag else None
+
+
+class S3Store(Store):
+    scheme = "s3"
+
+    def __init__(self, uri: URI, settings: Settings | None = None,
+                 profile: str | None = None, **_: object) -> None:
+        super().__init__(uri, settings)
+        boto3 = require("boto3", "s3", "aws")
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
+        s = self.settings
+        with self._errors():
+            session = boto3.session.Session(profile_name=profile)
+            retries = {"mode": os.environ.get("AWS_RETRY_MODE", "standard"),
+                       "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", s.retries))}
+            self.client = session.client("s3", config=Config(
+                retries=retries, max_pool_connections=max(10, 4 * s.concurrency)))
+        self.transfer = TransferConfig(multipart_threshold=s.threshold,
+                                       multipart_chunksize=s.part_size,
+                                       max_concurrency=s.concurrency, use_threads=True)
+
+    # -- errors ------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self, key: str = "") -> Iterator[None]:
+        """Turn botocore's exceptions into one-line storage errors."""
+        from botocore import exceptions as bx
+
+        where = self.uri(key) if getattr(self, "bucket", None) else "s3"
+        try:
+            yield
+        except bx.ClientError as e:
+            raise self._client_error(e, key) from None
+        except (bx.NoCredentialsError, bx.PartialCredentialsError):
+            raise AuthError("no AWS credentials found: set AWS_PROFILE (or --profile), run "
+                            "`aws configure` / `aws sso login`, or use an instance role") from None
+        except bx.ProfileNotFound as e:
+            raise AuthError(f"AWS profile {e.kwargs.get('profile')!r} not found") from None
+        except bx.EndpointConnectionError as e:
+            raise StorageError(f"{where}: cannot reach {e.kwargs.get('endpoint_url')}") from None
+        except bx.BotoCoreError as e:
+            raise StorageError(f"{where}: {e}") from None
+        except Exception as e:
+            # s3transfer wraps ClientErrors of an upload in S3UploadFailedError (text only)
+            if type(e).__name__ in ("S3UploadFailedError", "RetriesExceededError"):
+                m = re.search(r"\(([A-Za-z0-9]+)\)", str(e))
+                code = m.group(1) if m else ""
+                raise self._code_error(code, str(e), key) from None
+            raise
+
+    def _client_error(self, e, key: str) -> Exception:
+        err = e.response.get("Error", {})
+        return self._code_error(str(err.get("Code", "")), err.get("Message") or str(e), key)
+
+    def _code_error(self, code: str, message: str, key: str) -> Exception:
+        where = self.uri(key)
+        if code == "NoSuchBucket":
+            return BucketNotFound(f"s3://{self.bucket}: no such bucket")
+        if code in ("NoSuchKey", "404", "NotFound"):
+            if not self._bucket_exists():
+                return BucketNotFound(f"s3://{self.bucket}: no such bucket")
+            return ObjectNotFound(f"{where}: no such object")
+        if code in _AUTH_CODES:
+            return AuthError(f"{where}: AWS rejected the credentials ({code}); check the "
+                             "profile or refresh the session")
+        if code in _DENIED_CODES:
+            return AccessDenied(f"{where}: access denied (the AWS identity in use lacks "
+                                "permission, or the credentials are wrong)")
+        if code in ("PreconditionFailed", "412"):
+            return StorageError(f"{where}: the object changed while it was read; try again")
+        if code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            return StorageError(f"s3://{self.bucket}: bucket already exists")
+        return StorageError(f"{where}: {code or 'error'}: {message}")
+
+    def _bucket_exists(self) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return True
+        except ClientError as e:
+            return str(e.response.get("Error", {}).get("Code")) not in ("404", "NoSuchBucket")
+
+    # -- primitives --------------------------------------------------------------------
+    def _info_from_head(self, key: str, head: dict) -> ObjectInfo:
+        etag = _strip(head.get("ETag"))
+        md5 = (head.get("Metadata") or {}).get("md5")
+        opaque = head.get("ServerSideEncryption") in _OPAQUE_SSE or head.get(
+            "SSECustomerAlgorithm")
+        if not (md5 and _HEX32.match(md5)):
+            md5 = etag if etag and _HEX32.match(etag) and not opaque else None
+        mtime = head.get("LastModified")
+        return ObjectInfo(key, int(head["ContentLength"]), md5=md5, etag=etag,
+                          mtime=mtime.timestamp() if mtime else None)
+
+    def info(self, key: str) -> ObjectInfo:
+        with self._errors(key):
+            return self._info_from_head(key, self.client.head_object(Bucket=self.bucket, Key=key))
+
+    def list(self, prefix: str, recursive: bool = True) -> Iterator[ObjectInfo]:
+        kwargs = {"Bucket": self.bucket, "Prefix": prefix}
+        if not recursive:
+            kwargs["Delimiter"] = "/"
+        with self._errors(prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
+                for cp in page.get("CommonPrefixes", []):
+                    yield ObjectInfo(cp["Prefix"], 0, is_dir=True)
+                for obj in page.get("Contents", []):
+                    # a listing cannot tell SSE-KMS ETags apart: digests come from info()
+                    yield ObjectInfo(obj["Key"], int(obj["Size"]), etag=_strip(obj.get("ETag")),
+                                     mtime=obj["LastModified"].timestamp())
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        from botocore import exceptions as bx
+
+        def get() -> bytes:
+            resp = self.client.get_object(Bucket=self.bucket, Key=key,
+                                          Range=f"bytes={start}-{start + length - 1}")
+            return resp["Body"].read()
+
+        with self._errors(key):
+            return retry_call(get, (bx.ResponseStreamingError, bx.ReadTimeoutError,
+                                    bx.ConnectionClosedError, bx.IncompleteReadError),
+                              what=f"GET {self.uri(key)}")
+
+    def _part_size(self, size: int) -> int | None:
+        """The part size s3transfer will use for ``size`` bytes, or None for one PUT."""
+        if size < self.transfer.multipart_threshold:
+            return None
+        from s3transfer.utils import ChunksizeAdjuster
+
+        return ChunksizeAdjuster().adjust_chunksize(self.transfer.multipart_chunksize, size)
+
+    def put_file(self, path: str | os.PathLike[str], key: str,
+                 callback: Callback = None) -> ObjectInfo:
+        size = os.path.getsize(path)
+        part_size = self._part_size(size)
+        local = file_digests(path, ("md5", "etag") if part_size else ("md5",), part_size)
+        expected = local["etag"] if part_size else local["md5"]
+        with self._errors(key):
+            self.client.upload_file(os.fspath(path), self.bucket, key,
+                                    ExtraArgs={"Metadata": {"md5": local["md5"]}},
+                                    Config=self.transfer, Callback=callback)
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        info = self._info_from_head(key, head)
+        opaque = head.get("ServerSideEncryption") in _OPAQUE_SSE or head.get(
+            "SSECustomerAlgorithm")
+        if info.size != size or (not opaque and info.etag != expected):
+            self.delete(key)
+            raise IntegrityError(f"{self.uri(key)}: S3 received other bytes than were sent "
+                                 f"(ETag {info.etag}, expected {expected}); object removed")
+        return info
+
+    def _download(self, info: ObjectInfo, dest: str, callback: Callback) -> None:
+        # an object replaced meanwhile fails verify_file: its digests are the old one's
+        with self._errors(info.key):
+            self.client.download_file(self.bucket, info.key, dest, Config=self.transfer,
+                                      Callback=callback)
+
+    def verify_file(self, path: str, info: ObjectInfo) -> None:
+        if info.md5 or not info.etag or "-" not in info.etag:
+            return super().verify_file(path, info)
+        # written by another tool in parts: rebuild its ETag with its first part's size
+        super().verify_file(path, info)  # size at least
+        with self._errors(info.key):
+            part1 = self.client.head_object(Bucket=self.bucket, Key=info.key, PartNumber=1)
+        got = file_digests(path, ("etag",), int(part1["ContentLength"]))["etag"]
+        if got != info.etag:
+            raise IntegrityError(f"{self.uri(info.key)}: multipart ETag mismatch (got {got}, "
+                                 f"S3 says {info.etag}): corrupted in transit")
+
+    def delete(self, key: str) -> None:
+        with self._errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def delete_many(self, keys: List[str]) -> None:
+        """Up to 1000 keys per request."""
+        for i in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[i:i + 1000]]
+            with self._errors():
+                resp = self.client.delete_objects(Bucket=self.bucket,
+                                                  Delete={"Objects": batch, "Quiet": True})
+            errors = resp.get("Errors") or []
+            if errors:
+                e = errors[0]
+                raise self._code_error(e.get("Code", ""), e.get("Message", ""), e.get("Key", ""))
+
+    def make_bucket(self) -> None:
+        """Private (public access block on, ACLs disabled), SSE-S3 encrypted by default."""
+        kwargs = {"Bucket": self.bucket, "ObjectOwnership": "BucketOwnerEnforced"}
+        region = self.client.meta.region_name
+        if region and region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        with self._errors():
+            if self._bucket_exists():  # us-east-1 answers 200 to creating one's own bucket
+                raise StorageError(f"s3://{self.bucket}: bucket already exists")
+            self.client.create_bucket(**kwargs)
+            self.client.put_public_access_block(
+                Bucket=self.bucket, PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+            self.client.put_bucket_encryption(
+                Bucket=self.bucket, ServerSideEncryptionConfiguration={"Rules": [{
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                    "BucketKeyEnabled": True}]})

@@ -1,0 +1,239 @@
+"""Copy, sync and remove between any two stores, files in parallel.
+
+Directory semantics, as ``aws s3 cp --recursive`` has them: copying ``SRC`` recursively
+puts what is *under* ``SRC/`` under ``DST/``. Each file travels whole and verified
+(see ``Store.put_file``/``get_file``); between two clouds it passes through a local
+temporary file so that both sides' checks apply.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Tuple
+
+from . import get_store
+from .base import ObjectInfo, Settings, Store
+from .checksum import file_digests
+from .errors import ObjectNotFound, StorageError
+from .uri import URI, parse_uri
+
+Callback = Callable[[int], None] | None
+DEFAULT_JOBS = 8
+
+
+@dataclass
+class Summary:
+    """What a transfer did, for the one-line report the CLI prints."""
+
+    files: int = 0
+    bytes: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+    errors: List[str] = field(default_factory=list)
+
+    def text(self, verb: str = "Copied") -> str:
+        mb = self.bytes / 1e6
+        s = (f"{verb} {self.files:,} file(s) ({mb:,.1f} MB) in {self.seconds:.1f} s "
+             f"({mb / max(self.seconds, 1e-9):,.1f} MB/s)")
+        if self.skipped:
+            s += f"; {self.skipped:,} unchanged skipped"
+        if self.deleted:
+            s += f"; {self.deleted:,} deleted"
+        return s + "."
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file to move: source object and destination key."""
+
+    src: Store
+    src_info: ObjectInfo
+    dst: Store
+    dst_key: str
+
+
+def _rel_key(uri: URI) -> str:
+    """The prefix whose contents a recursive operation on ``uri`` covers."""
+    if uri.is_local:
+        return uri.key
+    return uri.key if not uri.key or uri.key.endswith("/") else uri.key + "/"
+
+
+def walk(store: Store, uri: URI) -> Iterator[Tuple[str, ObjectInfo]]:
+    """``(relative name, info)`` of every object under ``uri`` taken as a directory."""
+    if uri.is_local:
+        if os.path.isfile(uri.key):
+            yield os.path.basename(uri.key), store.info(uri.key)
+            return
+        for info in store.list(uri.key):
+            yield os.path.relpath(info.key, uri.key).replace(os.sep, "/"), info
+        return
+    prefix = _rel_key(uri)
+    found = False
+    for info in store.list(prefix):
+        rel = info.key[len(prefix):]
+        if rel and not rel.endswith("/"):  # skip "folder" marker objects
+            found = True
+            yield rel, info
+    if not found and uri.key and not uri.key.endswith("/"):
+        try:  # a single object named without a trailing slash
+            info = store.info(uri.key)
+        except ObjectNotFound:
+            return
+        yield uri.name, info
+
+
+def plan_copy(src: str, dst: str, recursive: bool = False, settings: Settings | None = None,
+              **options: object) -> List[Item]:
+    su, du = parse_uri(src), parse_uri(dst)
+    s_store, d_store = get_store(su, settings, **options), get_store(du, settings, **options)
+    if recursive:
+        items = [Item(s_store, info, d_store, du.join(rel).key) for rel, info in walk(s_store, su)]
+        if not items:
+            raise ObjectNotFound(f"{src}: nothing to copy")
+        return items
+    if su.is_local and os.path.isdir(su.key):
+        raise StorageError(f"{src} is a directory (use -r)")
+    try:
+        info = s_store.info(su.key)
+    except ObjectNotFound:
+        if not su.is_local and any(True for _ in s_store.list(_rel_key(su), recursive=False)):
+            raise StorageError(f"{src} is a prefix (use -r)") from None
+        raise
+    key = du.join(su.name).key if du.dir_like else du.key
+    return [Item(s_store, info, d_store, key)]
+
+
+def copy_item(item: Item, callback: Callback = None, tmpdir: str | None = None) -> int:
+    """Move one object; returns its size."""
+    src, dst = item.src, item.dst
+    if src.scheme == "file":
+        dst.put_file(item.src_info.key, item.dst_key, callback)
+    elif dst.scheme == "file":
+        src.get_file(item.src_info.key, item.dst_key, callback)
+    else:
+        with tempfile.TemporaryDirectory(prefix="invindex-xfer-", dir=tmpdir) as tmp:
+            path = os.path.join(tmp, "object")
+            src.get_file(item.src_info.key, path, callback)
+            dst.put_file(path, item.dst_key, callback)
+    return item.src_info.size
+
+
+def run_items(items: List[Item], callback: Callback = None, jobs: int = DEFAULT_JOBS,
+              summary: Summary | None = None) -> Summary:
+    """Copy items in a thread pool; the first failure cancels what has not started."""
+    summary = summary or Summary()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(copy_item, it, callback) for it in items]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in pending:
+            f.cancel()
+        for f in futures:
+            if f.done() and not f.cancelled() and f.exception() is not None:
+                raise f.exception()  # type: ignore[misc]
+    summary.files += len(items)
+    summary.bytes += sum(it.src_info.size for it in items)
+    summary.seconds += time.monotonic() - started
+    return summary
+
+
+def transfer_bytes(items: List[Item]) -> int:
+    """Bytes a progress bar will see: twice for cloud-to-cloud (down, then up)."""
+    return sum(it.src_info.size * (2 if it.src.scheme != "file" and it.dst.scheme != "file"
+                                   else 1) for it in items)
+
+
+def copy(src: str, dst: str, recursive: bool = False, callback: Callback = None,
+         jobs: int = DEFAULT_JOBS, settings: Settings | None = None,
+         **options: object) -> Summary:
+    return run_items(plan_copy(src, dst, recursive, settings, **options), callback, jobs)
+
+
+# -- sync ----------------------------------------------------------------------------------
+def _digests(store: Store, info: ObjectInfo, kinds: Tuple[str, ...]) -> Dict[str, str]:
+    if store.scheme == "file":
+        return file_digests(info.key, kinds)
+    if not info.md5 and not info.crc32c:
+        info = store.info(info.key)  # listings do not always carry digests (S3 metadata)
+    return {k: v for k, v in (("md5", info.md5), ("crc32c", info.crc32c)) if v}
+
+
+def same_content(a: Store, ai: ObjectInfo, b: Store, bi: ObjectInfo) -> bool:
+    """Same size and an equal digest of a kind both sides can state."""
+    if ai.size != bi.size:
+        return False
+    if a.scheme != "file":
+        da = _digests(a, ai, ())
+        db = _digests(b, bi, tuple(da) or ("md5",))
+    else:
+        db = _digests(b, bi, ())
+        da = _digests(a, ai, tuple(db) or ("md5",))
+    for kind in ("md5", "crc32c"):
+        if kind in da and kind in db:
+            return da[kind] == db[kind]
+    return False
+
+
+def plan_sync(src: str, dst: str, settings: Settings | None = None, **options: object
+              ) -> Tuple[List[Item], int, List[Tuple[Store, str]]]:
+    """(items to copy, number unchanged, destination objects not in the source)."""
+    su, du = parse_uri(src), parse_uri(dst)
+    s_store, d_store = get_store(su, settings, **options), get_store(du, settings, **options)
+    existing = dict(walk(d_store, du)) if not (du.is_local and not os.path.isdir(du.key)) else {}
+    items, same, seen = [], 0, set()
+    for rel, info in walk(s_store, su):
+        seen.add(rel)
+        old = existing.get(rel)
+        if old is not None and same_content(s_store, info, d_store, old):
+            same += 1
+            continue
+        items.append(Item(s_store, info, d_store, du.join(rel).key))
+    extra = [(d_store, info.key) for rel, info in existing.items() if rel not in seen]
+    return items, same, extra
+
+
+def sync(src: str, dst: str, delete: bool = False, callback: Callback = None,
+         jobs: int = DEFAULT_JOBS, settings: Settings | None = None,
+         **options: object) -> Summary:
+    items, same, extra = plan_sync(src, dst, settings, **options)
+    summary = run_items(items, callback, jobs, Summary(skipped=same))
+    if delete:
+        for store, key in extra:
+            store.delete(key)
+        summary.deleted = len(extra)
+    return summary
+
+
+# -- remove ---------------------------------------------------------------------------------
+def remove(uri: str, recursive: bool = False, settings: Settings | None = None,
+           **options: object) -> int:
+    """Delete an object, or with ``recursive`` everything under a prefix/directory."""
+    u = parse_uri(uri)
+    store = get_store(u, settings, **options)
+    if not recursive:
+        if u.is_local and os.path.isdir(u.key):
+            raise StorageError(f"{uri} is a directory (use -r)")
+        store.info(u.key)  # a clear error if it is not there
+        store.delete(u.key)
+        return 1
+    if u.is_local and os.path.isdir(u.key):
+        n = sum(1 for _ in store.list(u.key))
+        shutil.rmtree(u.key)
+        return n
+    keys = [info.key for _, info in walk(store, u)]
+    if not keys:
+        raise ObjectNotFound(f"{uri}: nothing to remove")
+    many = getattr(store, "delete_many", None)
+    if many is not None:
+        many(keys)
+    else:
+        with ThreadPoolExecutor(max_workers=DEFAULT_JOBS) as pool:
+            list(pool.map(store.delete, keys))
+    return len(keys)

@@ -1,0 +1,119 @@
+"""A small HTTP reverse proxy that misbehaves on purpose, in front of an emulator.
+
+Per request (seeded, so a failure reproduces) it may answer 503, drop the connection
+before forwarding, or forward and flip one byte of a large response body (to test our
+own integrity checks, which the emulators would never trip). Resumable-upload
+``Location`` headers are rewritten to point back at the proxy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import random
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Dict
+
+HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade",
+       "content-length"}
+
+
+class FaultProxy:
+    """``FaultProxy(upstream_port, fail=0.25).start()``; ``.port``; ``.stop()``."""
+
+    def __init__(self, upstream_port: int, fail: float = 0.0, drop_share: float = 0.5,
+                 corrupt_reads: bool = False, corrupt_min: int = 1024, seed: int = 7) -> None:
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.fail, self.drop_share = fail, drop_share
+        self.corrupt_reads, self.corrupt_min = corrupt_reads, corrupt_min
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.counts: Dict[str, int] = {"requests": 0, "503": 0, "dropped": 0, "corrupted": 0}
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    out = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            return out
+                        out += self.rfile.read(size)
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _handle(self) -> None:
+                body = self._body()
+                fate = proxy._fate()
+                if fate == "503":
+                    msg = b"<Error><Code>SlowDown</Code><Message>injected</Message></Error>"
+                    self.send_response(503)
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    self.wfile.write(msg)
+                    return
+                if fate == "drop":
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                conn = http.client.HTTPConnection(*proxy.upstream, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+                if body or self.command in ("PUT", "POST", "PATCH"):
+                    headers["Content-Length"] = str(len(body))
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                if (proxy.corrupt_reads and self.command == "GET" and resp.status in (200, 206)
+                        and len(data) >= proxy.corrupt_min):
+                    i = len(data) // 2
+                    data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
+                    with proxy.lock:
+                        proxy.counts["corrupted"] += 1
+                self.send_response(resp.status, resp.reason)
+                for k, v in resp.getheaders():
+                    if k.lower() in HOP:
+                        continue
+                    if k.lower() == "location":
+                        v = v.replace(f"{proxy.upstream[0]}:{proxy.upstream[1]}",
+                                      f"127.0.0.1:{proxy.port}")
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _fate(self) -> str:
+        with self.lock:
+            self.counts["requests"] += 1
+            if self.rng.random() < self.fail:
+                fate = "drop" if self.rng.random() < self.drop_share else "503"
+                self.counts["dropped" if fate == "drop" else "503"] += 1
+                return fate
+        return "forward"
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
