@@ -1,0 +1,140 @@
+"""``invindex cluster plan|up|status|down|simulate|fields``: compute clusters from a spec."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "cluster", help="bring compute clusters up and down, simulate their autoscaling",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Create, inspect and delete a compute cluster described by a TOML spec "
+                    "(shapes: emr, fleet, instance on AWS; gce, dataproc on GCP; azure-vm).\n"
+                    "Everything is tagged invindex-cluster=NAME and managed-by=invindex; "
+                    "`down` finds it by those tags.\nCredentials come from each SDK's "
+                    "default chain; invindex never reads or stores keys.",
+        epilog="`invindex cluster fields` lists every spec field with its default; "
+               "sample_data/clusters/ has one spec per shape.")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    v = verbs.add_parser("plan", help="show what `up` would create (read-only calls only)")
+    v.add_argument("spec", metavar="SPEC")
+    v.add_argument("--full", action="store_true", help="print every request body")
+    v.set_defaults(func=run_plan)
+
+    v = verbs.add_parser("up", help="create what is missing (idempotent; rolls back on failure)")
+    v.add_argument("spec", metavar="SPEC")
+    v.set_defaults(func=run_up)
+
+    for verb, what in (("status", "show every resource tagged for the cluster"),
+                       ("down", "delete every resource tagged for the cluster")):
+        v = verbs.add_parser(verb, help=what)
+        v.add_argument("target", metavar="NAME|SPEC",
+                       help="cluster name (located through the record `up` keeps), or its "
+                            "spec file (works with no local record)")
+        v.set_defaults(func=run_status if verb == "status" else run_down)
+
+    v = verbs.add_parser(
+        "simulate", help="replay a workload through the spec's autoscaling rules",
+        description="Replay a CPU-utilization trace or a batch job through the spec's "
+                    "scaling policy, alarms, cooldown and min/max; print the instance count "
+                    "over time, the finish time and instance-hours.")
+    v.add_argument("spec", metavar="SPEC")
+    v.add_argument("--workload", required=True, metavar="CSV|job:SIZE@RATE",
+                   help="a CSV trace (seconds,cpu[,instances]) or e.g. job:200GB@25MB/s")
+    v.add_argument("--png", metavar="PATH", help="also plot to PATH (needs matplotlib)")
+    v.set_defaults(func=run_simulate)
+
+    v = verbs.add_parser("fields", help="list every spec field, its default and meaning")
+    v.set_defaults(func=run_fields)
+
+
+def _echo(args: argparse.Namespace):
+    return (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from ..provision import api
+    from ..provision.spec import load_spec
+
+    plan, _ = api.make_plan(load_spec(args.spec))
+    print(plan.text(full=args.full))
+    return 0
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from ..provision import api
+    from ..provision.spec import load_spec
+
+    spec = load_spec(args.spec)
+    out = api.up(spec, echo=_echo(args))
+    print(f"cluster {spec.name}: {len(out.created)} created, {len(out.existing)} already there")
+    return 0
+
+
+def _locate(target: str):
+    from ..provision import api
+    from ..provision.spec import load_spec
+
+    if target.endswith(".toml") or Path(target).is_file():
+        spec = load_spec(target)
+        return spec.name, api.location_of(spec.name, spec)
+    return target, api.location_of(target)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from ..provision import api
+
+    name, location = _locate(args.target)
+    lines = api.status(name, location)
+    where = ", ".join(f"{k} {v}" for k, v in location.items() if v)
+    print(f"cluster {name} ({where}): " + ("nothing found" if not lines else
+                                            f"{len(lines)} resource(s)"))
+    for line in lines:
+        print("  " + line)
+    return 0
+
+
+def run_down(args: argparse.Namespace) -> int:
+    from ..provision import api
+
+    name, location = _locate(args.target)
+    gone = api.down(name, location, echo=_echo(args))
+    print(f"cluster {name}: {len(gone)} resource(s) deleted")
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from ..provision.simulate import policy_from_scaling, report, simulate
+    from ..provision.spec import load_spec
+    from ..provision.workload import parse_workload
+
+    spec = load_spec(args.spec)
+    if "scaling" not in spec.sections:
+        raise UsageError(f"shape {spec.shape} has no autoscaling to simulate "
+                         "(use emr, fleet or dataproc)")
+    if spec.shape == "dataproc":
+        raise UsageError("Dataproc scales on YARN memory with its own algorithm; the "
+                         "simulator models CloudWatch alarms (emr, fleet)")
+    policy = policy_from_scaling(spec.scaling)
+    result = simulate(policy, parse_workload(args.workload, spec.scaling["desired"]))
+    print(report(result, spec.name))
+    if args.png:
+        from ..provision.plot import write_png
+
+        write_png(result, args.png)
+        print(f"plot: {args.png}")
+    return 0
+
+
+def run_fields(args: argparse.Namespace) -> int:
+    from ..provision.spec import describe_fields
+
+    print(describe_fields())
+    return 0

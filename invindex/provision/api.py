@@ -1,0 +1,64 @@
+"""The four verbs over every provider: plan, up, status, down.
+
+Which provider module runs is chosen by the spec's shape (or, for ``status`` / ``down``
+by name, by the location recorded at ``up`` or given by a spec). Tests pass ``session``
+(AWS) or ``clients`` (GCP, Azure) to point the SDKs at local endpoints.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable, Dict, List, Tuple
+
+from ..errors import InvindexError
+from . import engine, state
+from .engine import Backend, Outcome
+from .plan import Plan
+from .spec import Spec, check_name
+
+_MODULES = {"aws": "aws", "gcp": "gcp", "azure": "azure"}
+
+
+def _provider(name: str) -> Any:
+    return importlib.import_module(f".{_MODULES[name]}", __package__)
+
+
+def make_plan(spec: Spec, **inject: Any) -> Tuple[Plan, Backend]:
+    """The plan (read-only lookups only) and the backend that would apply it."""
+    return _provider(spec.provider).make_plan(spec, **inject)
+
+
+def up(spec: Spec, echo: Callable[[str], None] = print, **inject: Any) -> Outcome:
+    plan, backend = make_plan(spec, **inject)
+    state.save(spec.name, {"name": spec.name, "shape": spec.shape, "provider": spec.provider,
+                           "location": backend.label, "spec": spec.source})
+    return engine.apply(plan, backend, echo)
+
+
+def location_of(name: str, spec: Spec | None = None) -> Dict[str, str]:
+    """Where cluster ``name`` lives: from its spec if given, else the local record."""
+    check_name(name)
+    if spec is not None:
+        if spec.name != name:
+            raise InvindexError(f"the spec describes cluster {spec.name}, not {name}")
+        return _provider(spec.provider).location(spec)
+    record = state.load(name)
+    if record is None:
+        raise InvindexError(f"no local record of cluster {name}: pass its spec "
+                            f"(`invindex cluster down SPEC`) to find it by tag")
+    return record["location"]
+
+
+def backend_for(name: str, location: Dict[str, str], **inject: Any) -> Backend:
+    return _provider(location["provider"]).backend_for(name, location, **inject)
+
+
+def status(name: str, location: Dict[str, str], **inject: Any) -> List[str]:
+    return engine.status(backend_for(name, location, **inject))
+
+
+def down(name: str, location: Dict[str, str], echo: Callable[[str], None] = print,
+         **inject: Any) -> List[Tuple[str, str]]:
+    gone = engine.destroy(backend_for(name, location, **inject), echo)
+    state.forget(name)
+    return gone

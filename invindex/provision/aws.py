@@ -1,0 +1,83 @@
+"""AWS entry points: read-only lookups for the plan, and the backend that applies it."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+from ..errors import InvindexError
+from .aws_common import Aws, aws_for, errors
+from .aws_emr import emr_steps
+from .aws_fleet import fleet_steps
+from .aws_instance import instance_steps
+from .aws_resources import TEARDOWN, handlers
+from .engine import Backend
+from .plan import Plan
+from .spec import Spec
+
+# Amazon Linux 2023, resolved through the public SSM parameter (read-only).
+DEFAULT_IMAGE_PARAM = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+_BUILDERS = {"emr": emr_steps, "fleet": fleet_steps, "instance": instance_steps}
+
+
+def lookup(spec: Spec, aws: Aws) -> Dict[str, Any]:
+    """Facts the plan needs from the account, by Describe/Get calls only."""
+    ctx: Dict[str, Any] = {}
+    ec2 = aws.client("ec2")
+    net = spec.network
+    with errors("looking up the network"):
+        if spec.shape == "emr":
+            subnets = _subnets(ec2, net["subnet_ids"]) if net["subnet_ids"] else []
+            return {"subnets": subnets}
+        vpc = net["vpc_id"]
+        if not vpc and net["subnet_ids"]:
+            vpc = ec2.describe_subnets(SubnetIds=net["subnet_ids"][:1])["Subnets"][0]["VpcId"]
+        if not vpc:
+            vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+            if not vpcs:
+                raise InvindexError("no default VPC in this region: set network.vpc_id and "
+                                    "network.subnet_ids")
+            vpc = vpcs[0]["VpcId"]
+        ctx["vpc_id"] = vpc
+        ctx["subnets"] = _subnets(ec2, net["subnet_ids"]) if net["subnet_ids"] else [
+            (s["SubnetId"], s["AvailabilityZone"]) for s in sorted(
+                ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"],
+                key=lambda s: s["AvailabilityZone"])]
+        if not ctx["subnets"]:
+            raise InvindexError(f"VPC {vpc} has no subnets: set network.subnet_ids")
+    with errors("looking up the image"):
+        image = spec.machine["image"] or aws.client("ssm").get_parameter(
+            Name=DEFAULT_IMAGE_PARAM)["Parameter"]["Value"]
+        found = ec2.describe_images(ImageIds=[image])["Images"]
+        if not found:
+            raise InvindexError(f"image {image} not found in {aws.region}")
+        ctx["image_id"] = image
+        ctx["root_device"] = found[0].get("RootDeviceName") or "/dev/xvda"
+    return ctx
+
+
+def _subnets(ec2: Any, ids: List[str]) -> List[Tuple[str, str]]:
+    found = {s["SubnetId"]: s["AvailabilityZone"]
+             for s in ec2.describe_subnets(SubnetIds=ids)["Subnets"]}
+    return [(i, found[i]) for i in ids]
+
+
+def make_plan(spec: Spec, session: Any = None) -> Tuple[Plan, Backend]:
+    aws = aws_for(spec, session)
+    steps = _BUILDERS[spec.shape](spec, lookup(spec, aws))
+    return Plan(spec, steps, {"region": aws.region}), backend(aws)
+
+
+def backend(aws: Aws) -> Backend:
+    label = {"provider": "aws", "region": aws.region, "profile": aws.profile}
+    return Backend(handlers(aws), TEARDOWN, label)
+
+
+def backend_for(name: str, location: Dict[str, str], session: Any = None) -> Backend:
+    return backend(Aws(name, location.get("region", ""), location.get("profile", ""),
+                       session=session))
+
+
+def location(spec: Spec) -> Dict[str, str]:
+    """Where to look, even without local state: region (and profile) are enough."""
+    aws = aws_for(spec)
+    return {"provider": "aws", "region": aws.region, "profile": spec.aws["profile"]}

@@ -1,0 +1,143 @@
+"""Apply a plan with rollback, tear a cluster down by tag, report its status.
+
+Provider modules supply one ``Handler`` per resource kind; this module holds the
+policy common to all of them: an existing resource is reused (so ``up`` is idempotent),
+what this run created is deleted again in reverse order if a later step fails, and
+teardown goes kind by kind in an order where nothing is deleted before what depends on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Protocol, Tuple
+
+from ..errors import InvindexError
+from .plan import Plan, Step, resolve
+
+log = logging.getLogger(__name__)
+Echo = Callable[[str], None]
+
+# Seconds between polls and the longest wait; tests shrink the interval.
+POLL_INTERVAL = 5.0
+POLL_TIMEOUT = 1800.0
+
+
+class Handler(Protocol):
+    def find(self, step: Step, params: Dict) -> str | None:
+        """The id of the resource ``step`` would create, if it already exists."""
+
+    def create(self, step: Step, params: Dict) -> str:
+        """Create it (and only it: clean up its own partial state) and return its id."""
+
+    def delete(self, rid: str) -> None:
+        """Delete it and wait until it is gone (or going, where nothing waits on it)."""
+
+    def find_all(self) -> List[str]:
+        """Ids of every resource of this kind that carries the cluster's tag."""
+
+    def describe(self, rid: str) -> str:
+        """One line of status."""
+
+
+@dataclass
+class Backend:
+    handlers: Dict[str, Handler]
+    teardown: List[str]  # kinds, in deletion order
+    label: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    created: List[Tuple[str, str, str]] = field(default_factory=list)
+    existing: List[Tuple[str, str, str]] = field(default_factory=list)
+    ids: Dict[str, str] = field(default_factory=dict)
+
+
+def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
+    """Create what is missing, in order; on failure delete what this run created."""
+    out = Outcome()
+    made: List[Tuple[Step, str]] = []
+    step = None
+    try:
+        for step in plan.steps:
+            handler = backend.handlers[step.kind]
+            params = resolve(step.params, out.ids)
+            rid = handler.find(step, params)
+            if rid:
+                out.existing.append((step.kind, step.name, rid))
+                echo(f"exists   {step.kind} {step.name} ({rid})")
+            else:
+                rid = handler.create(step, params)
+                made.append((step, rid))
+                out.created.append((step.kind, step.name, rid))
+                echo(f"created  {step.kind} {step.name} ({rid})")
+            out.ids[step.ref_key] = rid
+    except BaseException as e:
+        what = f"{step.kind} {step.name}" if step else "the plan"
+        left = _rollback(made, backend, echo)
+        reason = _one_line(e)
+        msg = f"up failed at {what}: {reason}; rolled back {len(made) - len(left)} created " \
+              "resource(s)"
+        if left:
+            msg += "; could NOT delete: " + ", ".join(left) + \
+                   f" (run `invindex cluster down {plan.spec.name}`)"
+        if isinstance(e, KeyboardInterrupt):
+            raise KeyboardInterrupt(msg) from e
+        raise InvindexError(msg) from e
+    return out
+
+
+def _rollback(made: List[Tuple[Step, str]], backend: Backend, echo: Echo) -> List[str]:
+    left = []
+    for step, rid in reversed(made):
+        try:
+            backend.handlers[step.kind].delete(rid)
+            echo(f"rolled back {step.kind} {step.name} ({rid})")
+        except Exception as e:  # keep going: delete as much as possible
+            log.warning("rollback of %s %s failed: %s", step.kind, rid, e)
+            left.append(f"{step.kind} {rid}")
+    return left
+
+
+def destroy(backend: Backend, echo: Echo = print) -> List[Tuple[str, str]]:
+    """Delete every tagged resource, kind by kind in teardown order."""
+    gone = []
+    for kind in backend.teardown:
+        handler = backend.handlers[kind]
+        for rid in handler.find_all():
+            try:
+                handler.delete(rid)
+            except InvindexError:
+                raise
+            except Exception as e:
+                raise InvindexError(f"down: deleting {kind} {rid} failed: {_one_line(e)}; "
+                                    "run `down` again once the cause is fixed") from e
+            echo(f"deleted  {kind} {rid}")
+            gone.append((kind, rid))
+    return gone
+
+
+def status(backend: Backend) -> List[str]:
+    """One line per tagged resource, in creation order."""
+    lines = []
+    for kind in reversed(backend.teardown):
+        handler = backend.handlers[kind]
+        for rid in handler.find_all():
+            lines.append(f"{kind:22} {handler.describe(rid)}")
+    return lines
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float | None = None) -> None:
+    """Poll ``check`` until true; raise a one-line error after ``timeout`` seconds."""
+    deadline = time.monotonic() + (POLL_TIMEOUT if timeout is None else timeout)
+    while not check():
+        if time.monotonic() > deadline:
+            raise InvindexError(f"timed out waiting for {what}")
+        time.sleep(POLL_INTERVAL)
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
