@@ -22,9 +22,11 @@ def write_png(result: Result, path: str | Path, title: str = "") -> None:
     ax1.set_ylim(0, p.max + 1)
     ax1.set_title(title or f"{p.mode} scaling: finish {clock(end)}, "
                            f"{result.instance_hours:.2f} instance-hours")
-    points = [(t / 60, v) for t, v in result.datapoints if v is not None]
+    # the alarms watch utilization, or free capacity (100 - it) for a scale-out-when-low metric
+    points = [(t / 60, v if p.out_above else 100 - v) for t, v in result.datapoints
+              if v is not None]
     ax2.plot([x for x, _ in points], [v for _, v in points], marker=".", color="tab:orange",
-             label="utilization per period (%)")
+             label=f"{p.metric} per period (simulated)")
     if p.mode == "simple":
         for y, label in ((p.out_threshold, "scale out"), (p.in_threshold, "scale in")):
             ax2.axhline(y, linestyle="--", color="grey", linewidth=0.8)
