@@ -176,12 +176,18 @@ class AzureStore(Store):
         md5 = file_digests(path, ("md5",))["md5"]
         client = self.container.get_blob_client(key)
         with self._errors(key), open(path, "rb") as f:
-            client.upload_blob(f, length=size, overwrite=True,
-                               max_concurrency=self.settings.concurrency, validate_content=True,
-                               content_settings=ContentSettings(
-                                   content_md5=bytearray(bytes.fromhex(md5))),
-                               progress_hook=_hook(callback))
-            info = self._info(client.get_blob_properties())
+            resp = client.upload_blob(f, length=size, overwrite=True,
+                                      max_concurrency=self.settings.concurrency,
+                                      validate_content=True, content_settings=ContentSettings(
+                                          content_md5=bytearray(bytes.fromhex(md5))),
+                                      progress_hook=_hook(callback))
+            if size < self.settings.threshold:
+                # one Put Blob: the Content-MD5 it answers is the service's own digest
+                got = resp.get("content_md5")
+                info = ObjectInfo(key, size, md5=bytes(got).hex() if got else md5,
+                                  etag=resp.get("etag"))
+            else:  # blocks were checked one by one; the committed blob must be whole
+                info = self._info(client.get_blob_properties())
         if info.size != size or (info.md5 and info.md5 != md5):
             self.delete(key)
             raise IntegrityError(f"{self.uri(key)}: Azure stored {info.size} bytes with MD5 "

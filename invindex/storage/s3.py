@@ -19,10 +19,11 @@ import logging
 import os
 import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, List
 
-from .base import Callback, ObjectInfo, Settings, Store
-from .checksum import file_digests
+from .base import Callback, ObjectInfo, Settings, Store, temp_beside
+from .checksum import file_digests, hex_to_b64
 from .errors import (
     AccessDenied,
     AuthError,
@@ -55,7 +56,7 @@ class S3Store(Store):
                  profile: str | None = None, **_: object) -> None:
         super().__init__(uri, settings)
         boto3 = require("boto3", "s3", "aws")
-        from boto3.s3.transfer import TransferConfig
+        from boto3.s3.transfer import S3Transfer, TransferConfig
         from botocore.config import Config
 
         s = self.settings
@@ -64,10 +65,11 @@ class S3Store(Store):
             retries = {"mode": os.environ.get("AWS_RETRY_MODE", "standard"),
                        "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", s.retries))}
             self.client = session.client("s3", config=Config(
-                retries=retries, max_pool_connections=max(10, 4 * s.concurrency)))
+                retries=retries, max_pool_connections=max(32, 8 * s.concurrency)))
         self.transfer = TransferConfig(multipart_threshold=s.threshold,
                                        multipart_chunksize=s.part_size,
                                        max_concurrency=s.concurrency, use_threads=True)
+        self._s3transfer = S3Transfer(self.client, self.transfer)  # one thread pool, reused
 
     # -- errors ------------------------------------------------------------------------
     @contextmanager
@@ -188,11 +190,20 @@ class S3Store(Store):
         part_size = self._part_size(size)
         local = file_digests(path, ("md5", "etag") if part_size else ("md5",), part_size)
         expected = local["etag"] if part_size else local["md5"]
+        meta = {"md5": local["md5"]}
         with self._errors(key):
-            self.client.upload_file(os.fspath(path), self.bucket, key,
-                                    ExtraArgs={"Metadata": {"md5": local["md5"]}},
-                                    Config=self.transfer, Callback=callback)
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            if part_size is None:  # one PUT; S3 checks Content-MD5 and answers the ETag
+                with open(path, "rb") as f:
+                    resp = self.client.put_object(Bucket=self.bucket, Key=key, Body=f,
+                                                  ContentMD5=hex_to_b64(local["md5"]),
+                                                  Metadata=meta)
+                if callback:
+                    callback(size)
+                head = {**resp, "ContentLength": size, "Metadata": meta}
+            else:
+                self._s3transfer.upload_file(os.fspath(path), self.bucket, key,
+                                             extra_args={"Metadata": meta}, callback=callback)
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
         info = self._info_from_head(key, head)
         opaque = head.get("ServerSideEncryption") in _OPAQUE_SSE or head.get(
             "SSECustomerAlgorithm")
@@ -202,11 +213,39 @@ class S3Store(Store):
                                  f"(ETag {info.etag}, expected {expected}); object removed")
         return info
 
+    def get_file(self, key: str, path: str | os.PathLike[str], callback: Callback = None,
+                 info: ObjectInfo | None = None) -> ObjectInfo:
+        """Small objects in one GET (its headers carry the digests); large ones in
+        parallel ranged parts after a HEAD."""
+        if info is None or info.size >= self.transfer.multipart_threshold:
+            return super().get_file(key, path, callback, None)
+        dest = Path(path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        from botocore import exceptions as bx
+
+        def fetch(tmp: str) -> ObjectInfo:
+            resp = self.client.get_object(Bucket=self.bucket, Key=key)
+            got = self._info_from_head(key, resp)
+            with open(tmp, "wb") as f:
+                for block in resp["Body"].iter_chunks(1 << 20):
+                    f.write(block)
+                    if callback:
+                        callback(len(block))
+            return got
+
+        with self._errors(key), temp_beside(dest) as tmp:
+            got = retry_call(lambda: fetch(tmp), (bx.ResponseStreamingError, bx.ReadTimeoutError,
+                                                  bx.ConnectionClosedError,
+                                                  bx.IncompleteReadError),
+                             what=f"GET {self.uri(key)}")
+            self.verify_file(tmp, got)
+            os.replace(tmp, dest)
+        return got
+
     def _download(self, info: ObjectInfo, dest: str, callback: Callback) -> None:
         # an object replaced meanwhile fails verify_file: its digests are the old one's
         with self._errors(info.key):
-            self.client.download_file(self.bucket, info.key, dest, Config=self.transfer,
-                                      Callback=callback)
+            self._s3transfer.download_file(self.bucket, info.key, dest, callback=callback)
 
     def verify_file(self, path: str, info: ObjectInfo) -> None:
         if info.md5 or not info.etag or "-" not in info.etag:

@@ -116,11 +116,11 @@ def copy_item(item: Item, callback: Callback = None, tmpdir: str | None = None) 
     if src.scheme == "file":
         dst.put_file(item.src_info.key, item.dst_key, callback)
     elif dst.scheme == "file":
-        src.get_file(item.src_info.key, item.dst_key, callback)
+        src.get_file(item.src_info.key, item.dst_key, callback, item.src_info)
     else:
         with tempfile.TemporaryDirectory(prefix="invindex-xfer-", dir=tmpdir) as tmp:
             path = os.path.join(tmp, "object")
-            src.get_file(item.src_info.key, path, callback)
+            src.get_file(item.src_info.key, path, callback, item.src_info)
             dst.put_file(path, item.dst_key, callback)
     return item.src_info.size
 

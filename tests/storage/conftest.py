@@ -64,7 +64,7 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
     return False
 
 
-def stop(proc: subprocess.Popen, grace: float = 3) -> None:
+def stop(proc: subprocess.Popen, grace: float = 1) -> None:
     """Terminate; kill after ``grace`` s (Azurite waits for idle keep-alive clients)."""
     if proc.poll() is None:
         proc.terminate()
