@@ -96,8 +96,9 @@ SCHEMA: Dict[str, Dict[str, Field]] = {
                             ("emr", "fleet", "instance")),
         "subnetwork": Field("", "GCP subnetwork URL; empty: the default network",
                             ("gce", "dataproc")),
-        "public_ip": Field(False, "give the VM a public IP (AWS: the subnet's setting "
-                                  "decides unless true)", _VMS),
+        "public_ip": Field(False, "give the VM(s) public IPs (AWS: the subnet's setting "
+                                  "decides unless true; Dataproc: internal IPs only unless "
+                                  "true)", _VMS + ("dataproc",)),
         "ingress": Field([], "inbound rules, tables of protocol (tcp|udp), port, cidr; a "
                              "world-open cidr needs public = true on the rule", _VMS),
     },

@@ -1,0 +1,213 @@
+"""Azure side effects: clients (azure-identity's DefaultAzureCredential), one handler per
+resource type, found by tag through the subscription's resource listing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Tuple
+
+from ..errors import InvindexError
+from .azure_steps import vm_steps
+from .deps import need
+from .engine import Backend
+from .plan import Plan, Step
+from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED, Spec
+
+
+class Azure:
+    def __init__(self, cluster: str, where: Dict[str, str], credential: Any = None,
+                 client_kwargs: Dict[str, Any] | None = None) -> None:
+        need("azure.mgmt.compute", "Azure provisioning")
+        if credential is None:
+            credential = need("azure.identity", "Azure provisioning").DefaultAzureCredential()
+        self.subscription = where.get("subscription_id") or os.environ.get(
+            "AZURE_SUBSCRIPTION_ID", "")
+        if not self.subscription:
+            raise InvindexError("no Azure subscription: set azure.subscription_id or "
+                                "AZURE_SUBSCRIPTION_ID")
+        self.cluster, self.credential = cluster, credential
+        self.region = where["location"]
+        self.resource_group = where.get("resource_group") or f"{cluster}-rg"
+        self.endpoint = where.get("endpoint", "")
+        self.kwargs = dict(client_kwargs or {})
+        if self.endpoint:
+            self.kwargs["base_url"] = self.endpoint
+        self._clients: Dict[str, Any] = {}
+
+    @property
+    def location(self) -> Dict[str, str]:
+        return {"provider": "azure", "subscription_id": self.subscription,
+                "resource_group": self.resource_group, "location": self.region,
+                "endpoint": self.endpoint}
+
+    def client(self, which: str) -> Any:
+        if which not in self._clients:
+            if which == "resource":
+                module = need("azure.mgmt.resource", "Azure provisioning")
+                cls = getattr(module, "ResourceManagementClient", None) or need(
+                    "azure.mgmt.resource.resources", "Azure provisioning").ResourceManagementClient
+            else:
+                module = need(f"azure.mgmt.{which}", "Azure provisioning")
+                cls = getattr(module, f"{which.capitalize()}ManagementClient")
+            self._clients[which] = cls(self.credential, self.subscription, **self.kwargs)
+        return self._clients[which]
+
+    def owns(self, tags: Any) -> bool:
+        tags = dict(tags or {})
+        return tags.get(TAG_CLUSTER) == self.cluster and tags.get(TAG_MANAGED) == MANAGED_BY
+
+    def tagged(self, arm_type: str) -> List[str]:
+        """Ids of resources of ``arm_type`` carrying the cluster tag, subscription-wide."""
+        found = self.client("resource").resources.list(
+            filter=f"tagName eq '{TAG_CLUSTER}' and tagValue eq '{self.cluster}'")
+        return [r.id for r in found if (r.type or "").lower() == arm_type.lower()
+                and self.owns(r.tags)]
+
+
+def _not_found(e: BaseException) -> bool:
+    return type(e).__name__ == "ResourceNotFoundError" or getattr(e, "status_code", 0) == 404
+
+
+def _parts(rid: str) -> Tuple[str, str]:
+    """(resource group, name) of an ARM id."""
+    bits = rid.split("/")
+    lower = [b.lower() for b in bits]
+    return bits[lower.index("resourcegroups") + 1], bits[-1]
+
+
+class ArmResource:
+    """Create/get/delete for one ARM type through its SDK operation group."""
+
+    def __init__(self, az: Azure, arm_type: str, ops: Callable[[], Any]) -> None:
+        self.az, self.arm_type, self.ops = az, arm_type, ops
+
+    def find(self, step: Step, params: Dict) -> str | None:
+        try:
+            found = self.ops().get(self.az.resource_group, step.name)
+        except Exception as e:
+            if _not_found(e):
+                return None
+            raise
+        if not self.az.owns(found.tags):
+            raise InvindexError(f"a {self.arm_type} named {step.name} exists but is not "
+                                "tagged for this cluster; rename the cluster or remove it")
+        return found.id
+
+    def create(self, step: Step, params: Dict) -> str:
+        made = self.ops().begin_create_or_update(self.az.resource_group, step.name,
+                                                 params).result()
+        return made.id
+
+    def delete(self, rid: str) -> None:
+        group, name = _parts(rid)
+        try:
+            self.ops().begin_delete(group, name).result()
+        except Exception as e:
+            if not _not_found(e):
+                raise
+
+    def find_all(self) -> List[str]:
+        return self.az.tagged(self.arm_type)
+
+    def describe(self, rid: str) -> str:
+        group, name = _parts(rid)
+        try:
+            found = self.ops().get(group, name)
+        except Exception as e:
+            if _not_found(e):
+                return f"{name} (gone)"
+            raise
+        props = getattr(found, "properties", None)
+        state = getattr(props, "provisioning_state", None) or getattr(
+            found, "provisioning_state", "")
+        return f"{name} in {group} {state or ''}".rstrip()
+
+
+class ResourceGroups:
+    def __init__(self, az: Azure) -> None:
+        self.az = az
+
+    def _ops(self) -> Any:
+        return self.az.client("resource").resource_groups
+
+    def find(self, step: Step, params: Dict) -> str | None:
+        try:
+            found = self._ops().get(step.name)
+        except Exception as e:
+            if _not_found(e):
+                return None
+            raise
+        if not self.az.owns(found.tags):
+            raise InvindexError(f"resource group {step.name} exists but is not tagged for "
+                                "this cluster; name it in azure.resource_group to use it")
+        return found.id
+
+    def create(self, step: Step, params: Dict) -> str:
+        return self._ops().create_or_update(step.name, params).id
+
+    def delete(self, rid: str) -> None:
+        try:
+            self._ops().begin_delete(rid.rsplit("/", 1)[-1]).result()
+        except Exception as e:
+            if not _not_found(e):
+                raise
+
+    def find_all(self) -> List[str]:
+        found = self._ops().list(
+            filter=f"tagName eq '{TAG_CLUSTER}' and tagValue eq '{self.az.cluster}'")
+        return [g.id for g in found if self.az.owns(g.tags)]
+
+    def describe(self, rid: str) -> str:
+        return rid.rsplit("/", 1)[-1]
+
+
+TEARDOWN = ["virtual_machine", "network_interface", "public_ip", "virtual_network",
+            "network_security_group", "resource_group"]
+
+
+def _backend(az: Azure) -> Backend:
+    net = lambda: az.client("network")  # noqa: E731
+    handlers: Dict[str, Any] = {
+        "resource_group": ResourceGroups(az),
+        "network_security_group": ArmResource(az, "Microsoft.Network/networkSecurityGroups",
+                                              lambda: net().network_security_groups),
+        "virtual_network": ArmResource(az, "Microsoft.Network/virtualNetworks",
+                                       lambda: net().virtual_networks),
+        "public_ip": ArmResource(az, "Microsoft.Network/publicIPAddresses",
+                                 lambda: net().public_ip_addresses),
+        "network_interface": ArmResource(az, "Microsoft.Network/networkInterfaces",
+                                         lambda: net().network_interfaces),
+        "virtual_machine": ArmResource(az, "Microsoft.Compute/virtualMachines",
+                                       lambda: az.client("compute").virtual_machines),
+    }
+    return Backend(handlers, TEARDOWN, az.location)
+
+
+def location(spec: Spec) -> Dict[str, str]:
+    a = spec.azure
+    return {"provider": "azure", "subscription_id": a["subscription_id"] or os.environ.get(
+        "AZURE_SUBSCRIPTION_ID", ""), "resource_group": a["resource_group"] or
+        f"{spec.name}-rg", "location": a["location"], "endpoint": a["endpoint"]}
+
+
+def backend_for(name: str, where: Dict[str, str], credential: Any = None,
+                client_kwargs: Dict[str, Any] | None = None) -> Backend:
+    return _backend(Azure(name, where, credential, client_kwargs))
+
+
+def make_plan(spec: Spec, credential: Any = None,
+              client_kwargs: Dict[str, Any] | None = None) -> Tuple[Plan, Backend]:
+    az = Azure(spec.name, location(spec), credential, client_kwargs)
+    try:
+        key = Path(spec.machine["ssh_public_key"]).expanduser().read_text().strip()
+    except OSError as e:
+        raise InvindexError(f"machine.ssh_public_key: {e}") from None
+    if not key.startswith(("ssh-", "ecdsa-", "sk-")):
+        raise InvindexError(f"machine.ssh_public_key {spec.machine['ssh_public_key']} does "
+                            "not look like an OpenSSH public key")
+    ctx = {"location": az.region, "resource_group": az.resource_group, "ssh_key": key,
+           "own_group": not spec.azure["resource_group"]}
+    plan = Plan(spec, vm_steps(spec, ctx), {"subscription": az.subscription,
+                                            "resource group": az.resource_group})
+    return plan, _backend(az)

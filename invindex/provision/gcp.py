@@ -1,0 +1,289 @@
+"""GCP side effects: clients (REST transport, google.auth's default credentials), one
+handler per resource kind, and the plan/backend entry points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+from ..errors import InvindexError
+from .deps import need
+from .engine import Backend, wait_for
+from .gcp_steps import dataproc_steps, firewall_marker, gce_steps
+from .plan import Plan, Step
+from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED, Spec
+
+TIMEOUT = 1800
+
+
+class Gcp:
+    def __init__(self, cluster: str, location: Dict[str, str], credentials: Any = None) -> None:
+        need("google.cloud.compute_v1", "GCP provisioning")
+        self.cluster = cluster
+        project = location.get("project", "")
+        if credentials is None:
+            auth = need("google.auth", "GCP provisioning")
+            try:
+                credentials, found = auth.default(scopes=["https://www.googleapis.com/auth/"
+                                                          "cloud-platform"])
+            except Exception as e:  # DefaultCredentialsError: say what to do
+                raise InvindexError(f"no Google credentials ({type(e).__name__}): run `gcloud "
+                                    "auth application-default login` or use a workload "
+                                    "identity; invindex never stores keys") from None
+            project = project or found or ""
+        if not project:
+            raise InvindexError("no GCP project: set gcp.project in the spec")
+        self.project, self.region, self.zone = project, location["region"], location["zone"]
+        self.endpoint = location.get("endpoint", "")
+        self.credentials = credentials
+
+    @property
+    def location(self) -> Dict[str, str]:
+        return {"provider": "gcp", "project": self.project, "region": self.region,
+                "zone": self.zone, "endpoint": self.endpoint}
+
+    def compute(self, name: str) -> Any:
+        module = need("google.cloud.compute_v1", "GCP provisioning")
+        opts = {"api_endpoint": self.endpoint} if self.endpoint else None
+        return getattr(module, name)(credentials=self.credentials, transport="rest",
+                                     client_options=opts)
+
+    def dataproc(self, name: str) -> Any:
+        module = need("google.cloud.dataproc_v1", "Dataproc provisioning")
+        # Dataproc wants the regional endpoint for anything but the global region
+        endpoint = self.endpoint or f"{self.region}-dataproc.googleapis.com"
+        return getattr(module, name)(credentials=self.credentials, transport="rest",
+                                     client_options={"api_endpoint": endpoint})
+
+    def owns(self, found_labels: Any) -> bool:
+        found = dict(found_labels or {})
+        return found.get(TAG_CLUSTER) == self.cluster and found.get(TAG_MANAGED) == MANAGED_BY
+
+
+def _not_found(e: BaseException) -> bool:
+    return getattr(e, "code", None) == 404 or type(e).__name__ == "NotFound"
+
+
+def _not_ours(kind: str, name: str) -> InvindexError:
+    return InvindexError(f"a {kind} named {name} exists but is not labelled for this cluster; "
+                         "rename the cluster or remove it")
+
+
+class GceInstances:
+    def __init__(self, gcp: Gcp) -> None:
+        self.gcp, self.client = gcp, gcp.compute("InstancesClient")
+
+    def _get(self, name: str) -> Any:
+        try:
+            return self.client.get(project=self.gcp.project, zone=self.gcp.zone, instance=name)
+        except Exception as e:
+            if _not_found(e):
+                return None
+            raise
+
+    def find(self, step: Step, params: Dict) -> str | None:
+        found = self._get(step.name)
+        if found is None:
+            return None
+        if not self.gcp.owns(found.labels):
+            raise _not_ours("GCE instance", step.name)
+        return step.name
+
+    def create(self, step: Step, params: Dict) -> str:
+        compute = need("google.cloud.compute_v1", "GCP provisioning")
+        self.client.insert(project=self.gcp.project, zone=self.gcp.zone,
+                           instance_resource=compute.Instance(params)).result(timeout=TIMEOUT)
+        return step.name
+
+    def delete(self, rid: str) -> None:
+        self.client.delete(project=self.gcp.project, zone=self.gcp.zone,
+                           instance=rid).result(timeout=TIMEOUT)
+
+    def find_all(self) -> List[str]:
+        found = self.client.list(request={"project": self.gcp.project, "zone": self.gcp.zone,
+                                          "filter": f"labels.{TAG_CLUSTER} = {self.gcp.cluster}"})
+        return [i.name for i in found if self.gcp.owns(i.labels)]
+
+    def describe(self, rid: str) -> str:
+        i = self._get(rid)
+        if i is None:
+            return f"{rid} (gone)"
+        nic = i.network_interfaces[0] if i.network_interfaces else None
+        ips = [nic.network_i_p] if nic else []
+        ips += [a.nat_i_p for a in (nic.access_configs if nic else []) if a.nat_i_p]
+        return f"{rid} {i.status} {i.machine_type.rsplit('/', 1)[-1]} {' '.join(ips)}".rstrip()
+
+
+class GceFirewalls:
+    def __init__(self, gcp: Gcp) -> None:
+        self.gcp, self.client = gcp, gcp.compute("FirewallsClient")
+
+    def find(self, step: Step, params: Dict) -> str | None:
+        try:
+            found = self.client.get(project=self.gcp.project, firewall=step.name)
+        except Exception as e:
+            if _not_found(e):
+                return None
+            raise
+        if found.description != firewall_marker(self.gcp.cluster):
+            raise _not_ours("firewall rule", step.name)
+        return step.name
+
+    def create(self, step: Step, params: Dict) -> str:
+        compute = need("google.cloud.compute_v1", "GCP provisioning")
+        self.client.insert(project=self.gcp.project,
+                           firewall_resource=compute.Firewall(params)).result(timeout=TIMEOUT)
+        return step.name
+
+    def delete(self, rid: str) -> None:
+        self.client.delete(project=self.gcp.project, firewall=rid).result(timeout=TIMEOUT)
+
+    def find_all(self) -> List[str]:
+        marker = firewall_marker(self.gcp.cluster)
+        return [f.name for f in self.client.list(project=self.gcp.project)
+                if f.description == marker]
+
+    def describe(self, rid: str) -> str:
+        f = self.client.get(project=self.gcp.project, firewall=rid)
+        allowed = ", ".join(f"{a.I_p_protocol}/{','.join(a.ports)}" for a in f.allowed)
+        return f"{rid} allows {allowed} from {', '.join(f.source_ranges)}"
+
+
+class DataprocPolicies:
+    """Autoscaling policies: found by the id derived from the cluster name, then labels."""
+
+    def __init__(self, gcp: Gcp) -> None:
+        self.gcp, self.client = gcp, gcp.dataproc("AutoscalingPolicyServiceClient")
+        self.parent = f"projects/{gcp.project}/regions/{gcp.region}"
+
+    def _get(self, full: str) -> Any:
+        try:
+            return self.client.get_autoscaling_policy(name=full)
+        except Exception as e:
+            if _not_found(e):
+                return None
+            raise
+
+    def find(self, step: Step, params: Dict) -> str | None:
+        full = f"{self.parent}/autoscalingPolicies/{step.name}"
+        found = self._get(full)
+        if found is None:
+            return None
+        if not self.gcp.owns(found.labels):
+            raise _not_ours("Dataproc autoscaling policy", step.name)
+        return full
+
+    def create(self, step: Step, params: Dict) -> str:
+        dataproc = need("google.cloud.dataproc_v1", "Dataproc provisioning")
+        made = self.client.create_autoscaling_policy(
+            parent=self.parent, policy=dataproc.AutoscalingPolicy(params))
+        return made.name or f"{self.parent}/autoscalingPolicies/{step.name}"
+
+    def delete(self, rid: str) -> None:
+        self.client.delete_autoscaling_policy(name=rid)
+
+    def find_all(self) -> List[str]:
+        full = f"{self.parent}/autoscalingPolicies/{self.gcp.cluster}-autoscaling"
+        found = self._get(full)
+        return [full] if found is not None and self.gcp.owns(found.labels) else []
+
+    def describe(self, rid: str) -> str:
+        p = self._get(rid)
+        if p is None:
+            return f"{rid} (gone)"
+        return (f"{rid.rsplit('/', 1)[-1]}: secondary workers "
+                f"{p.secondary_worker_config.min_instances}.."
+                f"{p.secondary_worker_config.max_instances}")
+
+
+class DataprocClusters:
+    def __init__(self, gcp: Gcp) -> None:
+        self.gcp, self.client = gcp, gcp.dataproc("ClusterControllerClient")
+
+    def _get(self, name: str) -> Any:
+        try:
+            return self.client.get_cluster(project_id=self.gcp.project, region=self.gcp.region,
+                                           cluster_name=name)
+        except Exception as e:
+            if _not_found(e):
+                return None
+            raise
+
+    def find(self, step: Step, params: Dict) -> str | None:
+        found = self._get(step.name)
+        if found is None:
+            return None
+        if not self.gcp.owns(found.labels):
+            raise _not_ours("Dataproc cluster", step.name)
+        if found.status.state.name == "DELETING":
+            wait_for(lambda: self._get(step.name) is None, f"cluster {step.name} to go")
+            return None
+        return step.name
+
+    def create(self, step: Step, params: Dict) -> str:
+        dataproc = need("google.cloud.dataproc_v1", "Dataproc provisioning")
+        self.client.create_cluster(project_id=self.gcp.project, region=self.gcp.region,
+                                   cluster=dataproc.Cluster(params)).result(timeout=TIMEOUT)
+        return step.name
+
+    def delete(self, rid: str) -> None:
+        self.client.delete_cluster(project_id=self.gcp.project, region=self.gcp.region,
+                                   cluster_name=rid).result(timeout=TIMEOUT)
+
+    def find_all(self) -> List[str]:
+        found = self.client.list_clusters(request={
+            "project_id": self.gcp.project, "region": self.gcp.region,
+            "filter": f"labels.{TAG_CLUSTER} = {self.gcp.cluster}"})
+        return [c.cluster_name for c in found if self.gcp.owns(c.labels)]
+
+    def describe(self, rid: str) -> str:
+        c = self._get(rid)
+        if c is None:
+            return f"{rid} (gone)"
+        cfg = c.config
+        return (f"{rid} {c.status.state.name} workers {cfg.worker_config.num_instances} + "
+                f"secondary {cfg.secondary_worker_config.num_instances}")
+
+
+TEARDOWN = ["dataproc_cluster", "dataproc_policy", "gce_instance", "gce_firewall"]
+
+
+def location(spec: Spec) -> Dict[str, str]:
+    return {"provider": "gcp", "project": spec.gcp["project"], "region": spec.gcp["region"],
+            "zone": spec.gcp["zone"], "endpoint": spec.gcp["endpoint"]}
+
+
+def backend_for(name: str, where: Dict[str, str], credentials: Any = None) -> Backend:
+    return _backend(Gcp(name, where, credentials))
+
+
+def _backend(gcp: Gcp) -> Backend:
+    kinds = {"gce_instance": GceInstances, "gce_firewall": GceFirewalls,
+             "dataproc_policy": DataprocPolicies, "dataproc_cluster": DataprocClusters}
+    handlers = _Lazy(gcp, kinds)
+    return Backend(handlers, TEARDOWN, gcp.location)  # type: ignore[arg-type]
+
+
+class _Lazy(dict):
+    """Build a kind's client only when that kind is used (Dataproc needs its own library)."""
+
+    def __init__(self, gcp: Gcp, kinds: Dict[str, Any]) -> None:
+        super().__init__()
+        self.gcp, self.kinds = gcp, kinds
+
+    def __missing__(self, kind: str) -> Any:
+        self[kind] = self.kinds[kind](self.gcp)
+        return self[kind]
+
+
+def make_plan(spec: Spec, credentials: Any = None) -> Tuple[Plan, Backend]:
+    gcp = Gcp(spec.name, location(spec), credentials)
+    ctx: Dict[str, Any] = {"project": gcp.project, "zone": gcp.zone}
+    key = spec.machine.get("ssh_public_key") if "machine" in spec.sections else ""
+    if key:
+        try:
+            ctx["ssh_key"] = Path(key).expanduser().read_text().strip()
+        except OSError as e:
+            raise InvindexError(f"machine.ssh_public_key: {e}") from None
+    steps = gce_steps(spec, ctx) if spec.shape == "gce" else dataproc_steps(spec, ctx)
+    return Plan(spec, steps, {"project": gcp.project, "zone": gcp.zone}), _backend(gcp)
