@@ -1,17 +1,17 @@
 """Snowball English ("Porter2") stemmer, standard library only.
 
-Written from the algorithm description at snowballstem.org (English stemmer, as in
-Snowball 3), so that cluster nodes need no third-party wheel and the index terms are
-byte-for-byte the stems other Snowball implementations produce. The reference package
-`snowballstemmer` is used only by the tests, which check equality with it.
+Written from the Snowball English algorithm (snowballstem.org), current revision
+(Snowball 3), so that cluster nodes need no third-party wheel and index terms are exactly
+the stems that other Snowball implementations produce. The `snowballstemmer` package is
+used by the tests only, as the reference. Besides the classic Porter2 steps, Snowball 3
+adds: R1 prefixes past/univers/later/emerg/organ/inter, 'past' as a short syllable,
+step-2 'ogist' -> 'og', 'Cying' -> 'Cie', no undoubling after a lone initial a/e/o
+('add', 'egg', 'odd') and proceed/exceed/succeed kept before -ly.
 
-Performance notes (this runs on every token of large corpora):
-- the regions R1/R2 are found with one precompiled regex search each, not char loops;
-- every "among" (longest matching suffix wins) is a tuple of suffixes ordered longest
-  first and grouped by last letter, so a step usually costs one dict lookup and a few
-  `str.endswith` calls;
-- `make_stemmer` wraps `stem` in an LRU cache: token frequencies are Zipfian, so the
-  hit rate on real text is very high.
+Speed (this runs on every token): the regions cost one regex call each, every "among"
+(longest matching suffix wins) is a dict lookup on the last letter plus a few
+`str.endswith` calls, and `make_stemmer` adds an LRU cache, which real (Zipfian) text
+hits almost always.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ _VOWELS = frozenset("aeiouy")
 # A short syllable ends in a non-vowel other than w, x or Y.
 _SHORT_CLOSER_EXCLUDED = frozenset("aeiouywxY")
 
-# Position just past the first non-vowel that follows a vowel: the start of R1 (or of
-# R2 when searched from R1). Anything that is not a lowercase vowel is a non-vowel,
-# including 'Y', digits and non-ASCII letters, exactly as in Snowball.
+# A region starts just past the first non-vowel that follows a vowel (R2: searched from
+# R1). Anything but a lowercase vowel is a non-vowel, including 'Y', digits and
+# non-ASCII letters, exactly as in Snowball.
 _VOWEL_THEN_NON_VOWEL = re.compile("[aeiouy][^aeiouy]")
 
 # Words whose stem is fixed, checked before anything else.
@@ -59,14 +59,15 @@ _EXCEPTIONS1 = {
 
 # Whole words that, after step 1a, are left alone: -ing/-ed here is not a suffix.
 _EXCEPTIONS2 = frozenset(
-    ("inning", "outing", "canning", "herring", "earring", "evening",
-     "proceed", "exceed", "succeed")
+    ("inning", "outing", "canning", "herring", "earring", "evening", "proceed", "exceed", "succeed")
 )
 
 # Prefixes that define R1 on their own, so related words share a stem
 # (generate/general, communism/community, arsenic/arsenal, ...).
-_R1_PREFIXES = ("gener", "commun", "arsen", "past", "univers", "later", "emerg", "organ",
-                "inter")
+_R1_PREFIXES = ("gener", "commun", "arsen", "past", "univers", "later", "emerg", "organ", "inter")
+# R1 start in one regex call: a listed prefix (none is a prefix of another), else the
+# standard rule.
+_R1_RE = re.compile("|".join(_R1_PREFIXES) + "|[^aeiouy]*[aeiouy]+[^aeiouy]")
 
 # Stems before -eed/-eedly that are not suffixed forms (proceed, exceed, succeed).
 _EED_KEEP = frozenset(("proc", "exc", "succ"))
@@ -90,72 +91,90 @@ def _by_last_letter(pairs: tuple[tuple[str, str], ...]) -> dict[str, tuple[tuple
     return {k: tuple(sorted(v, key=lambda p: -len(p[0]))) for k, v in table.items()}
 
 
-_STEP2 = _by_last_letter((
-    ("tional", "tion"),
-    ("enci", "ence"),
-    ("anci", "ance"),
-    ("abli", "able"),
-    ("entli", "ent"),
-    ("izer", "ize"),
-    ("ization", "ize"),
-    ("ational", "ate"),
-    ("ation", "ate"),
-    ("ator", "ate"),
-    ("alism", "al"),
-    ("aliti", "al"),
-    ("alli", "al"),
-    ("fulness", "ful"),
-    ("ousli", "ous"),
-    ("ousness", "ous"),
-    ("iveness", "ive"),
-    ("iviti", "ive"),
-    ("biliti", "ble"),
-    ("bli", "ble"),
-    ("ogi", _OGI),
-    ("ogist", "og"),
-    ("fulli", "ful"),
-    ("lessli", "less"),
-    ("li", _LI),
-))
+_STEP2 = _by_last_letter(
+    (
+        ("tional", "tion"),
+        ("enci", "ence"),
+        ("anci", "ance"),
+        ("abli", "able"),
+        ("entli", "ent"),
+        ("izer", "ize"),
+        ("ization", "ize"),
+        ("ational", "ate"),
+        ("ation", "ate"),
+        ("ator", "ate"),
+        ("alism", "al"),
+        ("aliti", "al"),
+        ("alli", "al"),
+        ("fulness", "ful"),
+        ("ousli", "ous"),
+        ("ousness", "ous"),
+        ("iveness", "ive"),
+        ("iviti", "ive"),
+        ("biliti", "ble"),
+        ("bli", "ble"),
+        ("ogi", _OGI),
+        ("ogist", "og"),
+        ("fulli", "ful"),
+        ("lessli", "less"),
+        ("li", _LI),
+    )
+)
 
 # Step 3: 'ative' is only removed inside R2, marked by the sentinel.
 _ATIVE = "\x00ative"
-_STEP3 = _by_last_letter((
-    ("tional", "tion"),
-    ("ational", "ate"),
-    ("alize", "al"),
-    ("icate", "ic"),
-    ("iciti", "ic"),
-    ("ical", "ic"),
-    ("ful", ""),
-    ("ness", ""),
-    ("ative", _ATIVE),
-))
+_STEP3 = _by_last_letter(
+    (
+        ("tional", "tion"),
+        ("ational", "ate"),
+        ("alize", "al"),
+        ("icate", "ic"),
+        ("iciti", "ic"),
+        ("ical", "ic"),
+        ("ful", ""),
+        ("ness", ""),
+        ("ative", _ATIVE),
+    )
+)
 
 # Step 4: deleted when in R2; 'ion' only after 's' or 't'.
-_STEP4 = _by_last_letter(tuple((s, "") for s in (
-    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent",
-    "ism", "ate", "iti", "ous", "ive", "ize", "ion",
-)))
+_STEP4 = _by_last_letter(
+    tuple(
+        (s, "")
+        for s in (
+            "al",
+            "ance",
+            "ence",
+            "er",
+            "ic",
+            "able",
+            "ible",
+            "ant",
+            "ement",
+            "ment",
+            "ent",
+            "ism",
+            "ate",
+            "iti",
+            "ous",
+            "ive",
+            "ize",
+            "ion",
+        )
+    )
+)
 
 
 def _ends_short_syllable(w: str) -> bool:
     """True if `w` ends in a short syllable (the test behind 'hop' -> 'hope')."""
     n = len(w)
     if n >= 3:
-        if (w[-1] not in _SHORT_CLOSER_EXCLUDED and w[-2] in _VOWELS
-                and w[-3] not in _VOWELS):
+        if w[-1] not in _SHORT_CLOSER_EXCLUDED and w[-2] in _VOWELS and w[-3] not in _VOWELS:
             return True
     elif n == 2:
         return w[0] in _VOWELS and w[1] not in _VOWELS
     # 'past' behaves as short so that pasted/pasting -> paste.
     return w.endswith("past")
-
-
-def _region_start(w: str, pos: int) -> int:
-    """Index just after the first vowel + non-vowel pair at or after `pos`."""
-    m = _VOWEL_THEN_NON_VOWEL.search(w, pos)
-    return m.end() if m is not None else len(w)
 
 
 def stem(word: str) -> str:
@@ -185,13 +204,10 @@ def stem(word: str) -> str:
             w = "".join(chars)
 
     # --- regions. Positions stay valid: every later change is at the end of the word.
-    for prefix in _R1_PREFIXES:
-        if w.startswith(prefix):
-            p1 = len(prefix)
-            break
-    else:
-        p1 = _region_start(w, 0)
-    p2 = _region_start(w, p1)
+    m = _R1_RE.match(w)
+    p1 = m.end() if m is not None else len(w)
+    m = _VOWEL_THEN_NON_VOWEL.search(w, p1)
+    p2 = m.end() if m is not None else len(w)
 
     # --- step 1a: possessives, then plurals.
     if "'" in w:
@@ -210,10 +226,8 @@ def stem(word: str) -> str:
             pass
         else:
             # Delete 's' if a vowel occurs before the letter preceding it.
-            for c in w[:-2]:
-                if c in _VOWELS:
-                    w = w[:-1]
-                    break
+            if not _VOWELS.isdisjoint(w[:-2]):
+                w = w[:-1]
     elif w.endswith("ied"):
         w = w[:-2] if len(w) > 4 else w[:-1]
 
@@ -232,10 +246,7 @@ def stem(word: str) -> str:
                         w = w[:base] + "ee"
                 else:
                     s = w[:base]
-                    for c in s:
-                        if c in _VOWELS:
-                            break
-                    else:
+                    if _VOWELS.isdisjoint(s):
                         break
                     tail = s[-2:]
                     if suffix == "ing" and base == 2 and s[1] == "y":
