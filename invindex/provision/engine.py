@@ -106,7 +106,7 @@ def destroy(backend: Backend, echo: Echo = print) -> List[Tuple[str, str]]:
     gone = []
     for kind in backend.teardown:
         handler = backend.handlers[kind]
-        for rid in handler.find_all():
+        for rid in _listed(handler, kind, "down"):
             try:
                 handler.delete(rid)
             except InvindexError:
@@ -124,9 +124,19 @@ def status(backend: Backend) -> List[str]:
     lines = []
     for kind in reversed(backend.teardown):
         handler = backend.handlers[kind]
-        for rid in handler.find_all():
+        for rid in _listed(handler, kind, "status"):
             lines.append(f"{kind:22} {handler.describe(rid)}")
     return lines
+
+
+def _listed(handler: Handler, kind: str, verb: str) -> List[str]:
+    """``handler.find_all()``, with SDK failures (credentials, permissions) as one line."""
+    try:
+        return handler.find_all()
+    except InvindexError:
+        raise
+    except Exception as e:
+        raise InvindexError(f"{verb}: listing {kind} resources failed: {_one_line(e)}") from e
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float | None = None) -> None:

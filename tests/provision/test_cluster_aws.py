@@ -365,3 +365,18 @@ def test_up_refuses_to_adopt_an_untagged_resource_with_its_name(aws, tmp_path):
         api.up(parse_spec({"name": "t-fleet", "shape": "fleet"}), echo=lambda line: None)
     assert len(ec2.describe_security_groups(Filters=[
         {"Name": "group-name", "Values": ["t-fleet-sg"]}])["SecurityGroups"]) == 1
+
+
+def test_missing_credentials_are_one_line(aws, tmp_path, monkeypatch, capsys):
+    """No credentials anywhere (instance metadata lookups disabled so nothing leaves the
+    machine): plan and status fail with one line, no traceback."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    spec = write_spec(tmp_path, FLEET)
+    assert main(["cluster", "plan", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert "no AWS credentials found" in err and "Traceback" not in err
+    assert main(["cluster", "status", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("invindex: error: status: listing") and err.count("\n") == 1
