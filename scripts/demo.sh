@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 out=${1:-sample-index}
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q -e .
+.venv/bin/python -m pip install -q -e '.[fast]'
 .venv/bin/invindex build sample_data/docs.tsv --output "$out" --overwrite
 .venv/bin/invindex lookup "$out" light darkness café

@@ -49,7 +49,8 @@ def read_index_lines(index_dir: Path) -> List[str]:
     """All index lines of all parts, byte-sorted (the set every runner must agree on)."""
     lines: List[str] = []
     for part in sorted(index_dir.glob("part-*")):
-        lines.extend(part.read_text("utf-8").splitlines())
+        # split on \n only: str.splitlines() would also break at U+0085, U+2028, ...
+        lines.extend(part.read_bytes().decode("utf-8").split("\n")[:-1])
     return sorted(lines, key=lambda s: s.encode("utf-8"))
 
 

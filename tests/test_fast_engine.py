@@ -14,12 +14,14 @@ from .strategies import corpora
 
 
 @settings(max_examples=25, deadline=None)
-@given(corpora, st.integers(min_value=1, max_value=64), st.integers(1, 3))
-def test_any_chunk_size_gives_the_reference_index(tmp_path_factory, data, chunk, parts):
+@given(corpora, st.integers(min_value=1, max_value=64), st.integers(8, 256), st.integers(1, 3))
+def test_any_split_and_batch_size_gives_the_reference_index(tmp_path_factory, data, split,
+                                                            batch, parts):
+    """Splits cut files at line boundaries; batches spill sorted runs that are merged."""
     d = tmp_path_factory.mktemp("c")
     (d / "in.tsv").write_bytes(data)
     build_index([str(d / "in.tsv")], str(d / "idx"), Analyzer(), runner="fast", jobs=2,
-                options={"chunk_bytes": chunk, "parts": parts})
+                options={"split_bytes": split, "batch_bytes": batch, "parts": parts})
     assert read_index_lines(d / "idx") == reference_lines(data)
 
 
@@ -28,7 +30,7 @@ def test_bad_record_in_a_split_is_located_by_file_line(tmp_path):
     data = good + b"no tab here\n" + good
     (tmp_path / "in.tsv").write_bytes(data)
     summary = build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(),
-                          options={"chunk_bytes": 256})
+                          options={"split_bytes": 256})
     # the file's own line number, although the engine read it as a split from byte 768
     assert summary.notes == [f"bad record at {tmp_path / 'in.tsv'}:101 "
                              "(no tab between doc_id and text): 'no tab here'"]

@@ -123,7 +123,7 @@ def iter_records(
     """
     offset = split_start if first_offset is None else first_offset
     for line_no, raw in enumerate(lines, 1):
-        start, offset = offset, offset + len(raw)
+        start, offset = offset, offset + len(raw) + (not raw.endswith(b"\n"))
         doc_id, text, kind = parse_record(raw)
         if kind is None:
             yield doc_id, text  # type: ignore[misc]

@@ -1,69 +1,106 @@
-"""``--runner fast``: the job in one process pool, no subprocess shuffle (the default).
+"""``--runner fast``: the job in one process pool, bounded memory (the default runner).
 
-Map: the inputs are cut into chunks (plain files at line boundaries, like Hadoop's
-input splits; compressed files whole). A worker analyzes a chunk into an in-memory
-dict, and writes it out as sorted runs of intermediate lines, one per partition.
-Reduce: per partition, the runs are merged in (term, doc_id) order and fed to the
-core reducer, so the lines are exactly those of the streaming job.
+SPIMI (Manning et al., ch. 4) over a process pool:
+
+- **split**: plain files are cut at line boundaries into splits (a line belongs to the
+  split it starts in, as in Hadoop); a compressed file is one split.
+- **map**: a worker reads its split in batches of ``batch_bytes``, sorts each batch's
+  records by doc_id, and builds ``term -> encoded postings`` in memory, the postings
+  already in their final JSON form and in doc_id order. When a batch is done the
+  dictionary is written out as one sorted *run* per partition (``term<TAB>df<TAB>
+  postings``) and dropped, so a worker's memory is bounded by the batch size, however
+  large the corpus.
+- **reduce**: per partition (in parallel), the runs are merged by term; a term's pieces
+  are concatenated when their doc_id ranges are disjoint (the usual case) and merged
+  posting by posting otherwise (interleaved or repeated doc ids), with the same rules
+  as the streaming reducer. Terms are partitioned as Hadoop's KeyFieldBasedPartitioner.
+
+The output is byte-identical to the streaming job's (tests/test_parity.py).
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 import os
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from itertools import groupby
+from json.decoder import scanstring
+from json.encoder import encode_basestring
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Dict, Iterator, List, Tuple
 
 from ..core import indexfmt
 from ..core.analysis import Analyzer
-from ..core.postings import reduce_lines
 from ..core.records import BadRecord, BadRecordError, BadRecordLog, iter_records
 from ..errors import InvindexError
 from ..inputs import COMPRESSED, open_input
 from .base import BuildRequest, BuildResult
 
-CHUNK_BYTES = 16 << 20
+# A worker's peak memory is about this many times the input bytes of one batch
+# (measured on synthetic and real text by scripts/benchmark.py --memory-profile).
+MEMORY_PER_INPUT_BYTE = 12
+MIN_BATCH = 1 << 20
+MAX_BATCH = 64 << 20
+SPLIT_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
-class Chunk:
+class Split:
     index: int
     path: Path
     start: int
-    end: int  # -1: to the end (compressed files)
+    end: int  # -1: the whole (compressed) file
 
 
-def plan_chunks(paths: List[Path], chunk_bytes: int = CHUNK_BYTES) -> List[Chunk]:
-    chunks: List[Chunk] = []
+def plan_splits(paths: List[Path], split_bytes: int = SPLIT_BYTES) -> List[Split]:
+    splits: List[Split] = []
     for path in paths:
         size = path.stat().st_size
-        if path.suffix in COMPRESSED or size <= chunk_bytes:
-            chunks.append(Chunk(len(chunks), path, 0, -1))
+        if path.suffix in COMPRESSED or size <= split_bytes:
+            splits.append(Split(len(splits), path, 0, -1))
             continue
-        for start in range(0, size, chunk_bytes):
-            chunks.append(Chunk(len(chunks), path, start, min(start + chunk_bytes, size)))
-    return chunks
+        for start in range(0, size, split_bytes):
+            splits.append(Split(len(splits), path, start, min(start + split_bytes, size)))
+    return splits
 
 
+def batch_bytes_for(memory_mb: int, jobs: int) -> int:
+    per_worker = memory_mb * (1 << 20) // max(1, jobs)
+    return max(MIN_BATCH, min(MAX_BATCH, per_worker // MEMORY_PER_INPUT_BYTE))
+
+
+# -- reading a split ---------------------------------------------------------------
 def _align(f: IO[bytes], start: int) -> int:
-    """The offset of the first line starting at or after ``start`` (Hadoop's rule: a
-    line belongs to the split it starts in)."""
+    """Offset of the first line starting at or after ``start``."""
     if start == 0:
         return 0
     f.seek(start - 1)
     return start - 1 + len(f.readline())
 
 
-def _lines_until(f: IO[bytes], pos: int, end: int) -> Iterator[bytes]:
-    f.seek(pos)
-    while pos < end:
-        line = f.readline()
-        if not line:
+def _batches(f: IO[bytes], split: Split, batch_bytes: int) -> Iterator[Tuple[int, List[bytes]]]:
+    """``(offset of first line, lines)`` batches of about ``batch_bytes`` each."""
+    pos = 0 if split.end < 0 else _align(f, split.start)
+    if split.end >= 0:
+        f.seek(pos)
+    end = split.end if split.end >= 0 else None
+    while end is None or pos < end:
+        want = batch_bytes if end is None else min(batch_bytes, end - pos)
+        block = f.read(want)
+        if not block:
             return
-        pos += len(line)
-        yield line
+        if not block.endswith(b"\n"):
+            block += f.readline()  # finish the line that started in this batch
+        lines = block.split(b"\n")
+        if not lines[-1]:
+            lines.pop()  # the block ended with a newline
+        yield pos, lines
+        pos += len(block)
 
 
 def line_number(path: Path, offset: int) -> int:
@@ -86,96 +123,196 @@ def resolve(bad: BadRecord, path: Path) -> BadRecord:
     return bad
 
 
+# -- map ---------------------------------------------------------------------------
+def _merge_positions(dicts: List[Dict[str, List[int]]]) -> Dict[str, List[int]]:
+    """Term positions of records sharing a doc_id: tf summed, positions merged."""
+    out: Dict[str, List[int]] = {}
+    for d in dicts:
+        for term, ps in d.items():
+            out.setdefault(term, []).extend(ps)
+    return {t: sorted(ps) for t, ps in out.items()}
+
+
+class PyRun(list):
+    """A batch's run lines (term-sorted ``term<TAB>df<TAB>postings``) as a list."""
+
+    def write_parts(self, paths: List[str], part_of) -> None:
+        with ExitStack() as stack:
+            files = [stack.enter_context(open(p, "w", encoding="utf-8", newline="\n"))
+                     for p in paths]
+            for line in self:
+                f = files[part_of(line[:line.index("\t")])] if len(files) > 1 else files[0]
+                f.write(line)
+                f.write("\n")
+
+
+def invert_py(records: List[Tuple[str, str]], analyzer: Analyzer,
+              unique_ids: bool) -> Tuple[PyRun, int]:
+    """Run lines for doc_id-sorted records, in pure Python (no numpy/pyarrow needed)."""
+    term_positions = analyzer.term_positions
+    with_positions = analyzer.positions
+    postings: Dict[str, List[str]] = defaultdict(list)
+    tokens = 0
+    groups = ((d, [t]) for d, t in records) if unique_ids else (
+        (d, [t for _, t in g]) for d, g in groupby(records, key=itemgetter(0)))
+    for doc_id, texts in groups:
+        tp = term_positions(texts[0]) if len(texts) == 1 else _merge_positions(
+            [term_positions(t) for t in texts])
+        head = "[" + encode_basestring(doc_id) + ","
+        for term, ps in tp.items():
+            n = len(ps)
+            tokens += n
+            if not with_positions:
+                postings[term].append(f"{head}{n}]")
+            elif n == 1 and ps[0] < len(_ONE):
+                postings[term].append(head + _ONE[ps[0]])
+            else:
+                postings[term].append(f"{head}{n},[{','.join(map(str, ps))}]]")
+    return PyRun([f"{t}\t{len(postings[t])}\t{','.join(postings[t])}"
+                  for t in sorted(postings)]), tokens
+
+
+_ONE = [f"1,[{i}]]" for i in range(4096)]  # the most common posting tail, premade
+
+
+def _inverter(engine: str):
+    """The arrow inverter when numpy and pyarrow are installed (or asked for)."""
+    if engine in ("auto", "arrow"):
+        try:
+            from .invert_arrow import invert_arrow
+
+            return invert_arrow
+        except ImportError:
+            if engine == "arrow":
+                raise InvindexError("--engine arrow needs numpy and pyarrow "
+                                    "(pip install 'invindex[fast]')") from None
+    return invert_py
+
+
 @dataclass
 class MapResult:
-    runs: List[str]  # one run file per partition
-    docs: int
-    tokens: int
-    bad: Dict[str, int]
-    notes: List[BadRecord]
+    runs: List[List[str]] = field(default_factory=list)  # per batch: a run file per part
+    docs: int = 0
+    tokens: int = 0
+    bad: Dict[str, int] = field(default_factory=dict)
+    notes: List[BadRecord] = field(default_factory=list)
 
 
-def map_chunk(chunk: Chunk, analyzer: Analyzer, parts: int, workdir: str,
-              strict: bool) -> MapResult:
+def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
+              batch_bytes: int, engine: str = "auto") -> MapResult:
+    invert = _inverter(engine)
+    result = MapResult()
     bad = BadRecordLog(keep=5)
-    term_positions = analyzer.term_positions
-    postings: Dict[str, List[Tuple[str, int, str]]] = {}
-    docs = tokens = 0
-    positions = analyzer.positions
-    with open_input(chunk.path) as f:
-        if chunk.end < 0:
-            first, lines = 0, iter(f)
-        else:
-            first = _align(f, chunk.start)
-            lines = _lines_until(f, first, chunk.end)
-        records = iter_records(lines, str(chunk.path), bad, strict, chunk.start, first)
-        for doc_id, text in records:
-            docs += 1
-            for term, ps in term_positions(text).items():
-                tokens += len(ps)
-                entry = (doc_id, len(ps), ",".join(map(str, ps)) if positions else "")
-                lst = postings.get(term)
-                if lst is None:
-                    postings[term] = [entry]
-                else:
-                    lst.append(entry)
-    by_part: List[List[str]] = [[] for _ in range(parts)]
-    for term in postings:
-        by_part[indexfmt.partition_of(term, parts)].append(term)
-    runs = []
-    for p, terms in enumerate(by_part):
-        path = os.path.join(workdir, f"run-{chunk.index:05d}-{p:05d}")
-        with open(path, "w", encoding="utf-8", newline="\n") as out:
-            for term in sorted(terms):
-                for doc_id, tf, pos in sorted(postings[term]):
-                    out.write(f"{term}\t{doc_id}\t{tf}\t{pos}\n")
-        runs.append(path)
-    return MapResult(runs, docs, tokens, dict(bad.counts), list(bad.examples))
+    part_cache: Dict[str, int] = {}
+
+    def part_of(term: str) -> int:
+        p = part_cache.get(term)
+        if p is None:
+            p = part_cache[term] = indexfmt.partition_of(term, parts)
+        return p
+
+    with open_input(split.path) as f:
+        for n, (first, lines) in enumerate(_batches(f, split, batch_bytes)):
+            records = list(iter_records(lines, str(split.path), bad, strict, split.start,
+                                        first))
+            del lines
+            result.docs += len(records)
+            unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
+            if not unique:
+                records.sort(key=itemgetter(0))  # stable: repeated ids keep file order
+                unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
+            run, tokens = invert(records, analyzer, unique)
+            del records
+            result.tokens += tokens
+            prefix = os.path.join(workdir, f"run-{split.index:05d}-{n:05d}")
+            paths = [f"{prefix}-{p:05d}" for p in range(parts)]
+            run.write_parts(paths, part_of)
+            result.runs.append(paths)
+    result.bad = dict(bad.counts)
+    result.notes = list(bad.examples)
+    return result
 
 
-def _run_lines(path: str):
+# -- reduce ------------------------------------------------------------------------
+def _run_lines(path: str) -> Iterator[Tuple[str, int, str]]:
     with open(path, encoding="utf-8", newline="\n") as f:
         for line in f:
-            yield line[:-1]
+            term, df, encs = line[:-1].split("\t", 2)
+            yield term, int(df), encs
+
+
+def _first_doc(encs: str) -> str:
+    return scanstring(encs, 2)[0]
+
+
+def _last_doc(encs: str) -> str:
+    i = encs.rfind(',["')  # a posting boundary: inside a JSON string a quote is escaped
+    return scanstring(encs, 2 if i < 0 else i + 3)[0]
+
+
+def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
+    """One term's pieces from several runs, in doc_id order, as (df, postings)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    keyed = sorted(((_first_doc(e), _last_doc(e), df, e) for df, e in pieces))
+    if all(keyed[i][1] < keyed[i + 1][0] for i in range(len(keyed) - 1)):
+        return sum(k[2] for k in keyed), ",".join(k[3] for k in keyed)
+    # Interleaved or repeated doc ids: merge posting by posting, as the reducer does.
+    merged: Dict[str, list] = {}
+    for _, _, _, e in keyed:
+        for posting in json.loads("[" + e + "]"):
+            prev = merged.get(posting[0])
+            if prev is None:
+                merged[posting[0]] = posting
+            else:
+                prev[1] += posting[1]
+                if len(posting) > 2:
+                    prev[2] = sorted(prev[2] + posting[2])
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return len(merged), ",".join(dumps(merged[d]) for d in sorted(merged))
 
 
 def reduce_partition(runs: List[str], out_path: str) -> Tuple[int, int]:
     terms = postings = 0
     merged = heapq.merge(*(_run_lines(r) for r in runs))
     with open(out_path, "w", encoding="utf-8", newline="\n") as out:
-        for line in reduce_lines(merged):
-            out.write(line)
-            out.write("\n")
+        write = out.write
+        for term, group in groupby(merged, key=lambda t: t[0]):
+            df, encs = _merge_pieces([(d, e) for _, d, e in group])
+            write(f'{term}\t{{"df":{df},"postings":[{encs}]}}\n')
             terms += 1
-            start = line.index('{"df":') + 6
-            postings += int(line[start:line.index(",", start)])
+            postings += df
     return terms, postings
 
 
+# -- driver ------------------------------------------------------------------------
 def run(req: BuildRequest) -> BuildResult:
     req.workdir.mkdir(parents=True, exist_ok=True)
-    parts = max(1, int(req.options.get("parts") or req.jobs))
-    chunks = plan_chunks(req.inputs, int(req.options.get("chunk_bytes") or CHUNK_BYTES))
-    totals: Dict[str, int] = {"documents": 0, "tokens": 0}
+    jobs = max(1, req.jobs)
+    parts = max(1, int(req.options.get("parts") or jobs))
+    batch = int(req.options.get("batch_bytes") or batch_bytes_for(req.memory_mb, jobs))
+    splits = plan_splits(req.inputs, int(req.options.get("split_bytes") or SPLIT_BYTES))
+    totals: Dict[str, int] = {"documents": 0, "tokens": 0, "terms": 0, "postings": 0}
     notes: List[BadRecord] = []
     runs_by_part: List[List[str]] = [[] for _ in range(parts)]
-    with ProcessPoolExecutor(max_workers=max(1, req.jobs)) as pool:
-        futures = [pool.submit(map_chunk, c, req.analyzer, parts, str(req.workdir), req.strict)
-                   for c in chunks]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        engine = str(req.options.get("engine") or "auto")
+        futures = [pool.submit(map_split, s, req.analyzer, parts, str(req.workdir),
+                               req.strict, batch, engine) for s in splits]
         try:
-            for chunk, fut in zip(chunks, futures, strict=True):
+            for split, fut in zip(splits, futures, strict=True):
                 res = fut.result()
                 totals["documents"] += res.docs
                 totals["tokens"] += res.tokens
                 for kind, n in res.bad.items():
-                    key = "bad_records." + kind
-                    totals[key] = totals.get(key, 0) + n
-                notes.extend(resolve(b, chunk.path) for b in res.notes)
-                for p, r in enumerate(res.runs):
-                    runs_by_part[p].append(r)
+                    totals["bad_records." + kind] = totals.get("bad_records." + kind, 0) + n
+                notes.extend(resolve(b, split.path) for b in res.notes)
+                for batch_runs in res.runs:
+                    for p, path in enumerate(batch_runs):
+                        runs_by_part[p].append(path)
                 if req.on_progress:
-                    size = chunk.path.stat().st_size if chunk.end < 0 else (
-                        chunk.end - chunk.start)
+                    size = split.path.stat().st_size if split.end < 0 else (
+                        split.end - split.start)
                     req.on_progress(size)
         except BadRecordError as e:
             for f in futures:
@@ -183,8 +320,8 @@ def run(req: BuildRequest) -> BuildResult:
             raise InvindexError(resolve(e.bad, Path(e.bad.source)).describe()) from None
         outs = [str(req.staging / indexfmt.part_name(p)) for p in range(parts)]
         for terms, postings in pool.map(reduce_partition, runs_by_part, outs):
-            totals["terms"] = totals.get("terms", 0) + terms
-            totals["postings"] = totals.get("postings", 0) + postings
+            totals["terms"] += terms
+            totals["postings"] += postings
     return BuildResult(
         totals,
         {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": parts, "key_fields": "-k1,1"},
