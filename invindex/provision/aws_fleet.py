@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from ..errors import UsageError
 from .aws_common import tag_list
 from .aws_instance import encode_user_data, launch_data, security_group_step
 from .plan import Ref, Step
@@ -92,8 +93,6 @@ def target_tracking_step(spec: Spec, asg: str) -> Step:
     sc = spec.scaling
     metric = {"CPUUtilization": "ASGAverageCPUUtilization"}.get(sc["metric"])
     if metric is None:
-        from ..errors import UsageError
-
         raise UsageError("scaling.mode = \"target\" tracks CPUUtilization only")
     params: Dict[str, Any] = {
         "AutoScalingGroupName": asg, "PolicyName": f"{spec.name}-target",
