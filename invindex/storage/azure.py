@@ -75,8 +75,9 @@ class AzureStore(Store):
         conn = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
         options = dict(max_block_size=s.part_size, max_single_put_size=s.threshold,
                        max_chunk_get_size=_GET_CHUNK, max_single_get_size=_GET_CHUNK,
-                       retry_policy=blob.ExponentialRetry(initial_backoff=0.5, increment_base=2,
-                                                          retry_total=s.retries))
+                       retry_policy=blob.ExponentialRetry(initial_backoff=0.2, increment_base=1.5,
+                                                          retry_total=s.retries,
+                                                          random_jitter_range=1))
         with self._errors():
             if conn and (account is None or _conn_account(conn) == account):
                 service = blob.BlobServiceClient.from_connection_string(conn, **options)

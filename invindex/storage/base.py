@@ -17,7 +17,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Callable, Dict, Iterator
 
@@ -46,6 +46,10 @@ class ObjectInfo:
     is_dir: bool = False
 
 
+def _env_retries() -> int:
+    return int(os.environ.get("INVINDEX_STORAGE_RETRIES", "8"))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Transfer tuning shared by the backends (multipart/block/chunk sizes, threads)."""
@@ -53,7 +57,8 @@ class Settings:
     part_size: int = 8 << 20          # S3 multipart chunk, Azure block, GCS resumable chunk
     threshold: int = 8 << 20          # below this: one request
     concurrency: int = 4              # parts/blocks in flight per object
-    retries: int = 8                  # attempts on throttling, 5xx and dropped connections
+    # retries on throttling, 5xx, dropped connections (and Azure's corrupt responses)
+    retries: int = field(default_factory=_env_retries)
 
 
 class Store(ABC):

@@ -63,7 +63,7 @@ class S3Store(Store):
         with self._errors():
             session = boto3.session.Session(profile_name=profile)
             retries = {"mode": os.environ.get("AWS_RETRY_MODE", "standard"),
-                       "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", s.retries))}
+                       "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", s.retries + 1))}
             self.client = session.client("s3", config=Config(
                 retries=retries, max_pool_connections=max(32, 8 * s.concurrency)))
         self.transfer = TransferConfig(multipart_threshold=s.threshold,
@@ -89,6 +89,8 @@ class S3Store(Store):
             raise AuthError(f"AWS profile {e.kwargs.get('profile')!r} not found") from None
         except bx.EndpointConnectionError as e:
             raise StorageError(f"{where}: cannot reach {e.kwargs.get('endpoint_url')}") from None
+        except bx.FlexibleChecksumError as e:
+            raise IntegrityError(f"{where}: {e}: corrupted in transit") from None
         except bx.BotoCoreError as e:
             raise StorageError(f"{where}: {e}") from None
         except Exception as e:

@@ -20,14 +20,21 @@ HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te"
        "content-length"}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients hang up on us by design (retries, dropped connections)
+
+
 class FaultProxy:
     """``FaultProxy(upstream_port, fail=0.25).start()``; ``.port``; ``.stop()``."""
 
     def __init__(self, upstream_port: int, fail: float = 0.0, drop_share: float = 0.5,
-                 corrupt_reads: bool = False, corrupt_min: int = 1024, seed: int = 7) -> None:
+                 corrupt_reads: bool = False, corrupt_writes: bool = False,
+                 corrupt_min: int = 1024, seed: int = 7) -> None:
         self.upstream = ("127.0.0.1", upstream_port)
         self.fail, self.drop_share = fail, drop_share
-        self.corrupt_reads, self.corrupt_min = corrupt_reads, corrupt_min
+        self.corrupt_reads, self.corrupt_writes = corrupt_reads, corrupt_writes
+        self.corrupt_min = corrupt_min
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.counts: Dict[str, int] = {"requests": 0, "503": 0, "dropped": 0, "corrupted": 0}
@@ -67,6 +74,9 @@ class FaultProxy:
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if (proxy.corrupt_writes and self.command in ("PUT", "POST")
+                        and len(body) >= proxy.corrupt_min):
+                    body = proxy._flip(body)
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
                 if body or self.command in ("PUT", "POST", "PATCH"):
@@ -77,10 +87,7 @@ class FaultProxy:
                 conn.close()
                 if (proxy.corrupt_reads and self.command == "GET" and resp.status in (200, 206)
                         and len(data) >= proxy.corrupt_min):
-                    i = len(data) // 2
-                    data = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
-                    with proxy.lock:
-                        proxy.counts["corrupted"] += 1
+                    data = proxy._flip(data)
                 self.send_response(resp.status, resp.reason)
                 for k, v in resp.getheaders():
                     if k.lower() in HOP:
@@ -89,14 +96,15 @@ class FaultProxy:
                         v = v.replace(f"{proxy.upstream[0]}:{proxy.upstream[1]}",
                                       f"127.0.0.1:{proxy.port}")
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -109,6 +117,13 @@ class FaultProxy:
                 self.counts["dropped" if fate == "drop" else "503"] += 1
                 return fate
         return "forward"
+
+    def _flip(self, data: bytes) -> bytes:
+        """One byte inverted, past the middle (inside the payload of a multipart body)."""
+        with self.lock:
+            self.counts["corrupted"] += 1
+        i = len(data) * 2 // 3
+        return data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
 
     def start(self) -> FaultProxy:
         self._thread.start()
