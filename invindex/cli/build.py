@@ -37,6 +37,9 @@ def register(sub) -> None:
                    help="memory budget in MB for the fast and pipe runners (default 1024)")
     p.add_argument("--parts", type=int, default=None, metavar="N",
                    help="number of index parts for the fast runner (default: --jobs)")
+    p.add_argument("--engine", choices=["auto", "arrow", "python"], default="auto",
+                   help="the fast runner's inverter: arrow (numpy+pyarrow, the default "
+                        "when installed) or pure python; the index is the same")
     add_analyzer_arguments(p)
     p.set_defaults(func=run)
 
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     summary = build_index(args.inputs, args.output, analyzer, runner=args.runner,
                           overwrite=args.overwrite, strict=args.strict, jobs=args.jobs,
-                          memory_mb=args.memory, options={"parts": args.parts})
+                          memory_mb=args.memory,
+                          options={"parts": args.parts, "engine": args.engine})
     for note in summary.notes:
         print(f"invindex: warning: {note}", file=sys.stderr)
     if not args.quiet:

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Time invindex's runners against each other and against baselines, on one corpus.
+
+Each (runner, corpus) pair runs ``--runs`` times as a separate process tree; the table
+gives the median wall time, input MB/s, the median peak RSS of the whole process tree
+(sampled from /proc every 20 ms, all processes summed) and the speed-up against the
+tutorial pipeline measured in the same run. Figures go to a JSON file, and a PNG chart
+of time and memory against input size when matplotlib is installed.
+
+    python scripts/benchmark.py --size-mb 50 --runs 3 --json bench-out/bench.json
+    python scripts/benchmark.py --corpus ../shared/corpora/kjv.tsv.gz --runners fast,pipe
+    python scripts/benchmark.py --size-mb 50 --size-mb 200 --size-mb 800 --runners fast \\
+        --runs 3 --png bench-out/scaling.png
+
+Runners: tutorial (scripts/baseline: whitespace mapper, LC_ALL=C sort, doc-list reducer,
+no tf, no positions), mrjob-local (our job on mrjob's local runner), pipe, fast,
+fast-python (the fast runner without numpy/pyarrow), tantivy (when installed).
+These machines are noisy: compare ratios within one run, not absolute times across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from synth import make_corpus  # noqa: E402
+
+PY = sys.executable
+ALL_RUNNERS = ["tutorial", "mrjob-local", "pipe", "fast", "fast-python", "tantivy"]
+
+
+# -- measuring a process tree ----------------------------------------------------------
+def _children() -> Dict[int, List[int]]:
+    kids: Dict[int, List[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kb(root: int) -> int:
+    kids = _children()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_kb(pid)
+        stack.extend(kids.get(pid, ()))
+    return total
+
+
+def measure(cmd: List[str], env: Dict[str, str] | None = None) -> Dict[str, float]:
+    """Wall seconds and peak RSS (MB, whole tree) of one run of ``cmd``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kb(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])}... failed: {err.decode()[-500:]}")
+    return {"wall_s": wall, "peak_rss_mb": peak / 1024}
+
+
+# -- the runners ----------------------------------------------------------------------
+def command(runner: str, corpus: Path, out: Path, jobs: int, memory: int) -> List[str]:
+    inv = [PY, "-m", "invindex.cli", "-q", "build", str(corpus), "-o", str(out),
+           "--overwrite", "-j", str(jobs), "--memory", str(memory)]
+    if runner == "tutorial":
+        b = HERE / "baseline"
+        pipe = (f"cat {corpus} | {PY} {b / 'tutorial_mapper.py'} | "
+                f"LC_ALL=C sort -S {memory // 2}M --parallel={jobs} | "
+                f"{PY} {b / 'tutorial_reducer.py'} > {out}")
+        return ["bash", "-o", "pipefail", "-c", pipe]
+    if runner == "mrjob-local":
+        return inv + ["-r", "local"]
+    if runner == "pipe":
+        return inv + ["-r", "pipe"]
+    if runner == "fast":
+        return inv + ["-r", "fast"]
+    if runner == "fast-python":
+        return inv + ["-r", "fast", "--engine", "python"]
+    if runner == "tantivy":
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        return [PY, str(HERE / "baseline" / "tantivy_index.py"), str(out), str(jobs),
+                str(corpus)]
+    raise SystemExit(f"unknown runner {runner}")
+
+
+def available(runner: str) -> bool:
+    if runner == "tantivy":
+        import importlib.util
+
+        return importlib.util.find_spec("tantivy") is not None
+    if runner == "mrjob-local":
+        import importlib.util
+
+        return importlib.util.find_spec("mrjob") is not None
+    return True
+
+
+def prepare_corpora(args: argparse.Namespace, work: Path) -> List[Path]:
+    corpora = []
+    for size in args.size_mb or []:
+        path = work / f"synth-{size:g}mb-seed{args.seed}.tsv"
+        if not path.exists():
+            print(f"generating {path} ...", file=sys.stderr)
+            with open(path, "wb") as f:
+                make_corpus(f, size, seed=args.seed)
+        corpora.append(path)
+    for given in args.corpus or []:
+        p = Path(given)
+        if p.suffix == ".gz":  # the tutorial pipeline and tantivy read plain text
+            plain = work / p.name[:-3]
+            if not plain.exists():
+                with gzip.open(p, "rb") as src, open(plain, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            p = plain
+        corpora.append(p)
+    if not corpora:
+        raise SystemExit("give --size-mb or --corpus")
+    return corpora
+
+
+def chart(results: List[dict], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no chart", file=sys.stderr)
+        return
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for runner in dict.fromkeys(r["runner"] for r in results):
+        rows = sorted((r for r in results if r["runner"] == runner), key=lambda r: r["input_mb"])
+        xs = [r["input_mb"] for r in rows]
+        ax1.plot(xs, [r["wall_s"] for r in rows], "o-", label=runner)
+        ax2.plot(xs, [r["peak_rss_mb"] for r in rows], "o-", label=runner)
+    ax1.set(xlabel="input MB", ylabel="wall time, s (median)", title="Build time")
+    ax2.set(xlabel="input MB", ylabel="peak RSS of process tree, MB", title="Memory")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"chart: {path}", file=sys.stderr)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--size-mb", type=float, action="append", help="synthetic corpus size")
+    p.add_argument("--corpus", action="append", help="a doc_id<TAB>text file (.gz ok)")
+    p.add_argument("--runners", default="tutorial,mrjob-local,pipe,fast,tantivy")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--memory", type=int, default=1024, help="MB budget for our runners")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--work", default="bench-out", help="corpora and outputs go here")
+    p.add_argument("--json", default="bench-out/bench.json")
+    p.add_argument("--png", default=None)
+    args = p.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    corpora = prepare_corpora(args, work)
+    runners = [r for r in args.runners.split(",") if r]
+    for r in runners:
+        if r not in ALL_RUNNERS:
+            raise SystemExit(f"unknown runner {r}; choose from {', '.join(ALL_RUNNERS)}")
+    runners = [r for r in runners if available(r) or print(f"skipping {r}: not installed",
+                                                           file=sys.stderr)]
+    env = dict(os.environ, INVINDEX_LOG_LEVEL="ERROR")
+    results = []
+    out_root = Path(tempfile.mkdtemp(prefix="bench-", dir=work))
+    try:
+        for corpus in corpora:
+            mb = corpus.stat().st_size / 1e6
+            for runner in runners:
+                runs = []
+                for i in range(args.runs):
+                    cmd = command(runner, corpus, out_root / runner, args.jobs, args.memory)
+                    m = measure(cmd, env)
+                    runs.append(m)
+                    print(f"  {corpus.name} {runner} run {i + 1}: {m['wall_s']:.2f} s, "
+                          f"{m['peak_rss_mb']:.0f} MB", file=sys.stderr)
+                wall = statistics.median(r["wall_s"] for r in runs)
+                results.append({
+                    "corpus": corpus.name, "input_mb": round(mb, 2), "runner": runner,
+                    "runs": runs, "wall_s": wall, "mb_per_s": mb / wall,
+                    "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs)})
+    finally:
+        shutil.rmtree(out_root, ignore_errors=True)
+    for r in results:
+        base = next((b for b in results if b["corpus"] == r["corpus"]
+                     and b["runner"] == "tutorial"), None)
+        r["speedup_vs_tutorial"] = base["wall_s"] / r["wall_s"] if base else None
+    header = (f"{'corpus':<28} {'runner':<12} {'wall s':>8} {'MB/s':>7} {'peak MB':>8} "
+              f"{'x tutorial':>10}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = f"{r['speedup_vs_tutorial']:.1f}" if r["speedup_vs_tutorial"] else "-"
+        print(f"{r['corpus']:<28} {r['runner']:<12} {r['wall_s']:>8.2f} {r['mb_per_s']:>7.2f} "
+              f"{r['peak_rss_mb']:>8.0f} {ratio:>10}")
+    meta = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                        "python": platform.python_version(),
+                        "processor": platform.processor() or platform.machine()},
+            "runs_per_point": args.runs, "jobs": args.jobs, "memory_mb": args.memory,
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    print(f"figures: {args.json}", file=sys.stderr)
+    if args.png:
+        chart(results, Path(args.png))
+
+
+if __name__ == "__main__":
+    main()
