@@ -75,33 +75,66 @@ class Counts:
                 "bad_records_by_kind": bad}
 
 
-class IndexReader:
-    """A finished local index. ``lookup`` reads O(log n) of one part per term."""
+class _LocalIndexDir:
+    """The few reads an ``IndexReader`` needs, on a local directory."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        if not self.path.is_dir():
-            raise NotFound(f"no index at {self.path}")
-        if not (self.path / indexfmt.SUCCESS).exists():
-            raise InvindexError(f"{self.path} has no {indexfmt.SUCCESS}: the build that wrote "
-                                "it did not finish; rebuild it")
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def exists(self, name: str) -> bool:
+        return (self.path / name).exists()
+
+    def read_manifest(self) -> bytes:
         try:
-            self.manifest = indexfmt.load_manifest((self.path / indexfmt.MANIFEST).read_bytes())
+            return (self.path / indexfmt.MANIFEST).read_bytes()
         except FileNotFoundError:
             raise InvindexError(f"{self.path} has no {indexfmt.MANIFEST}") from None
-        except ValueError as e:
-            raise InvindexError(f"{self.path}/{indexfmt.MANIFEST}: {e}") from None
-        self.analyzer = Analyzer.from_manifest(self.manifest["analyzer"])
 
-    def _open(self, part: str) -> IO[bytes]:
-        return open(self.path / part, "rb")
+    def size(self, name: str) -> int:
+        return (self.path / name).stat().st_size
+
+    def open(self, name: str) -> IO[bytes]:
+        return open(self.path / name, "rb")
+
+
+def _open_location(location: str) -> Any:
+    """A local index directory, or an index at a cloud URI (read in place)."""
+    from .storage.uri import parse_uri
+
+    if "://" in location and not location.startswith("file://"):
+        from .remote import open_index
+
+        return open_index(location)
+    path = Path(parse_uri(location).key) if location.startswith("file://") else Path(location)
+    if not path.is_dir():
+        raise NotFound(f"no index at {location}")
+    if not (path / indexfmt.SUCCESS).exists():
+        raise InvindexError(f"{location} has no {indexfmt.SUCCESS}: the build that wrote it "
+                            "did not finish; rebuild it")
+    return _LocalIndexDir(path)
+
+
+class IndexReader:
+    """A finished index, local or at a cloud URI. ``lookup`` reads O(log n) of one part.
+
+    Refuses an index without ``_SUCCESS``; never downloads a whole index: a lookup
+    bisects the part(s) that can hold the term with seeks (ranged GETs in the cloud).
+    """
+
+    def __init__(self, location: str | os.PathLike[str]) -> None:
+        self.location = str(location)
+        self._dir = _open_location(self.location)
+        try:
+            self.manifest = indexfmt.load_manifest(self._dir.read_manifest())
+        except ValueError as e:
+            raise InvindexError(f"{self.location}/{indexfmt.MANIFEST}: {e}") from None
+        self.analyzer = Analyzer.from_manifest(self.manifest["analyzer"])
 
     def lookup_line(self, term: str) -> str | None:
         """The raw index line for an already-analyzed term, or None."""
         for part in indexfmt.candidate_parts(self.manifest, term):
-            with self._open(part) as f:
-                size = os.fstat(f.fileno()).st_size
-                line = indexfmt.find_in_part(f, size, term)
+            with self._dir.open(part) as f:
+                line = indexfmt.find_in_part(f, self._dir.size(part), term)
             if line is not None:
                 return line.decode("utf-8").rstrip("\n")
         return None
@@ -112,5 +145,5 @@ class IndexReader:
 
     def iter_lines(self) -> Iterator[str]:
         for part in self.manifest["parts"]:
-            with self._open(part) as f:
+            with self._dir.open(part) as f:
                 yield from indexfmt.iter_part_lines(f)
