@@ -157,24 +157,24 @@ def copy(src: str, dst: str, recursive: bool = False, callback: Callback = None,
 
 
 # -- sync ----------------------------------------------------------------------------------
-def _digests(store: Store, info: ObjectInfo, kinds: Tuple[str, ...]) -> Dict[str, str]:
-    if store.scheme == "file":
-        return file_digests(info.key, kinds)
+def _remote_digests(store: Store, info: ObjectInfo) -> Dict[str, str]:
     if not info.md5 and not info.crc32c:
         info = store.info(info.key)  # listings do not always carry digests (S3 metadata)
     return {k: v for k, v in (("md5", info.md5), ("crc32c", info.crc32c)) if v}
 
 
 def same_content(a: Store, ai: ObjectInfo, b: Store, bi: ObjectInfo) -> bool:
-    """Same size and an equal digest of a kind both sides can state."""
+    """Same size and an equal digest of a kind both sides can state (local files are
+    hashed only in the kinds the other side has)."""
     if ai.size != bi.size:
         return False
-    if a.scheme != "file":
-        da = _digests(a, ai, ())
-        db = _digests(b, bi, tuple(da) or ("md5",))
-    else:
-        db = _digests(b, bi, ())
-        da = _digests(a, ai, tuple(db) or ("md5",))
+    da = _remote_digests(a, ai) if a.scheme != "file" else None
+    db = _remote_digests(b, bi) if b.scheme != "file" else None
+    kinds = tuple(da or db or ("md5",))
+    if da is None:
+        da = file_digests(ai.key, kinds)
+    if db is None:
+        db = file_digests(bi.key, kinds)
     for kind in ("md5", "crc32c"):
         if kind in da and kind in db:
             return da[kind] == db[kind]
