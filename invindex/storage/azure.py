@@ -47,6 +47,12 @@ def _conn_account(conn: str) -> str | None:
     return None
 
 
+def _code(e: Exception) -> str | None:
+    """The service's error code as text (the SDK gives a str enum or a string)."""
+    code = getattr(e, "error_code", None)
+    return getattr(code, "value", code)
+
+
 def _hook(callback: Callback):
     """azure's progress_hook(current, total) as a per-chunk byte callback."""
     if callback is None:
@@ -105,32 +111,39 @@ class AzureStore(Store):
         try:
             yield
         except zx.ResourceNotFoundError as e:
-            if e.error_code == "ContainerNotFound" or not key:
+            if _code(e) == "ContainerNotFound" or not key:
                 raise BucketNotFound(f"az://{self.bucket}: no such container"
                                      f"{self._in_account()}") from None
             raise ObjectNotFound(f"{where}: no such blob") from None
         except zx.ResourceExistsError as e:
-            raise StorageError(f"{where}: already exists ({e.error_code})") from None
+            raise StorageError(f"{where}: already exists ({_code(e)})") from None
         except zx.ResourceModifiedError:
             raise StorageError(f"{where}: the blob changed while it was read; try again"
                                ) from None
         except zx.ClientAuthenticationError as e:
-            code = getattr(e, "error_code", None)
-            if code in _DENIED:
-                raise AccessDenied(f"{where}: access denied ({code}): the identity in use "
-                                   "lacks a Storage Blob Data role") from None
-            first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-            raise AuthError(f"{where}: Azure authentication failed: {first}") from None
+            raise self._auth_error(e, where) from None
         except zx.ServiceRequestError as e:
             raise StorageError(f"{where}: cannot reach Azure Blob storage: "
                                f"{str(e).splitlines()[0][:200]}") from None
         except zx.HttpResponseError as e:
-            raise StorageError(f"{where}: {e.status_code} {e.error_code or e.reason}") from None
+            if e.status_code in (401, 403):
+                raise self._auth_error(e, where) from None
+            raise StorageError(f"{where}: {e.status_code} {_code(e) or e.reason}") from None
         except zx.AzureError as e:
             text = str(e).splitlines()[0][:200]
             if "md5" in text.lower() or "crc" in text.lower():
                 raise IntegrityError(f"{where}: {text}: corrupted in transit") from None
             raise StorageError(f"{where}: {text}") from None
+
+    @staticmethod
+    def _auth_error(e: Exception, where: str) -> Exception:
+        code = _code(e)
+        if code in _DENIED:
+            return AccessDenied(f"{where}: access denied ({code}): the identity in use lacks "
+                                "a Storage Blob Data role, or the account key/SAS is wrong")
+        text = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        return AuthError(f"{where}: Azure authentication failed ({code or text}); check "
+                         "`az login`, the managed identity or the connection string")
 
     def _in_account(self) -> str:
         return f" in account {self.account}" if getattr(self, "account", None) else ""

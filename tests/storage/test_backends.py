@@ -132,3 +132,61 @@ def test_s3_multipart_etag_verified(s3, make_bucket, tmp_path) -> None:
     assert foreign.md5 is None and foreign.etag.endswith("-2")
     store.get_file("foreign", tmp_path / "foreign")
     assert (tmp_path / "foreign").read_bytes() == src.read_bytes()
+
+
+def test_azure_wrong_key_is_an_auth_error(az, monkeypatch, capsys) -> None:
+    import base64
+
+    wrong = base64.b64encode(os.urandom(64)).decode()
+    conn = os.environ["AZURE_STORAGE_CONNECTION_STRING"]
+    parts = [p if not p.startswith("AccountKey=") else f"AccountKey={wrong}"
+             for p in conn.split(";")]
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", ";".join(parts))
+    from invindex.cli import main
+
+    assert main(["stage", "ls", "az://anything/"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    # real Azure answers AuthenticationFailed (AuthError); Azurite AuthorizationFailure
+    assert len(err) == 1 and ("authentication failed" in err[0] or "access denied" in err[0]), err
+    assert wrong not in err[0]
+
+
+def _client_error(code: str):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": "m"}}, "GetObject")
+
+
+@pytest.mark.parametrize("code,kind", [
+    ("AccessDenied", "AccessDenied"), ("InvalidAccessKeyId", "AuthError"),
+    ("SignatureDoesNotMatch", "AuthError"), ("ExpiredToken", "AuthError"),
+    ("NoSuchBucket", "BucketNotFound"), ("SlowDown", "StorageError")])
+def test_s3_error_codes_map_to_one_line_errors(s3, code, kind) -> None:
+    from invindex.storage import errors
+
+    store = get_store("s3://some-bucket")
+    with pytest.raises(getattr(errors, kind)) as e, store._errors("k"):
+        raise _client_error(code)
+    assert "\n" not in str(e.value) and "s3://some-bucket" in str(e.value)
+
+
+def test_s3_no_credentials(s3, monkeypatch) -> None:
+    from invindex.storage import AuthError
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(AuthError, match="no AWS credentials found"):
+        get_store("s3://some-bucket").info("k")
+
+
+def test_gcs_errors_map(gcs) -> None:
+    from google.api_core import exceptions as gx
+
+    from invindex.storage import AccessDenied, AuthError
+
+    store = get_store("gs://some-bucket")
+    with pytest.raises(AccessDenied, match="access denied"), store._errors("k"):
+        raise gx.Forbidden("caller does not have storage.objects.get access")
+    with pytest.raises(AuthError), store._errors("k"):
+        raise gx.Unauthorized("bad token")
