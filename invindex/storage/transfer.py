@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Tuple
 
 from . import get_store
@@ -35,7 +35,6 @@ class Summary:
     skipped: int = 0
     deleted: int = 0
     seconds: float = 0.0
-    errors: List[str] = field(default_factory=list)
 
     def text(self, verb: str = "Copied") -> str:
         mb = self.bytes / 1e6
