@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from ..progress import progress
 from ..storage import get_store, parse_uri
 from ..storage.errors import ObjectNotFound, StorageError
-from ..storage.transfer import _rel_key, plan_copy, plan_sync, remove, run_items, transfer_bytes
+from ..storage.transfer import (
+    Summary,
+    _rel_key,
+    plan_copy,
+    plan_sync,
+    remove,
+    run_items,
+    transfer_bytes,
+)
 
 EXAMPLES = """examples:
   invindex stage mb s3://my-bucket
@@ -94,8 +102,6 @@ def run_cp(args: argparse.Namespace) -> int:
 
 def run_sync(args: argparse.Namespace) -> int:
     items, same, extra = plan_sync(args.src, args.dst, **_options(args))
-    from ..storage.transfer import Summary
-
     with progress(transfer_bytes(items), "syncing") as bar:
         summary = run_items(items, bar, args.jobs, Summary(skipped=same))
     if args.delete:
