@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import os
+import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -41,12 +43,16 @@ from ..errors import InvindexError
 from ..inputs import COMPRESSED, open_input
 from .base import BuildRequest, BuildResult
 
-# A worker's peak memory is about this many times the input bytes of one batch
-# (measured on synthetic and real text by scripts/benchmark.py --memory-profile).
-MEMORY_PER_INPUT_BYTE = 12
+log = logging.getLogger(__name__)
+
+# A worker's memory grows by about this many bytes per input byte of its batch, over
+# an interpreter's ~100 MB (measured: arrow 26-32, python 16-18 on 8-32 MB batches).
+MEMORY_PER_INPUT_BYTE = {"arrow": 32, "python": 18}
+PROCESS_BASE_MB = 100
 MIN_BATCH = 1 << 20
 MAX_BATCH = 64 << 20
-SPLIT_BYTES = 64 << 20
+MIN_SPLIT = 8 << 20
+MAX_SPLIT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,14 @@ class Split:
     end: int  # -1: the whole (compressed) file
 
 
-def plan_splits(paths: List[Path], split_bytes: int = SPLIT_BYTES) -> List[Split]:
+def split_bytes_for(paths: List[Path], jobs: int) -> int:
+    """About two splits per worker (all cores busy, progress moves), 8 to 64 MB: each
+    batch costs a run per partition to merge, so splits should not be small."""
+    total = sum(p.stat().st_size for p in paths)
+    return max(MIN_SPLIT, min(MAX_SPLIT, total // (2 * max(1, jobs)) + 1))
+
+
+def plan_splits(paths: List[Path], split_bytes: int = MAX_SPLIT) -> List[Split]:
     splits: List[Split] = []
     for path in paths:
         size = path.stat().st_size
@@ -69,9 +82,12 @@ def plan_splits(paths: List[Path], split_bytes: int = SPLIT_BYTES) -> List[Split
     return splits
 
 
-def batch_bytes_for(memory_mb: int, jobs: int) -> int:
-    per_worker = memory_mb * (1 << 20) // max(1, jobs)
-    return max(MIN_BATCH, min(MAX_BATCH, per_worker // MEMORY_PER_INPUT_BYTE))
+def batch_bytes_for(memory_mb: int, jobs: int, engine: str) -> int:
+    """The batch size that keeps the whole process tree within ``memory_mb``: the main
+    process and each worker's interpreter, plus each worker's batch."""
+    per_worker_mb = (memory_mb - PROCESS_BASE_MB) / max(1, jobs) - PROCESS_BASE_MB
+    batch = int(per_worker_mb * (1 << 20) / MEMORY_PER_INPUT_BYTE[engine])
+    return max(MIN_BATCH, min(MAX_BATCH, batch))
 
 
 # -- reading a split ---------------------------------------------------------------
@@ -175,17 +191,25 @@ def invert_py(records: List[Tuple[str, str]], analyzer: Analyzer,
 _ONE = [f"1,[{i}]]" for i in range(4096)]  # the most common posting tail, premade
 
 
-def _inverter(engine: str):
-    """The arrow inverter when numpy and pyarrow are installed (or asked for)."""
+def resolve_engine(engine: str) -> str:
+    """``arrow`` when numpy and pyarrow are installed (or demanded), else ``python``."""
     if engine in ("auto", "arrow"):
         try:
-            from .invert_arrow import invert_arrow
+            from . import invert_arrow  # noqa: F401
 
-            return invert_arrow
+            return "arrow"
         except ImportError:
             if engine == "arrow":
                 raise InvindexError("--engine arrow needs numpy and pyarrow "
                                     "(pip install 'invindex[fast]')") from None
+    return "python"
+
+
+def _inverter(engine: str):
+    if engine == "arrow":
+        from .invert_arrow import invert_arrow
+
+        return invert_arrow
     return invert_py
 
 
@@ -199,7 +223,7 @@ class MapResult:
 
 
 def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
-              batch_bytes: int, engine: str = "auto") -> MapResult:
+              batch_bytes: int, engine: str = "python") -> MapResult:
     invert = _inverter(engine)
     result = MapResult()
     bad = BadRecordLog(keep=5)
@@ -287,16 +311,18 @@ def reduce_partition(runs: List[str], out_path: str) -> Tuple[int, int]:
 
 # -- driver ------------------------------------------------------------------------
 def run(req: BuildRequest) -> BuildResult:
+    started = time.perf_counter()
     req.workdir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, req.jobs)
     parts = max(1, int(req.options.get("parts") or jobs))
-    batch = int(req.options.get("batch_bytes") or batch_bytes_for(req.memory_mb, jobs))
-    splits = plan_splits(req.inputs, int(req.options.get("split_bytes") or SPLIT_BYTES))
+    engine = resolve_engine(str(req.options.get("engine") or "auto"))
+    batch = int(req.options.get("batch_bytes") or batch_bytes_for(req.memory_mb, jobs, engine))
+    splits = plan_splits(req.inputs, int(req.options.get("split_bytes")
+                                         or split_bytes_for(req.inputs, jobs)))
     totals: Dict[str, int] = {"documents": 0, "tokens": 0, "terms": 0, "postings": 0}
     notes: List[BadRecord] = []
     runs_by_part: List[List[str]] = [[] for _ in range(parts)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        engine = str(req.options.get("engine") or "auto")
         futures = [pool.submit(map_split, s, req.analyzer, parts, str(req.workdir),
                                req.strict, batch, engine) for s in splits]
         try:
@@ -318,10 +344,14 @@ def run(req: BuildRequest) -> BuildResult:
             for f in futures:
                 f.cancel()
             raise InvindexError(resolve(e.bad, Path(e.bad.source)).describe()) from None
+        mapped = time.perf_counter()
+        log.info("map: %d splits in %.2f s (%s inverter, batches of %d MB)", len(splits),
+                 mapped - started, engine, batch >> 20)
         outs = [str(req.staging / indexfmt.part_name(p)) for p in range(parts)]
         for terms, postings in pool.map(reduce_partition, runs_by_part, outs):
             totals["terms"] += terms
             totals["postings"] += postings
+        log.info("reduce: %d parts in %.2f s", parts, time.perf_counter() - mapped)
     return BuildResult(
         totals,
         {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": parts, "key_fields": "-k1,1"},
