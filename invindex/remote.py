@@ -53,7 +53,8 @@ def _remote_matches(uri: str, store: Store) -> List[ObjectInfo]:
 
 
 def stage_inputs(uris: List[str], tmpdir: str | os.PathLike[str],
-                 callback: ProgressCallback | None = None, jobs: int = 8) -> List[Path]:
+                 callback: ProgressCallback | None = None, jobs: int = 8,
+                 **options: object) -> List[Path]:
     """Local paths for the build's INPUT arguments, downloading the cloud ones.
 
     A local argument (path, glob, directory) comes back as ``Path(arg)`` unchanged, for
@@ -61,7 +62,8 @@ def stage_inputs(uris: List[str], tmpdir: str | os.PathLike[str],
     (``s3://b/corpus/``, ``gs://b/docs-*.tsv.gz``) is downloaded in parallel under
     ``tmpdir`` keeping its key (so ``.gz``/``.bz2`` suffixes still say how to decompress)
     and each downloaded file is returned, in key order. Raises ``UsageError`` when a
-    cloud input matches nothing.
+    cloud input matches nothing. ``options``: ``profile``/``project``/``account`` names,
+    as ``storage.get_store`` takes them.
     """
     out: List[Path] = []
     items: List[Item] = []
@@ -70,7 +72,7 @@ def stage_inputs(uris: List[str], tmpdir: str | os.PathLike[str],
         if not is_remote(uri):
             out.append(Path(uri))
             continue
-        store = get_store(uri)
+        store = get_store(uri, **options)
         matches = sorted(_remote_matches(uri, store), key=lambda i: i.key)
         if not matches:
             raise UsageError(f"input {uri!r} matches no objects")
@@ -89,7 +91,8 @@ def stage_inputs(uris: List[str], tmpdir: str | os.PathLike[str],
 
 
 def publish_index(local_dir: str | os.PathLike[str], uri: str, overwrite: bool = False,
-                  callback: ProgressCallback | None = None, jobs: int = 8) -> None:
+                  callback: ProgressCallback | None = None, jobs: int = 8,
+                  **options: object) -> None:
     """Upload a finished local index to ``uri``: parts and manifest, then ``_SUCCESS``.
 
     Refuses a destination that holds anything (an index or the leftovers of a failed
@@ -102,7 +105,7 @@ def publish_index(local_dir: str | os.PathLike[str], uri: str, overwrite: bool =
         raise InvindexError(f"{src} is not a finished index (no {indexfmt.SUCCESS} or "
                             f"{indexfmt.MANIFEST})")
     dst = parse_uri(uri)
-    store = get_store(dst)
+    store = get_store(dst, **options)
     old = [info.key for _, info in walk(store, dst)] if not dst.is_local or \
         os.path.isdir(dst.key) else []
     if old and not overwrite:
@@ -133,10 +136,10 @@ class RemoteIndex:
     term)``. Also works on a local directory (plain files).
     """
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, **options: object) -> None:
         self.uri = uri
         self._loc = parse_uri(uri)
-        self.store = get_store(self._loc)
+        self.store = get_store(self._loc, **options)
         self._infos: dict = {}
 
     def _key(self, name: str) -> str:
@@ -174,13 +177,13 @@ class RemoteIndex:
         return self.store.open(self._key(name), self.info(name))
 
 
-def open_index(uri: str) -> RemoteIndex:
+def open_index(uri: str, **options: object) -> RemoteIndex:
     """A ``RemoteIndex`` after checking that the index is finished.
 
     Raises ``NotFound`` when nothing is at ``uri`` and ``InvindexError`` when there is
     no ``_SUCCESS`` (an unfinished or interrupted build/upload).
     """
-    index = RemoteIndex(uri)
+    index = RemoteIndex(uri, **options)
     if not index.has_success():
         if not index.exists(indexfmt.MANIFEST) and not any(
                 True for _ in walk(index.store, index._loc)):
