@@ -190,3 +190,24 @@ def test_gcs_errors_map(gcs) -> None:
         raise gx.Forbidden("caller does not have storage.objects.get access")
     with pytest.raises(AuthError), store._errors("k"):
         raise gx.Unauthorized("bad token")
+
+
+def test_unknown_aws_profile_is_one_line(s3, capsys) -> None:
+    from invindex.cli import main
+
+    assert main(["stage", "ls", "--profile", "no-such-profile", "s3://b/"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "invindex: error: AWS profile 'no-such-profile' not found")
+
+
+def test_mb_through_cli_then_use(cloud, capsys) -> None:
+    import uuid
+
+    from invindex.cli import main
+
+    uri = f"{cloud.scheme}://mb{uuid.uuid4().hex[:12]}"
+    assert main(["stage", "mb", uri]) == 0
+    assert f"Created {uri}." in capsys.readouterr().err
+    assert main(["stage", "mb", f"{uri}/key"]) == 1  # an object is not a bucket
+    get_store(uri).put_bytes("k", b"v")
+    assert get_store(uri).read_bytes("k") == b"v"
