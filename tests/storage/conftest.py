@@ -64,6 +64,17 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
     return False
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the emulator gets SIGTERM if pytest dies without tearing down."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def stop(proc: subprocess.Popen, grace: float = 1) -> None:
     """Terminate; kill after ``grace`` s (Azurite waits for idle keep-alive clients)."""
     if proc.poll() is None:
@@ -127,7 +138,8 @@ def gcs_emulator(tmp_path_factory) -> Iterator[Emulator]:
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start", "--host",
                                  "127.0.0.1", "--port", str(port), "--in-memory", "--quiet"],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     if not wait_port(port, proc, timeout=30):
         stop(proc)
         unavailable(f"gcp-storage-emulator did not start (see {log})")
@@ -150,7 +162,8 @@ def az_emulator(tmp_path_factory) -> Iterator[Emulator]:
         proc = subprocess.Popen([str(AZURITE), "--skipApiVersionCheck", "--blobHost",
                                  "127.0.0.1", "--blobPort", str(port), "--location",
                                  str(location / "data"), "--silent"],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     if not wait_port(port, proc, timeout=60):
         stop(proc)
         unavailable(f"Azurite did not start (see {log})")
