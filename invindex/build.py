@@ -20,7 +20,7 @@ from .core.analysis import Analyzer
 from .index import Counts, OutputExists, finish, list_parts, staging_dir, utc_now
 from .inputs import expand_inputs, total_size
 from .progress import progress
-from .runners import BuildRequest, run_build
+from .runners import BuildRequest, run_build, takes_uris
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,12 @@ def build_index(inputs: List[str], output: str, analyzer: Analyzer, runner: str 
     Cloud inputs are downloaded to a scratch area first; a cloud output is built locally
     and then uploaded with ``_SUCCESS`` last (``remote.publish_index``).
     """
+    if takes_uris(runner):  # emr/hadoop/dataproc read and write cloud URIs in place
+        from .runners.cluster_build import build_on_cluster
+
+        return build_on_cluster(inputs, output, analyzer, runner, overwrite=overwrite,
+                                strict=strict, jobs=jobs, memory_mb=memory_mb,
+                                options=options or {})
     started = time.monotonic()
     given = list(inputs)
     workdir = Path(tempfile.mkdtemp(prefix="invindex-work-"))

@@ -26,6 +26,10 @@ from invindex.core.records import BadRecord, BadRecordError, _preview, parse_rec
 from invindex.core.streaming import input_location
 
 
+def _doc_id(value: str) -> str:
+    return value.split("\t", 1)[0]
+
+
 class MRInvertedIndex(MRJob):
     INPUT_PROTOCOL = BytesValueProtocol  # bytes, so undecodable lines are ours to count
     INTERNAL_PROTOCOL = RawProtocol  # term<TAB>doc_id<TAB>tf<TAB>positions: the contract
@@ -83,9 +87,11 @@ class MRInvertedIndex(MRJob):
             self.increment_counter(counters.GROUP, counters.BAD_PREFIX + kind, n)
         return iter(())
 
-    # -- combine: same shape in and out, so re-applying it (Spark does) is harmless ---
+    # -- combine: same shape in and out, so re-applying it (Spark does) is harmless.
+    # Hadoop hands a combiner its values sorted on the whole key, mrjob's Spark harness
+    # in arrival order; sorting on doc_id costs nothing on already-sorted input.
     def combiner(self, term: str, values):
-        for value in combine_term(values):
+        for value in combine_term(sorted(values, key=_doc_id)):
             yield term, value
 
     # -- reduce -----------------------------------------------------------------------

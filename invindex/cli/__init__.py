@@ -20,7 +20,7 @@ from ..errors import InvindexError
 log = logging.getLogger("invindex")
 
 # Subcommand modules, each with register(subparsers) -> parser whose defaults set func.
-COMMANDS = ["build", "lookup", "prepare", "stage", "cluster"]
+COMMANDS = ["build", "lookup", "prepare", "stage", "cluster", "hadoop_command"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import textwrap
+from typing import Any, Dict
 
 from ..build import build_index
+from ..config import find_config, load_config
 from ..core.analysis import add_analyzer_arguments, analyzer_from_args
 from ..errors import UsageError
 from ..runners import DEFAULT_RUNNER, RUNNERS
+from ..runners.cluster import EMR_DEFAULTS, parse_option
 
 
 def register(sub) -> None:
-    runners = "\n".join(f"  {name:8} {what}" for name, what in RUNNERS.items())
+    runners = "\n".join(f"  {name:8} {textwrap.fill(what, 70, subsequent_indent=' ' * 11)}"
+                        for name, what in RUNNERS.items())
     p = sub.add_parser(
         "build", help="build an index from doc_id<TAB>text files",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -22,8 +28,16 @@ def register(sub) -> None:
                     "Bad records (no tab, empty doc_id, control characters in the doc_id, "
                     "invalid UTF-8) are counted, reported and skipped; --strict stops at "
                     "the first.\n\nrunners:\n" + runners,
-        epilog="The index is built beside OUTPUT under a hidden temporary name and renamed "
-               "into place when complete (manifest and _SUCCESS written last).")
+        epilog="\n\n".join(textwrap.fill(t, 80) for t in (
+            "The index is built beside OUTPUT under a hidden temporary name and renamed "
+            "into place when complete (manifest and _SUCCESS written last). With "
+            "--runner emr|hadoop|dataproc, s3://, gs:// and hdfs:// INPUTs and OUTPUT "
+            "are used in place: the job's parts appear when it commits, then the "
+            "manifest, then _SUCCESS.",
+            "Runner options are mrjob's option names (release_label, instance_type, "
+            "num_core_instances, cloud_log_dir, python_bin, ...): the flags above, "
+            "-O KEY=VALUE, a [build.RUNNER] table in invindex.toml, or mrjob.conf "
+            "(see sample_data/invindex.toml and sample_data/mrjob.conf).")))
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="index directory")
     p.add_argument("-r", "--runner", default=DEFAULT_RUNNER, choices=list(RUNNERS),
@@ -36,12 +50,70 @@ def register(sub) -> None:
     p.add_argument("--memory", type=int, default=1024, metavar="MB",
                    help="memory budget in MB for the fast and pipe runners (default 1024)")
     p.add_argument("--parts", type=int, default=None, metavar="N",
-                   help="number of index parts for the fast runner (default: --jobs)")
+                   help="number of index parts for the fast runner (default: --jobs), "
+                        "and the reduce tasks of spark/emr/hadoop/dataproc")
     p.add_argument("--engine", choices=["auto", "arrow", "python"], default="auto",
                    help="the fast runner's inverter: arrow (numpy+pyarrow, the default "
                         "when installed) or pure python; the index is the same")
     add_analyzer_arguments(p)
+    c = p.add_argument_group("cluster runners (spark, emr, hadoop, dataproc)")
+    c.add_argument("--spark-master", metavar="URL",
+                   help="spark: local[N] (default local[--jobs]) or spark://HOST:PORT")
+    c.add_argument("--spark-tmp-dir", metavar="DIR",
+                   help="spark: scratch directory the executors can read (default: a "
+                        "local temporary directory, right for local[N] and one host)")
+    c.add_argument("--cluster-id", metavar="ID",
+                   help="emr: run on this cluster (j-...; e.g. from `invindex cluster up`), "
+                        "which is left running; dataproc: the cluster's name (required)")
+    c.add_argument("--emr-release", metavar="LABEL",
+                   help=f"emr: release label of a new cluster (default "
+                        f"{EMR_DEFAULTS['release_label']}: python3 is 3.9 there)")
+    c.add_argument("--instance-type", metavar="TYPE",
+                   help="emr: instance type of a new cluster's nodes")
+    c.add_argument("--num-workers", type=int, metavar="N",
+                   help="emr: core instances of a new cluster")
+    c.add_argument("--region", metavar="REGION", help="emr, dataproc: the cloud region")
+    c.add_argument("--project", metavar="ID", help="dataproc: the GCP project")
+    c.add_argument("--mrjob-conf", metavar="PATH",
+                   help="mrjob.conf to read (default: $MRJOB_CONF, ~/.mrjob.conf, "
+                        "/etc/mrjob.conf)")
+    c.add_argument("-O", "--runner-option", action="append", default=None,
+                   metavar="KEY=VALUE",
+                   help="any mrjob option of the runner, VALUE as JSON or a string "
+                        "(repeatable), e.g. -O cloud_log_dir=s3://b/logs/ "
+                        "-O num_core_instances=4")
     p.set_defaults(func=run)
+
+
+# flag -> the runner option it sets (mrjob's names; dataproc's are its own)
+_FLAG_OPTIONS = {
+    "spark_master": "spark_master", "spark_tmp_dir": "spark_tmp_dir",
+    "cluster_id": "cluster_id", "emr_release": "release_label",
+    "instance_type": "instance_type", "num_workers": "num_core_instances",
+    "region": "region", "project": "project_id",
+}
+
+
+def runner_options(args: argparse.Namespace) -> Dict[str, Any]:
+    """``[build.<runner>]`` from the config file, then the flags, then ``-O``."""
+    opts: Dict[str, Any] = {}
+    table = load_config(find_config(getattr(args, "config", None), os.environ)).get(
+        "build", {}).get(args.runner, {})
+    if not isinstance(table, dict):
+        raise UsageError(f"config: [build.{args.runner}] must be a table of runner options")
+    opts.update({k.replace("-", "_"): v for k, v in table.items()})
+    for flag, name in _FLAG_OPTIONS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            opts[name] = value
+    given = args.runner_option or []
+    for text in [given] if isinstance(given, str) else given:
+        key, value = parse_option(text)
+        opts[key] = value
+    if opts and args.runner not in ("spark", "emr", "hadoop", "dataproc"):
+        raise UsageError(f"runner options ({', '.join(sorted(opts))}) apply to the spark, "
+                         f"emr, hadoop and dataproc runners, not {args.runner}")
+    return opts
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     summary = build_index(args.inputs, args.output, analyzer, runner=args.runner,
                           overwrite=args.overwrite, strict=args.strict, jobs=args.jobs,
                           memory_mb=args.memory,
-                          options={"parts": args.parts, "engine": args.engine})
+                          options={"parts": args.parts, "engine": args.engine,
+                                   "runner_options": runner_options(args),
+                                   "mrjob_conf": args.mrjob_conf})
     for note in summary.notes:
         print(f"invindex: warning: {note}", file=sys.stderr)
     if not args.quiet:

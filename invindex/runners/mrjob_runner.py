@@ -1,24 +1,31 @@
-"""``--runner inline|local`` (and, later, spark/emr/hadoop/dataproc) through mrjob.
+"""``--runner inline|local|spark|emr|hadoop`` through mrjob.
 
 The job class lives in ``jobs/mr_invindex.py``; this module only turns a
-``BuildRequest`` into mrjob arguments and mrjob's counters back into ours.
+``BuildRequest`` into mrjob arguments and mrjob's counters and output back into ours.
+Beyond this machine (spark, emr, hadoop) the stdlib-only core travels as
+``invindex.zip`` on the tasks' ``PYTHONPATH`` (mrjob's ``py_files``), runner options
+come from ``cluster.conf_args``, and SIGTERM is handled like Ctrl-C so that mrjob's
+cleanup terminates a cluster the run created.
 """
 
 from __future__ import annotations
 
 import logging
+import posixpath
 import shutil
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Callable, Dict, List, Sequence
 
 from ..core import counters, indexfmt
 from ..core.records import BadRecordError
 from ..errors import InvindexError
+from . import cluster
 from .base import BuildRequest, BuildResult
 
 log = logging.getLogger(__name__)
 
-MRJOB_RUNNERS = ("inline", "local")
+MRJOB_RUNNERS = ("inline", "local", "spark", "emr", "hadoop")
+REMOTE_RUNNERS = ("spark", "emr", "hadoop")
 
 
 def _import_job():
@@ -33,9 +40,8 @@ def _import_job():
     return MRInvertedIndex
 
 
-def job_args(req: BuildRequest, runner: str, output_dir: Path) -> List[str]:
-    args = ["-r", runner, "--output-dir", str(output_dir), "--no-output",
-            "--local-tmp-dir", str(req.workdir)]
+def analyzer_args(req: BuildRequest) -> List[str]:
+    args: List[str] = []
     a = req.analyzer
     if a.stopwords_name == "english":
         args += ["--stopwords", "english"]
@@ -51,7 +57,42 @@ def job_args(req: BuildRequest, runner: str, output_dir: Path) -> List[str]:
         args.append("--no-positions")
     if req.strict:
         args.append("--strict")
-    return args + [str(p) for p in req.inputs]
+    return args
+
+
+def job_args(req: BuildRequest, runner: str, output_dir: Path | str | None,
+             inputs: Sequence[str] | None = None, extra: Sequence[str] = ()) -> List[str]:
+    """mrjob's command line for the job (inputs default to ``req.inputs``)."""
+    args = ["-r", runner, "--no-output", "--local-tmp-dir", str(req.workdir)]
+    if output_dir is not None:
+        args += ["--output-dir", str(output_dir)]
+    if runner in REMOTE_RUNNERS:
+        from .package import build_zip
+
+        opts = dict(req.options.get("runner_options") or {})
+        args += cluster.conf_args(runner, opts, req.workdir / "conf", req.jobs,
+                                  req.options.get("mrjob_conf"))
+        args += ["--py-files", str(build_zip(req.workdir / "package")),
+                 "-D", cluster.NO_HADOOP_SUCCESS]
+        if req.options.get("parts"):
+            args += ["-D", f"mapreduce.job.reduces={int(req.options['parts'])}"]
+    args += analyzer_args(req) + list(extra)
+    return args + [str(p) for p in (req.inputs if inputs is None else inputs)]
+
+
+class _FailureNotes(logging.Handler):
+    """Keeps the bad-record message a strict task died with, from mrjob's log lines
+    (Spark's driver output, Hadoop's probable cause of failure)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.message: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.message is None:
+            text = record.getMessage()
+            if "BadRecordError: " in text:
+                self.message = text.split("BadRecordError: ", 1)[1].splitlines()[0].strip()
 
 
 def _strict_failure(workdir: Path) -> str | None:
@@ -63,29 +104,107 @@ def _strict_failure(workdir: Path) -> str | None:
     return None
 
 
-def run(req: BuildRequest, runner: str) -> BuildResult:
-    job_cls = _import_job()
-    from mrjob.step import StepFailedException
-
-    out_dir = req.workdir / "output"
-    job = job_cls(args=job_args(req, runner, out_dir))
-    try:
-        with job.make_runner() as mr:
-            mr.run()
-            step_counters = mr.counters()
-    except BadRecordError as e:
-        raise InvindexError(str(e)) from None
-    except StepFailedException as e:
-        raise InvindexError(_strict_failure(req.workdir) or f"mrjob {runner} runner: {e}") \
-            from None
+def _totals(step_counters: List[Dict[str, Dict[str, int]]]) -> Dict[str, int]:
     totals: Dict[str, int] = {}
     for step in step_counters:
         for name, n in step.get(counters.GROUP, {}).items():
             totals[name] = totals.get(name, 0) + n
+    return totals
+
+
+def _cancel_own_steps(mr: Any) -> None:
+    """On an EMR cluster we were given (or a pooled one), stop our pending steps:
+    the cluster is not ours to terminate, its queue is not ours to leave full."""
+    step_ids = list(getattr(mr, "_step_ids", []) or [])
+    cluster_id = mr.get_cluster_id() if hasattr(mr, "get_cluster_id") else None
+    if not step_ids or not cluster_id:
+        return
+    try:
+        mr.make_emr_client().cancel_steps(ClusterId=cluster_id, StepIds=step_ids)
+        log.warning("cancelled step(s) %s on cluster %s (left running)",
+                    ", ".join(step_ids), cluster_id)
+    except Exception as e:  # best effort: the cluster itself is left alone anyway
+        log.warning("could not cancel step(s) %s on cluster %s: %s",
+                    ", ".join(step_ids), cluster_id, e)
+
+
+def run_job(req: BuildRequest, runner: str, args: List[str],
+            after: Callable[[Any], None] | None = None) -> Dict[str, int]:
+    """Run the job and return our counters; ``after(mr)`` runs before mrjob's cleanup
+    (which deletes the job's temporary output)."""
+    job_cls = _import_job()
+    from mrjob.step import StepFailedException
+
+    notes = _FailureNotes()
+    mrjob_log = logging.getLogger("mrjob")
+    mrjob_log.addHandler(notes)
+    job = job_cls(args=args)
+    mr = None
+    try:
+        with cluster.interruptible(), job.make_runner() as mr:
+            if runner == "spark" and not mr._spark_tmp_dir.startswith(("hdfs:", "s3:", "gs:")):
+                # the harness writes counters into a directory it assumes exists
+                Path(mr._spark_tmp_dir.removeprefix("file://")).mkdir(parents=True,
+                                                                       exist_ok=True)
+            try:
+                mr.run()
+            except KeyboardInterrupt:
+                if runner == "emr" and (mr._opts.get("cluster_id") or
+                                        mr._opts.get("pool_clusters")):
+                    _cancel_own_steps(mr)
+                raise
+            if after is not None:
+                after(mr)
+            return _totals(mr.counters())
+    except BadRecordError as e:
+        raise InvindexError(str(e)) from None
+    except StepFailedException as e:
+        raise InvindexError(notes.message or _strict_failure(req.workdir)
+                            or f"mrjob {runner} runner: {e}") from None
+    finally:
+        mrjob_log.removeHandler(notes)
+
+
+def run(req: BuildRequest, runner: str) -> BuildResult:
+    """Inputs and output on this machine: inline, local, spark."""
+    if runner == "spark":
+        cluster.check_spark()
+    out_dir = req.workdir / "output"
+    totals = run_job(req, runner, job_args(req, runner, out_dir))
     parts = sorted(p for p in out_dir.iterdir() if p.name.startswith("part-"))
-    for i, p in enumerate(parts):
-        shutil.move(str(p), req.staging / indexfmt.part_name(i))
     if req.on_progress:
         req.on_progress(sum(p.stat().st_size for p in req.inputs))
+    if runner == "spark":
+        from .repartition import repartition
+
+        n = repartition(parts, req.staging, int(req.options.get("parts") or len(parts)),
+                        req.memory_mb)
+        return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n})
+    for i, p in enumerate(parts):
+        shutil.move(str(p), req.staging / indexfmt.part_name(i))
     # mrjob's local runners sort all reducer input globally and cut it into ranges.
     return BuildResult(totals, {"scheme": "range", "num_parts": len(parts)})
+
+
+def run_cluster(req: BuildRequest, runner: str, inputs: List[str],
+                output: str | None) -> BuildResult:
+    """emr, hadoop: inputs as given (local files are uploaded by mrjob); the parts go to
+    ``output`` (a cloud/HDFS URI), or, when it is None, to the job's temporary output and
+    are then downloaded into ``req.staging``."""
+    if runner == "emr":
+        cluster.check_aws()
+    else:
+        cluster.check_hadoop(req.options.get("runner_options") or {})
+    from .hadoop_command import RECURSIVE_INPUT
+
+    def download(mr: Any) -> None:
+        out = mr.get_output_dir()
+        paths = sorted(p for p in mr.fs.ls(out) if posixpath.basename(p).startswith("part-"))
+        for i, path in enumerate(paths):
+            with open(req.staging / indexfmt.part_name(i), "wb") as f:
+                for chunk in mr.fs.cat(path):
+                    f.write(chunk)
+
+    args = job_args(req, runner, output, inputs, extra=["-D", RECURSIVE_INPUT])
+    totals = run_job(req, runner, args, after=None if output else download)
+    return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD})

@@ -1,0 +1,150 @@
+"""Fixtures for the scale-out tests: a corpus with bad records, its reference lines,
+a Python 3.9 for the node side when this machine has one, and Spark (local and a real
+standalone master + worker on loopback, started once per session)."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+from tests.conftest import SAMPLE
+from tests.reference import reference_lines
+
+BAD = b"oops no tab\n\tempty id\nd\x02x\tcontrol\nbroken\t\xff\xfe utf8\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> Path:
+    """The sample split over plain, gzip and bzip2 files, with four bad records, a
+    hidden file and a _SUCCESS marker that every runner must skip."""
+    root = tmp_path_factory.mktemp("corpus")
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    (root / "a.tsv").write_bytes(b"".join(lines[:150]) + BAD)
+    sub = root / "sub"
+    sub.mkdir()
+    (sub / "b.tsv.gz").write_bytes(gzip.compress(b"".join(lines[150:300])))
+    (sub / "c.tsv.bz2").write_bytes(bz2.compress(b"".join(lines[300:])))
+    (sub / "_SUCCESS").write_bytes(b"")
+    (sub / ".hidden.tsv").write_bytes(b"hidden\tnever indexed\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def corpus_bytes() -> bytes:
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    return b"".join(lines[:150]) + BAD + b"".join(lines[150:])
+
+
+@pytest.fixture(scope="session")
+def expected(corpus_bytes) -> List[str]:
+    return reference_lines(corpus_bytes)
+
+
+@pytest.fixture(scope="session")
+def fast_counts(corpus, tmp_path_factory) -> dict:
+    from invindex.build import build_index
+    from invindex.core.analysis import Analyzer
+
+    out = tmp_path_factory.mktemp("fast") / "idx"
+    return build_index([str(corpus)], str(out), Analyzer()).manifest["counts"]
+
+
+@pytest.fixture(scope="session")
+def node_python(request) -> str:
+    """Python 3.9 (EMR 7's python3) when this machine has one, else this Python."""
+    try:
+        return request.getfixturevalue("python39")
+    except pytest.skip.Exception:
+        return sys.executable
+
+
+# -- Spark ----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def spark_home() -> str:
+    pytest.importorskip("pyspark")
+    import pyspark
+
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        if os.environ.get("CI"):
+            pytest.fail("Java 17 is required for the Spark tests in CI")
+        pytest.skip("no Java")
+    return os.path.dirname(pyspark.__file__)
+
+
+@pytest.fixture
+def spark_env(spark_home, monkeypatch) -> str:
+    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+    return spark_home
+
+
+def _wait_for_worker(ui_port: int, proc: subprocess.Popen, log: Path, timeout: float = 90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"spark master exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=2) as r:
+                if re.search(rb'"aliveworkers"\s*:\s*[1-9]', r.read()):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the spark worker did not register with the master in time")
+
+
+@pytest.fixture(scope="session")
+def spark_standalone(spark_home, tmp_path_factory) -> Iterator[str]:
+    """A real standalone master and one 2-core worker on loopback; yields the master URL.
+
+    pyspark's pip package has no start-master.sh, so both run through spark-class.
+    """
+    root = tmp_path_factory.mktemp("spark-standalone")
+    port, ui, wui = free_port(), free_port(), free_port()
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_HOME": spark_home,
+           "SPARK_LOG_DIR": str(root), "SPARK_WORKER_DIR": str(root / "work"),
+           # no fixed-port REST server (6066) to collide with another run
+           "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}
+    spark_class = os.path.join(spark_home, "bin", "spark-class")
+    procs: List[subprocess.Popen] = []
+    master_log = root / "master.log"
+    url = f"spark://127.0.0.1:{port}"
+    try:
+        with open(master_log, "wb") as mlog, open(root / "worker.log", "wb") as wlog:
+            procs.append(subprocess.Popen(
+                [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                 "--port", str(port), "--webui-port", str(ui)],
+                env=env, stdout=mlog, stderr=subprocess.STDOUT))
+            procs.append(subprocess.Popen(
+                [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host",
+                 "127.0.0.1", "--cores", "2", "--memory", "2g", "--webui-port", str(wui),
+                 "--work-dir", str(root / "work")],
+                env=env, stdout=wlog, stderr=subprocess.STDOUT))
+        _wait_for_worker(ui, procs[0], master_log)
+        yield url
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
