@@ -192,3 +192,15 @@ def _umask() -> int:
     u = os.umask(0)
     os.umask(u)
     return u
+
+
+def test_empty_input_builds_an_empty_index(cli, tmp_path):
+    (tmp_path / "empty.tsv").write_bytes(b"")
+    for runner in ("fast", "pipe", "inline"):
+        idx = tmp_path / f"idx-{runner}"
+        r = cli("build", str(tmp_path / "empty.tsv"), "-o", str(idx), "-r", runner)
+        assert r.code == 0, (runner, r.err)
+        m = json.loads((idx / "_manifest.json").read_text())
+        assert m["counts"]["documents"] == 0 and m["counts"]["terms"] == 0, runner
+        assert read_index_lines(idx) == []
+        assert cli("lookup", str(idx), "anything").code == 1
