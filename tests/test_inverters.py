@@ -27,3 +27,25 @@ def test_arrow_and_python_inverters_agree(data, analyzer):
     records = sorted(iter_records(io.BytesIO(data)), key=itemgetter(0))
     unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
     assert invert_arrow(records, analyzer, unique) == invert_py(records, analyzer, unique)
+
+
+latin1_text = st.text(st.characters(max_codepoint=0xFF, blacklist_characters="\n"), max_size=40)
+ascii_text = st.text(st.sampled_from("aB9 _-,.\t\r\x0bZz"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", "é"]),
+                          st.one_of(latin1_text, ascii_text)), max_size=12),
+       st.sampled_from(ANALYZERS))
+def test_latin1_tokenizer_matches_python(records, analyzer):
+    """The numpy tokenizer for Latin-1 batches (tables built from str.lower/isalnum)."""
+    records = sorted(records, key=itemgetter(0))
+    unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
+    assert invert_arrow(records, analyzer, unique) == invert_py(records, analyzer, unique)
+
+
+def test_latin1_path_is_taken_for_latin1_text():
+    from invindex.runners import invert_arrow as mod
+
+    assert mod._tokenize_latin1("Straße Ünïcode\nx") is not None
+    assert mod._tokenize_latin1("Σ") is None

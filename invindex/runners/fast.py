@@ -46,8 +46,8 @@ from .base import BuildRequest, BuildResult
 log = logging.getLogger(__name__)
 
 # A worker's memory grows by about this many bytes per input byte of its batch, over
-# an interpreter's ~100 MB (measured: arrow 26-32, python 16-18 on 8-32 MB batches).
-MEMORY_PER_INPUT_BYTE = {"arrow": 32, "python": 18}
+# an interpreter's ~100 MB (measured: arrow 18-20, python 16-18 on 8-32 MB batches).
+MEMORY_PER_INPUT_BYTE = {"arrow": 20, "python": 18}
 PROCESS_BASE_MB = 100
 MIN_BATCH = 1 << 20
 MAX_BATCH = 64 << 20

@@ -42,6 +42,63 @@ def _filtered_dictionary(dic: pa.Array, analyzer: Analyzer) -> Tuple[np.ndarray,
     return keep, pa.array(words, pa.string())
 
 
+# Latin-1 text (ASCII included) is tokenized with numpy, with tables built from Python's
+# own str.lower() and str.isalnum(), so the tokens are exactly the contract's.
+_LOWER = np.array([ord(chr(c).lower()) for c in range(256)], dtype=np.uint8)
+_IS_TOKEN = np.array([chr(c).lower().isalnum() for c in range(256)], dtype=bool)
+assert all(len(chr(c).lower()) == 1 and ord(chr(c).lower()) < 256 for c in range(256))
+
+Tokenized = Tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]
+
+
+def _tokenize_latin1(big: str) -> Tokenized | None:
+    """(dictionary index per token, dictionary, record, position) for ``\n``-joined
+    texts, or None when the text has characters beyond Latin-1."""
+    try:
+        raw = big.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    b = _LOWER[np.frombuffer(raw, dtype=np.uint8)]
+    is_tok = _IS_TOKEN[b]
+    edges = np.diff(is_tok.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    breaks = np.flatnonzero(b == 10)
+    rec = np.searchsorted(breaks, starts)
+    n_rec = len(breaks) + 1
+    first_of_rec = np.searchsorted(rec, np.arange(n_rec))
+    pos = np.arange(len(starts)) - first_of_rec[rec]
+    data = b[is_tok]  # the tokens' bytes, now contiguous
+    offsets = np.zeros(len(starts) + 1, dtype=np.int32)
+    np.cumsum(ends - starts, out=offsets[1:])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    if raw.isascii():
+        enc = pc.dictionary_encode(pa.Array.from_buffers(pa.string(), len(starts), buffers))
+        dic = enc.dictionary
+    else:  # Latin-1 bytes are not UTF-8: decode the distinct tokens only
+        enc = pc.dictionary_encode(pa.Array.from_buffers(pa.binary(), len(starts), buffers))
+        dic = pa.array([w.decode("latin-1") for w in enc.dictionary.to_pylist()], pa.string())
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    return idx, dic, rec, pos
+
+
+def _tokenize_python(big: str) -> Tokenized:
+    """The same with ``re.findall`` over the lowered text: any Unicode text."""
+    toks = _TOKENS_AND_BREAKS(big.lower())
+    toks.append("\n")
+    enc = pc.dictionary_encode(pa.array(toks, pa.string()))
+    del toks
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    is_break = idx == enc.dictionary.index("\n").as_py()
+    rec = np.cumsum(is_break) - is_break
+    breaks = np.flatnonzero(is_break)
+    rec_start = np.concatenate(([0], breaks[:-1] + 1))
+    pos = np.arange(len(idx)) - rec_start[rec]
+    keep = ~is_break
+    # the break entry stays in the dictionary; no token refers to it any more
+    return idx[keep], enc.dictionary, rec[keep], pos[keep]
+
+
 class ArrowRun:
     """A batch's run lines as one Arrow array (no Python string per line), plus terms."""
 
@@ -74,25 +131,21 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     """
     if not records:
         return ArrowRun([], pa.array([], pa.string())), 0
-    toks = _TOKENS_AND_BREAKS("\n".join([t for _, t in records]).lower())
-    toks.append("\n")
-    enc = pc.dictionary_encode(pa.array(toks, pa.string()))
-    del toks
-    idx = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    dic = enc.dictionary
-    is_break = idx == dic.index("\n").as_py()
-    # Record of each token, and its position (ordinal within the record).
-    rec = np.cumsum(is_break) - is_break
-    breaks = np.flatnonzero(is_break)
-    rec_start = np.concatenate(([0], breaks[:-1] + 1))
-    pos = np.arange(len(idx)) - rec_start[rec]
+    big = "\n".join([t for _, t in records])
+    tokenized = _tokenize_latin1(big) or _tokenize_python(big)
+    del big
+    raw_idx, dic, rec, pos = tokenized
+    del tokenized  # big temporaries are dropped as soon as they are used: memory is
+    idx = raw_idx.astype(np.int64)  # what bounds the batch size
     keep, terms = _filtered_dictionary(dic, analyzer)
     if analyzer.stem:
         stemmed = pc.dictionary_encode(terms)
         idx = stemmed.indices.to_numpy(zero_copy_only=False).astype(np.int64)[idx]
         terms = stemmed.dictionary
-    sel = keep[enc.indices.to_numpy(zero_copy_only=False)]
+    sel = keep[raw_idx]
+    del raw_idx
     idx, rec, pos = idx[sel], rec[sel], pos[sel]
+    del sel
     tokens = int(len(idx))
     if not tokens:
         return ArrowRun([], pa.array([], pa.string())), 0
@@ -116,6 +169,7 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     else:
         perm = np.lexsort((pos, doc, trank))
     trank, doc, pos = trank[perm], doc[perm], pos[perm]
+    del perm, idx, rec
     n = len(trank)
     # Postings: runs of equal (term, doc).
     new_group = np.empty(n, dtype=bool)
@@ -129,8 +183,10 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     if analyzer.positions:
         pos_str = pc.cast(pa.array(pos), pa.string())
         plist = pc.binary_join(pa.ListArray.from_arrays(pa.array(goff), pos_str), ",")
+        del pos, pos_str
         postings = pc.binary_join_element_wise(head, tf, pa.scalar(",["), plist,
                                                pa.scalar("]]"), "")
+        del plist
     else:
         postings = pc.binary_join_element_wise(head, tf, pa.scalar("]"), "")
     # Terms: runs of equal term over the postings.
@@ -140,7 +196,9 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     new_term[1:] = gterm[1:] != gterm[:-1]
     tstart = np.flatnonzero(new_term)
     toff = np.append(tstart, len(gterm)).astype(np.int32)
+    del head, tf, doc
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(toff), postings), ",")
+    del postings
     term_str = pc.take(terms, pa.array(order[gterm[tstart]]))
     df = pc.cast(pa.array(np.diff(toff)), pa.string())
     lines = pc.binary_join_element_wise(term_str, df, joined, "\t")
