@@ -22,8 +22,16 @@ except ImportError:  # a node where only the job file and the shipped zip are pr
 
 from invindex.core.analysis import Analyzer
 from invindex.core.postings import combine_term, reduce_term
-from invindex.core.records import BadRecord, BadRecordError, _preview, parse_record
+from invindex.core.records import (
+    UNDECODABLE,
+    BadRecord,
+    BadRecordError,
+    _preview,
+    parse_record,
+)
 from invindex.core.streaming import input_location
+
+_FFFD = "\ufffd".encode("utf-8")
 
 
 def _doc_id(value: str) -> str:
@@ -46,6 +54,12 @@ class MRInvertedIndex(MRJob):
         self.add_passthru_arg("--max-token-length", type=int, default=None)
         self.add_passthru_arg("--no-positions", dest="positions", action="store_false")
         self.add_passthru_arg("--strict", action="store_true")
+        # Spark's textFile decodes lines in the JVM, replacing invalid UTF-8 with U+FFFD
+        # before the mapper sees them; the spark runner sets this so that such a record
+        # counts as undecodable, as its raw bytes do on every other runner (a genuine
+        # U+FFFD in the input is then skipped too: the bytes are gone).
+        self.add_passthru_arg("--replacement-char-is-undecodable", dest="fffd_bad",
+                              action="store_true")
 
     def _analyzer(self) -> Analyzer:
         o = self.options
@@ -60,10 +74,14 @@ class MRInvertedIndex(MRJob):
         self._line_no = self._docs = self._tokens = 0
         self._bad: dict = {}
         self._source, self._split_start = input_location()
+        self._fffd_bad = self.options.fffd_bad
 
     def mapper(self, _key, raw: bytes):
         self._line_no += 1
-        doc_id, text, kind = parse_record(raw)
+        if self._fffd_bad and _FFFD in raw:
+            doc_id, text, kind = None, None, UNDECODABLE
+        else:
+            doc_id, text, kind = parse_record(raw)
         if kind is not None:
             bad = BadRecord(kind, self._source, self._line_no, _preview(raw),
                             self._split_start)

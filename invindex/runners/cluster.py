@@ -101,7 +101,8 @@ def conf_args(runner: str, opts: Mapping[str, Any], workdir: Path, jobs: int,
     from mrjob.conf import find_mrjob_conf
 
     check_options(runner, opts)
-    workdir.mkdir(parents=True, exist_ok=True)
+    conf_dir = workdir / "conf"
+    conf_dir.mkdir(parents=True, exist_ok=True)
     paths: List[str] = []
     for name, values in (("defaults", defaults(runner, jobs, workdir)), ("user", None),
                          ("options", dict(opts))):
@@ -112,7 +113,7 @@ def conf_args(runner: str, opts: Mapping[str, Any], workdir: Path, jobs: int,
             if conf:
                 paths.append(str(conf))
             continue
-        path = workdir / f"mrjob-{name}.conf"
+        path = conf_dir / f"mrjob-{name}.conf"
         path.write_text(json.dumps({"runners": {runner: values}}, indent=1), "utf-8")
         paths.append(str(path))
     return [arg for p in paths for arg in ("-c", p)]

@@ -123,6 +123,12 @@ def build_on_cluster(inputs: List[str], output: str, analyzer: Analyzer, runner:
     started = time.monotonic()
     options = options or {}
     opts = options.get("runner_options") or {}
+    if runner != "dataproc":  # refuse unknown options before touching any cluster
+        from .cluster import check_options
+        from .mrjob_runner import _import_job
+
+        _import_job()
+        check_options(runner, opts)
     local = [i for i in inputs if not is_uri(i)]
     files = expand_inputs([i.removeprefix("file://") for i in local]) if local else []
     job_inputs = [str(f) for f in files] + [i for i in inputs if is_uri(i)]

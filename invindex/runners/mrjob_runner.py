@@ -70,12 +70,14 @@ def job_args(req: BuildRequest, runner: str, output_dir: Path | str | None,
         from .package import build_zip
 
         opts = dict(req.options.get("runner_options") or {})
-        args += cluster.conf_args(runner, opts, req.workdir / "conf", req.jobs,
+        args += cluster.conf_args(runner, opts, req.workdir, req.jobs,
                                   req.options.get("mrjob_conf"))
         args += ["--py-files", str(build_zip(req.workdir / "package")),
                  "-D", cluster.NO_HADOOP_SUCCESS]
         if req.options.get("parts"):
             args += ["-D", f"mapreduce.job.reduces={int(req.options['parts'])}"]
+    if runner == "spark":
+        args.append("--replacement-char-is-undecodable")  # see jobs/mr_invindex.py
     args += analyzer_args(req) + list(extra)
     return args + [str(p) for p in (req.inputs if inputs is None else inputs)]
 
@@ -128,6 +130,22 @@ def _cancel_own_steps(mr: Any) -> None:
                     ", ".join(step_ids), cluster_id, e)
 
 
+def _fix_spark_job_args(mr: Any) -> None:
+    """mrjob 0.7.4 passes the job's own options to its Spark harness as
+    ``--job-args '--stem ...'``, which argparse takes for a missing value (``expected one
+    argument``): any analyzer option broke the spark runner. ``--job-args=...`` parses."""
+    original = mr._spark_script_args
+
+    def script_args(*args: Any, **kwargs: Any) -> List[str]:
+        out = list(original(*args, **kwargs))
+        if "--job-args" in out:
+            i = out.index("--job-args")
+            out[i:i + 2] = [f"--job-args={out[i + 1]}"]
+        return out
+
+    mr._spark_script_args = script_args
+
+
 def run_job(req: BuildRequest, runner: str, args: List[str],
             after: Callable[[Any], None] | None = None) -> Dict[str, int]:
     """Run the job and return our counters; ``after(mr)`` runs before mrjob's cleanup
@@ -146,6 +164,8 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
                 # the harness writes counters into a directory it assumes exists
                 Path(mr._spark_tmp_dir.removeprefix("file://")).mkdir(parents=True,
                                                                        exist_ok=True)
+            if runner == "spark":
+                _fix_spark_job_args(mr)
             try:
                 mr.run()
             except KeyboardInterrupt:
