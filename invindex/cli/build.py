@@ -69,7 +69,8 @@ def register(sub) -> None:
                    help=f"emr: release label of a new cluster (default "
                         f"{EMR_DEFAULTS['release_label']}: python3 is 3.9 there)")
     c.add_argument("--instance-type", metavar="TYPE",
-                   help="emr: instance type of a new cluster's nodes")
+                   help="emr: instance type of a new cluster's nodes (master too, unless "
+                        "-O master_instance_type=...)")
     c.add_argument("--num-workers", type=int, metavar="N",
                    help="emr: core instances of a new cluster")
     c.add_argument("--region", metavar="REGION", help="emr, dataproc: the cloud region")
@@ -106,6 +107,8 @@ def runner_options(args: argparse.Namespace) -> Dict[str, Any]:
         value = getattr(args, flag, None)
         if value is not None:
             opts[name] = value
+    if args.instance_type and args.runner == "emr":  # --instance-type: every node
+        opts.setdefault("master_instance_type", args.instance_type)
     given = args.runner_option or []
     for text in [given] if isinstance(given, str) else given:
         key, value = parse_option(text)

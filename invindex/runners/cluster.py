@@ -32,11 +32,12 @@ log = logging.getLogger(__name__)
 # EMR 7 nodes run Amazon Linux 2023, whose python3 is 3.9: the oldest the core supports
 # (mrjob 0.7.4's own default, emr-6.0.0, has 3.7). The roles are the ones
 # `aws emr create-default-roles` and `invindex cluster up` use, so mrjob does not create
-# IAM roles of its own.
+# IAM roles of its own. The tag marks clusters a build created (and terminates).
 EMR_DEFAULTS: Dict[str, Any] = {
     "release_label": "emr-7.1.0",
     "iam_service_role": "EMR_DefaultRole",
     "iam_instance_profile": "EMR_EC2_DefaultRole",
+    "tags": {"managed-by": "invindex"},
 }
 
 # Hadoop would write its own _SUCCESS when the job commits, before our manifest: the

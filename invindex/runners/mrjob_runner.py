@@ -127,7 +127,7 @@ def _cancel_own_steps(mr: Any) -> None:
                     ", ".join(step_ids), cluster_id)
     except Exception as e:  # best effort: the cluster itself is left alone anyway
         log.warning("could not cancel step(s) %s on cluster %s: %s",
-                    ", ".join(step_ids), cluster_id, e)
+                    ", ".join(step_ids), cluster_id, (str(e).splitlines() or [""])[0])
 
 
 def _fix_spark_job_args(mr: Any) -> None:
