@@ -154,7 +154,6 @@ def spark_standalone(spark_home, tmp_path_factory) -> Iterator[str]:
 # EMR 7.1.0 runs Hadoop 3.3.6; moto answers "0.18" (and drops the name), which would make
 # mrjob translate jobconf names to Hadoop 1's.
 _HADOOP_OF_RELEASE = {"emr-7.1.0": "3.3.6"}
-MOTO_ACCOUNT = "123456789012"
 
 
 @pytest.fixture(scope="session")

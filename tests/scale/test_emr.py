@@ -37,6 +37,7 @@ pytestmark = pytest.mark.emulator
 OPTS = ["--region", "us-east-1", "-O", "cloud_tmp_dir=s3://mrjob-tmp/mrjob/",
         "-O", "cloud_fs_sync_secs=0", "-O", "check_cluster_every=0.1"]
 KFP = "org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner"
+MOTO_ACCOUNT = "123456789012"  # moto's default account
 
 
 def _upload_corpus(corpus: Path) -> str:
@@ -142,8 +143,6 @@ def _complete_with_emulated_hadoop(monkeypatch, python, fail=False):
     import boto3
     import mrjob.emr
     from moto.emr.models import emr_backends
-
-    from conftest import MOTO_ACCOUNT
 
     monkeypatch.setattr(mrjob.emr, "_S3_LOG_WAIT_MINUTES", 0)  # EMR ships logs every 5 min
     original = mrjob.emr.EMRJobRunner._wait_for_steps_to_complete
