@@ -123,7 +123,12 @@ def build_on_cluster(inputs: List[str], output: str, analyzer: Analyzer, runner:
     started = time.monotonic()
     options = options or {}
     opts = options.get("runner_options") or {}
-    if runner != "dataproc":  # refuse unknown options before touching any cluster
+    # refuse unknown or missing options before touching any storage or cluster
+    if runner == "dataproc":
+        from .dataproc import settings
+
+        settings(dict(opts), output if is_uri(output) else None)
+    else:
         from .cluster import check_options
         from .mrjob_runner import _import_job
 

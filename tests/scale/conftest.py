@@ -215,3 +215,38 @@ def aws(moto_server, monkeypatch, tmp_path) -> str:
     for bucket in ("corpus-in", "index-out", "mrjob-tmp"):
         s3.create_bucket(Bucket=bucket)
     return moto_server
+
+
+# -- GCS: gcp-storage-emulator (for the Dataproc runner's files and output) -------------
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory) -> Iterator[str]:
+    pytest.importorskip("gcp_storage_emulator")
+    port = free_port()
+    log = tmp_path_factory.mktemp("gcs") / "emulator.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start",
+                                 "--host", "127.0.0.1", "--port", str(port), "--in-memory",
+                                 "--quiet"], stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gcp-storage-emulator did not start: {log.read_text()}")
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def gcs(gcs_server, monkeypatch) -> str:
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "invindex-test")
+    return gcs_server
