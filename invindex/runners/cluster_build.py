@@ -134,6 +134,10 @@ def build_on_cluster(inputs: List[str], output: str, analyzer: Analyzer, runner:
 
         _import_job()
         check_options(runner, opts)
+        if runner == "hadoop":
+            from .cluster import check_hadoop
+
+            check_hadoop(opts)
     local = [i for i in inputs if not is_uri(i)]
     files = expand_inputs([i.removeprefix("file://") for i in local]) if local else []
     job_inputs = [str(f) for f in files] + [i for i in inputs if is_uri(i)]
