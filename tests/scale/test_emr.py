@@ -204,6 +204,27 @@ def test_emr_end_to_end_with_emulated_hadoop(aws, cli, corpus, corpus_bytes, fas
     assert len(_clusters()) == 1  # refused before any cluster was created
 
 
+@pytest.mark.slow
+def test_emr_local_inputs_and_local_output(aws, cli, corpus, expected, fast_counts,
+                                           monkeypatch, node_python, tmp_path):
+    """mrjob uploads local inputs; the parts come back from its temporary output."""
+    from tests.conftest import read_index_lines
+
+    _complete_with_emulated_hadoop(monkeypatch, node_python)
+    out = tmp_path / "idx"
+    r = cli("build", str(corpus), "-o", str(out), "-r", "emr", "--parts", "2", *OPTS)
+    assert r.code == 0, r.err
+    assert read_index_lines(out) == expected
+    m = json.loads((out / "_manifest.json").read_text())
+    assert m["counts"] == fast_counts and m["parts"] == ["part-00000", "part-00001"]
+    assert (out / "_SUCCESS").exists()
+    [step] = _steps(_clusters()[0]["Id"])
+    inputs = [a for i, a in enumerate(step["Config"]["Args"][1:]) if
+              step["Config"]["Args"][i] == "-input"]
+    assert len(inputs) == 3 and all(i.startswith("s3://mrjob-tmp/") for i in inputs)
+    assert not any("hidden" in i or "_SUCCESS" in i for i in inputs)
+
+
 def test_failed_step_is_one_line_and_terminates(aws, cli, corpus, monkeypatch, node_python):
     src = _upload_corpus(corpus)
     _complete_with_emulated_hadoop(monkeypatch, node_python, fail=True)
