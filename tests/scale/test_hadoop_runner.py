@@ -58,3 +58,45 @@ def test_step_arguments(tmp_path, monkeypatch):
     mapper = step[step.index("-mapper") + 1]
     assert "setup-wrapper.sh python3 mr_invindex.py --step-num=0 --mapper" in mapper
     assert "--stopwords english --stem --min-token-length 2" in mapper
+
+
+@pytest.mark.slow
+def test_end_to_end_with_a_fake_hadoop_client(cli, tmp_path, monkeypatch, corpus, expected,
+                                              fast_counts, node_python):
+    """mrjob's Hadoop runner driving ``_fake_hadoop`` (HDFS = a local directory, the job
+    run by the emulator): mrjob uploads the files, submits, reads the counters; invindex
+    finishes the index on "HDFS" with manifest and _SUCCESS, refuses to overwrite it, and
+    replaces it with --overwrite."""
+    import json
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import read_index_lines
+
+    root = tmp_path / "hdfs"
+    shutil.copytree(corpus, root / "corpus")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = Path(__file__).with_name("_fake_hadoop.py")
+    (bin_dir / "hadoop").write_text(f'#!/bin/sh\nexec {sys.executable} {fake} "$@"\n')
+    (bin_dir / "hadoop").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    monkeypatch.setenv("FAKE_HDFS_ROOT", str(root))
+    monkeypatch.setenv("FAKE_HADOOP_PYTHON", node_python)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    flags = ["-r", "hadoop", "--parts", "3", "-O", "hadoop_streaming_jar=/opt/streaming.jar"]
+    r = cli("build", "hdfs:///corpus/", "-o", "hdfs:///idx", *flags)
+    assert r.code == 0, r.err
+    idx = root / "idx"
+    assert sorted(p.name for p in idx.iterdir()) == [
+        "_SUCCESS", "_manifest.json", "part-00000", "part-00001", "part-00002"]
+    assert read_index_lines(idx) == expected
+    m = json.loads((idx / "_manifest.json").read_text())
+    assert m["counts"] == fast_counts and m["inputs"] == ["hdfs:///corpus/"]
+    again = cli("build", "hdfs:///corpus/", "-o", "hdfs:///idx", *flags)
+    assert again.code == 1 and "already exists" in again.err
+    r = cli("build", "hdfs:///corpus/", "-o", "hdfs:///idx", "--overwrite", "--stem", *flags)
+    assert r.code == 0, r.err
+    assert json.loads((idx / "_manifest.json").read_text())["analyzer"]["stem"]
+    assert (idx / "_SUCCESS").exists()
