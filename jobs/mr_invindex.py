@@ -1,4 +1,4 @@
-"""The inverted-index job for mrjob: inline, local, spark, emr, hadoop, dataproc.
+"""The inverted-index job for mrjob: inline, local, spark, emr, hadoop.
 
 Thin on purpose: parsing, analysis and reduction are the core's (``invindex.core``),
 so this job, the streaming scripts and the fast engine write the same index. The

@@ -157,15 +157,14 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
     mrjob_log = logging.getLogger("mrjob")
     mrjob_log.addHandler(notes)
     job = job_cls(args=args)
-    mr = None
     try:
         with cluster.interruptible(), job.make_runner() as mr:
-            if runner == "spark" and not mr._spark_tmp_dir.startswith(("hdfs:", "s3:", "gs:")):
-                # the harness writes counters into a directory it assumes exists
-                Path(mr._spark_tmp_dir.removeprefix("file://")).mkdir(parents=True,
-                                                                       exist_ok=True)
             if runner == "spark":
                 _fix_spark_job_args(mr)
+                if not mr._spark_tmp_dir.startswith(("hdfs:", "s3:", "gs:")):
+                    # the harness writes counters into a directory it assumes exists
+                    Path(mr._spark_tmp_dir.removeprefix("file://")).mkdir(parents=True,
+                                                                           exist_ok=True)
             try:
                 mr.run()
             except KeyboardInterrupt:
