@@ -36,12 +36,13 @@ class BuildSummary:
 
     def text(self) -> str:
         c = self.manifest["counts"]
-        mb = self.input_bytes / 1e6
-        s = (f"Indexed {c['documents']:,} documents ({c['tokens']:,} tokens, {mb:,.1f} MB) "
+        mb = self.input_bytes / 1e6  # 0 when the inputs stayed in the cloud (cluster runners)
+        size = f", {mb:,.1f} MB" if mb else ""
+        rate = f" ({mb / max(self.seconds, 1e-9):,.1f} MB/s)" if mb else ""
+        s = (f"Indexed {c['documents']:,} documents ({c['tokens']:,} tokens{size}) "
              f"into {c['terms']:,} terms and {c['postings']:,} postings in "
-             f"{self.seconds:.1f} s ({mb / max(self.seconds, 1e-9):,.1f} MB/s) with the "
-             f"{self.runner} runner; index at {self.output} "
-             f"({len(self.manifest['parts'])} part(s)).")
+             f"{self.seconds:.1f} s{rate} with the {self.runner} runner; index at "
+             f"{self.output} ({len(self.manifest['parts'])} part(s)).")
         if c["bad_records"]:
             kinds = ", ".join(f"{n:,} {k}" for k, n in c["bad_records_by_kind"].items())
             s += f" Skipped {c['bad_records']:,} bad record(s): {kinds}."

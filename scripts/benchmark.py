@@ -166,7 +166,7 @@ def prepare_corpora(args: argparse.Namespace, work: Path) -> List[Path]:
     return corpora
 
 
-def chart(results: List[dict], path: Path) -> None:
+def chart(results: List[dict], path: Path, budget_mb: int) -> None:
     try:
         import matplotlib
 
@@ -181,9 +181,11 @@ def chart(results: List[dict], path: Path) -> None:
         xs = [r["input_mb"] for r in rows]
         ax1.plot(xs, [r["wall_s"] for r in rows], "o-", label=runner)
         ax2.plot(xs, [r["peak_rss_mb"] for r in rows], "o-", label=runner)
+    ax2.axhline(budget_mb, color="grey", ls="--", lw=1, label=f"--memory {budget_mb}")
     ax1.set(xlabel="input MB", ylabel="wall time, s (median)", title="Build time")
     ax2.set(xlabel="input MB", ylabel="peak RSS of process tree, MB", title="Memory")
     for ax in (ax1, ax2):
+        ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -258,7 +260,7 @@ def main() -> None:
     Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=2))
     print(f"figures: {args.json}", file=sys.stderr)
     if args.png:
-        chart(results, Path(args.png))
+        chart(results, Path(args.png), args.memory)
 
 
 if __name__ == "__main__":

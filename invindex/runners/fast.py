@@ -21,9 +21,11 @@ The output is byte-identical to the streaming job's (tests/test_parity.py).
 from __future__ import annotations
 
 import heapq
+import importlib.util
 import json
 import logging
 import os
+import resource
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -82,11 +84,16 @@ def plan_splits(paths: List[Path], split_bytes: int = MAX_SPLIT) -> List[Split]:
     return splits
 
 
+def worker_budget_bytes(memory_mb: int, jobs: int) -> int:
+    """Each worker's share of ``memory_mb`` after the main process's."""
+    return int((memory_mb - PROCESS_BASE_MB) / max(1, jobs) * (1 << 20))
+
+
 def batch_bytes_for(memory_mb: int, jobs: int, engine: str) -> int:
-    """The batch size that keeps the whole process tree within ``memory_mb``: the main
-    process and each worker's interpreter, plus each worker's batch."""
-    per_worker_mb = (memory_mb - PROCESS_BASE_MB) / max(1, jobs) - PROCESS_BASE_MB
-    batch = int(per_worker_mb * (1 << 20) / MEMORY_PER_INPUT_BYTE[engine])
+    """The batch size that should keep the whole process tree within ``memory_mb``: the
+    main process and each worker's interpreter, plus each worker's batch."""
+    per_worker = worker_budget_bytes(memory_mb, jobs) - (PROCESS_BASE_MB << 20)
+    batch = int(per_worker / MEMORY_PER_INPUT_BYTE[engine])
     return max(MIN_BATCH, min(MAX_BATCH, batch))
 
 
@@ -99,24 +106,35 @@ def _align(f: IO[bytes], start: int) -> int:
     return start - 1 + len(f.readline())
 
 
-def _batches(f: IO[bytes], split: Split, batch_bytes: int) -> Iterator[Tuple[int, List[bytes]]]:
-    """``(offset of first line, lines)`` batches of about ``batch_bytes`` each."""
+Batch = Tuple[int, List[List[bytes]]]
+
+
+def _batches(f: IO[bytes], split: Split, size: List[int]) -> Iterator[Batch]:
+    """``(offset of first line, [lines])`` batches of about ``size[0]`` bytes each.
+
+    ``size`` is a one-item list so the caller can shrink batches as it goes; the lines
+    come in a one-item list that the caller empties, so this generator holds no
+    reference to a batch while it is being inverted.
+    """
     pos = 0 if split.end < 0 else _align(f, split.start)
     if split.end >= 0:
         f.seek(pos)
     end = split.end if split.end >= 0 else None
     while end is None or pos < end:
-        want = batch_bytes if end is None else min(batch_bytes, end - pos)
+        want = size[0] if end is None else min(size[0], end - pos)
         block = f.read(want)
         if not block:
             return
         if not block.endswith(b"\n"):
             block += f.readline()  # finish the line that started in this batch
+        start, pos = pos, pos + len(block)
         lines = block.split(b"\n")
+        del block
         if not lines[-1]:
             lines.pop()  # the block ended with a newline
-        yield pos, lines
-        pos += len(block)
+        holder = [lines]
+        del lines
+        yield start, holder
 
 
 def line_number(path: Path, offset: int) -> int:
@@ -194,14 +212,12 @@ _ONE = [f"1,[{i}]]" for i in range(4096)]  # the most common posting tail, prema
 def resolve_engine(engine: str) -> str:
     """``arrow`` when numpy and pyarrow are installed (or demanded), else ``python``."""
     if engine in ("auto", "arrow"):
-        try:
-            from . import invert_arrow  # noqa: F401
-
+        # find_spec, not import: the main process stays small (workers import them)
+        if all(importlib.util.find_spec(m) is not None for m in ("numpy", "pyarrow")):
             return "arrow"
-        except ImportError:
-            if engine == "arrow":
-                raise InvindexError("--engine arrow needs numpy and pyarrow "
-                                    "(pip install 'invindex[fast]')") from None
+        if engine == "arrow":
+            raise InvindexError("--engine arrow needs numpy and pyarrow "
+                                "(pip install 'invindex[fast]')")
     return "python"
 
 
@@ -222,8 +238,16 @@ class MapResult:
     notes: List[BadRecord] = field(default_factory=list)
 
 
+def _peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
-              batch_bytes: int, engine: str = "python") -> MapResult:
+              batch_bytes: int, engine: str = "python", budget: int = 0) -> MapResult:
+    """Invert one split in batches; ``budget`` (bytes, 0: none) is this worker's share
+    of the memory budget: a batch that pushes the peak past it makes the next ones
+    smaller, whatever the estimate ``batch_bytes`` was based on got wrong."""
     invert = _inverter(engine)
     result = MapResult()
     bad = BadRecordLog(keep=5)
@@ -235,11 +259,12 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
             p = part_cache[term] = indexfmt.partition_of(term, parts)
         return p
 
+    size = [batch_bytes]
+    peak = _peak_rss()
     with open_input(split.path) as f:
-        for n, (first, lines) in enumerate(_batches(f, split, batch_bytes)):
-            records = list(iter_records(lines, str(split.path), bad, strict, split.start,
-                                        first))
-            del lines
+        for n, (first, holder) in enumerate(_batches(f, split, size)):
+            records = list(iter_records(holder.pop(), str(split.path), bad, strict,
+                                        split.start, first))
             result.docs += len(records)
             unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
             if not unique:
@@ -251,7 +276,12 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
             prefix = os.path.join(workdir, f"run-{split.index:05d}-{n:05d}")
             paths = [f"{prefix}-{p:05d}" for p in range(parts)]
             run.write_parts(paths, part_of)
+            del run
             result.runs.append(paths)
+            if budget and _peak_rss() > peak:  # this batch set a new peak: is it too high?
+                peak = _peak_rss()
+                if peak > budget:
+                    size[0] = max(MIN_BATCH, int(size[0] * budget / peak * 0.9))
     result.bad = dict(bad.counts)
     result.notes = list(bad.examples)
     return result
@@ -323,8 +353,9 @@ def run(req: BuildRequest) -> BuildResult:
     notes: List[BadRecord] = []
     runs_by_part: List[List[str]] = [[] for _ in range(parts)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
+        budget = worker_budget_bytes(req.memory_mb, jobs)
         futures = [pool.submit(map_split, s, req.analyzer, parts, str(req.workdir),
-                               req.strict, batch, engine) for s in splits]
+                               req.strict, batch, engine, budget) for s in splits]
         try:
             for split, fut in zip(splits, futures, strict=True):
                 res = fut.result()

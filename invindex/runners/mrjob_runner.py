@@ -41,20 +41,11 @@ def _import_job():
 
 
 def analyzer_args(req: BuildRequest) -> List[str]:
-    args: List[str] = []
-    a = req.analyzer
-    if a.stopwords_name == "english":
-        args += ["--stopwords", "english"]
-    elif a.stopwords_name:
-        args += ["--stopwords-file", a.stopwords_name]
-    if a.stem:
-        args.append("--stem")
-    if a.min_token_length != 1:
-        args += ["--min-token-length", str(a.min_token_length)]
-    if a.max_token_length is not None:
-        args += ["--max-token-length", str(a.max_token_length)]
-    if not a.positions:
-        args.append("--no-positions")
+    """The job's analyzer flags: the streaming scripts' ones, except that a stopword
+    file goes in ``--stopwords-file`` so that mrjob uploads it to the nodes."""
+    args = req.analyzer.to_args()
+    if req.analyzer.stopwords_name not in (None, "english"):
+        args[args.index("--stopwords")] = "--stopwords-file"
     if req.strict:
         args.append("--strict")
     return args
