@@ -25,6 +25,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import resource
 import time
 from collections import defaultdict
@@ -304,16 +305,42 @@ def _last_doc(encs: str) -> str:
     return scanstring(encs, 2 if i < 0 else i + 3)[0]
 
 
-def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
-    """One term's pieces from several runs, in doc_id order, as (df, postings)."""
-    if len(pieces) == 1:
-        return pieces[0]
-    keyed = sorted(((_first_doc(e), _last_doc(e), df, e) for df, e in pieces))
-    if all(keyed[i][1] < keyed[i + 1][0] for i in range(len(keyed) - 1)):
-        return sum(k[2] for k in keyed), ",".join(k[3] for k in keyed)
-    # Interleaved or repeated doc ids: merge posting by posting, as the reducer does.
+def _frag_doc(frag: str) -> str:
+    return frag[:frag.index('"')]
+
+
+def _interleave(pieces: List[str]) -> Tuple[int, str] | None:
+    """Merge pieces whose doc_id ranges overlap by sorting their postings as strings.
+
+    A posting ``["doc",tf,[...]]`` is cut at ``,["`` (inside a JSON string a quote is
+    escaped, so that only occurs between postings). Without backslash escapes the raw
+    id is the doc_id itself, and without ' ' or '!' (the only id characters that sort
+    before the closing quote) whole fragments sort in doc_id order. Returns None when
+    ids are escaped or repeated: the caller then merges exactly, posting by posting.
+    """
+    if any("\\" in e for e in pieces):
+        return None
+    frags: List[str] = []
+    for e in pieces:
+        frags.extend(e[2:].split(',["'))
+    if any(" " in e or "!" in e for e in pieces):
+        frags.sort(key=_frag_doc)
+    else:
+        frags.sort()
+    out = '["' + ',["'.join(frags)
+    docs = _DOC_IDS(out)  # sorted, so a repeated id would sit next to itself
+    if len(set(docs)) != len(docs):
+        return None
+    return len(frags), out
+
+
+_DOC_IDS = re.compile(r'\["([^"]*)",').findall
+
+
+def _merge_exact(pieces: List[str]) -> Tuple[int, str]:
+    """Posting by posting, with repeated doc_ids merged as the streaming reducer does."""
     merged: Dict[str, list] = {}
-    for _, _, _, e in keyed:
+    for e in pieces:
         for posting in json.loads("[" + e + "]"):
             prev = merged.get(posting[0])
             if prev is None:
@@ -324,6 +351,17 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
                     prev[2] = sorted(prev[2] + posting[2])
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     return len(merged), ",".join(dumps(merged[d]) for d in sorted(merged))
+
+
+def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
+    """One term's pieces from several runs, in doc_id order, as (df, postings)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    keyed = sorted(((_first_doc(e), _last_doc(e), df, e) for df, e in pieces))
+    if all(keyed[i][1] < keyed[i + 1][0] for i in range(len(keyed) - 1)):
+        return sum(k[2] for k in keyed), ",".join(k[3] for k in keyed)
+    encs = [k[3] for k in keyed]
+    return _interleave(encs) or _merge_exact(encs)
 
 
 def reduce_partition(runs: List[str], out_path: str) -> Tuple[int, int]:
