@@ -371,7 +371,9 @@ def reduce_partition(runs: List[str], out_path: str) -> Tuple[int, int]:
         write = out.write
         for term, group in groupby(merged, key=lambda t: t[0]):
             df, encs = _merge_pieces([(d, e) for _, d, e in group])
-            write(f'{term}\t{{"df":{df},"postings":[{encs}]}}\n')
+            write(f'{term}\t{{"df":{df},"postings":[')
+            write(encs)  # written apart: a frequent term's postings can be many MB
+            write("]}\n")
             terms += 1
             postings += df
     return terms, postings
@@ -416,11 +418,13 @@ def run(req: BuildRequest) -> BuildResult:
         mapped = time.perf_counter()
         log.info("map: %d splits in %.2f s (%s inverter, batches of %d MB)", len(splits),
                  mapped - started, engine, batch >> 20)
-        outs = [str(req.staging / indexfmt.part_name(p)) for p in range(parts)]
+    # The merge gets fresh processes: map workers keep memory their allocators hold on to.
+    outs = [str(req.staging / indexfmt.part_name(p)) for p in range(parts)]
+    with ProcessPoolExecutor(max_workers=min(jobs, parts)) as pool:
         for terms, postings in pool.map(reduce_partition, runs_by_part, outs):
             totals["terms"] += terms
             totals["postings"] += postings
-        log.info("reduce: %d parts in %.2f s", parts, time.perf_counter() - mapped)
+    log.info("reduce: %d parts in %.2f s", parts, time.perf_counter() - mapped)
     return BuildResult(
         totals,
         {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": parts, "key_fields": "-k1,1"},
