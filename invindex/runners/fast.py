@@ -49,8 +49,9 @@ from .base import BuildRequest, BuildResult
 log = logging.getLogger(__name__)
 
 # A worker's memory grows by about this many bytes per input byte of its batch, over
-# an interpreter's ~100 MB (measured: arrow 18-20, python 16-18 on 8-32 MB batches).
-MEMORY_PER_INPUT_BYTE = {"arrow": 20, "python": 18}
+# an interpreter's ~100 MB (measured: arrow 18-20, python 16-18 on one 8-32 MB batch;
+# set higher because allocators keep some memory between batches).
+MEMORY_PER_INPUT_BYTE = {"arrow": 26, "python": 22}
 PROCESS_BASE_MB = 100
 MIN_BATCH = 1 << 20
 MAX_BATCH = 64 << 20
