@@ -100,12 +100,7 @@ def build_index(inputs: List[str], output: str, analyzer: Analyzer, runner: str 
             if jobs:
                 req.jobs = jobs
             result = run_build(runner, req)
-        counters = result.counters
-        counts = Counts(
-            documents=counters.get("documents", 0), tokens=counters.get("tokens", 0),
-            terms=counters.get("terms", 0), postings=counters.get("postings", 0),
-            bad_records={k.split(".", 1)[1]: v for k, v in counters.items()
-                         if k.startswith("bad_records.")})
+        counts = Counts.from_counters(result.counters)
         manifest = indexfmt.make_manifest(
             analyzer=analyzer.to_manifest(), counts=counts.as_dict(),
             parts=list_parts(staging), partitioning=result.partitioning, runner=runner,

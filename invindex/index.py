@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Dict, Iterator, List
 
-from .core import indexfmt
+from .core import counters, indexfmt
 from .core.analysis import Analyzer
 from .errors import InvindexError, NotFound
 
@@ -67,6 +67,13 @@ class Counts:
     terms: int = 0
     postings: int = 0
     bad_records: Dict[str, int] | None = None
+
+    @classmethod
+    def from_counters(cls, c: Dict[str, int]) -> Counts:
+        """From a runner's job counters (``documents``, ..., ``bad_records.<kind>``)."""
+        return cls(documents=c.get("documents", 0), tokens=c.get("tokens", 0),
+                   terms=c.get("terms", 0), postings=c.get("postings", 0),
+                   bad_records=counters.bad_counts(c))
 
     def as_dict(self) -> Dict[str, Any]:
         bad = dict(sorted((self.bad_records or {}).items()))

@@ -20,7 +20,6 @@ SUCCESS = "_SUCCESS"
 # UTF-8, masked, mod parts), so our local engines partition as a Hadoop job would.
 HADOOP_KEYFIELD = "hadoop-keyfield"
 SINGLE = "single"
-UNKNOWN = "unknown"
 
 
 def part_name(i: int) -> str:

@@ -162,11 +162,7 @@ def build_on_cluster(inputs: List[str], output: str, analyzer: Analyzer, runner:
         if not c:
             result.notes.append(f"the {runner} runner returned no counters (the job's logs "
                                 "were not readable): the manifest's counts are zero")
-        counts = Counts(
-            documents=c.get("documents", 0), tokens=c.get("tokens", 0),
-            terms=c.get("terms", 0), postings=c.get("postings", 0),
-            bad_records={k.split(".", 1)[1]: v for k, v in c.items()
-                         if k.startswith("bad_records.")})
+        counts = Counts.from_counters(c)
         parts = ([n for n in dest.names() if posixpath.dirname(n) == "" and
                   n.startswith("part-")] if dest else list_parts(req.staging))
         manifest = indexfmt.make_manifest(
