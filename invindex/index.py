@@ -71,7 +71,10 @@ class Counts:
     @classmethod
     def from_counters(cls, c: Dict[str, int]) -> Counts:
         """From a runner's job counters (``documents``, ..., ``bad_records.<kind>``)."""
-        return cls(documents=c.get("documents", 0), tokens=c.get("tokens", 0),
+        # documents: the document table's entries (distinct doc_ids) where the job
+        # wrote one (format 2), else the records read.
+        return cls(documents=c.get("table_documents", c.get("documents", 0)),
+                   tokens=c.get("tokens", 0),
                    terms=c.get("terms", 0), postings=c.get("postings", 0),
                    bad_records=counters.bad_counts(c))
 

@@ -21,6 +21,7 @@ except ImportError:  # a node where only the job file and the shipped zip are pr
     from invindex.core import counters
 
 from invindex.core.analysis import Analyzer
+from invindex.core.doctable import doc_table_line, key_counters, stored_text_line
 from invindex.core.postings import combine_term, reduce_term
 from invindex.core.records import (
     UNDECODABLE,
@@ -53,6 +54,7 @@ class MRInvertedIndex(MRJob):
         self.add_passthru_arg("--min-token-length", type=int, default=1)
         self.add_passthru_arg("--max-token-length", type=int, default=None)
         self.add_passthru_arg("--no-positions", dest="positions", action="store_false")
+        self.add_passthru_arg("--store-text", action="store_true")
         self.add_passthru_arg("--strict", action="store_true")
         # Spark's textFile decodes lines in the JVM, replacing invalid UTF-8 with U+FFFD
         # before the mapper sees them; the spark runner sets this so that such a record
@@ -65,7 +67,7 @@ class MRInvertedIndex(MRJob):
         o = self.options
         stop = o.stopwords_file or o.stopwords
         return Analyzer.from_options(stop, o.stem, o.min_token_length, o.max_token_length,
-                                     o.positions)
+                                     o.positions, o.store_text)
 
     # -- map --------------------------------------------------------------------------
     def mapper_init(self) -> None:
@@ -93,10 +95,15 @@ class MRInvertedIndex(MRJob):
             return
         self._docs += 1
         positions = self._an.positions
+        tokens = 0
         for term, ps in self._term_positions(text).items():
-            self._tokens += len(ps)
+            tokens += len(ps)
             pos = ",".join(map(str, ps)) if positions else ""
             yield term, f"{doc_id}\t{len(ps)}\t{pos}"
+        self._tokens += tokens
+        yield tuple(doc_table_line(doc_id, tokens).split("\t", 1))
+        if self._an.store_text:
+            yield tuple(stored_text_line(doc_id, text).split("\t", 1))
 
     def mapper_final(self):
         self.increment_counter(counters.GROUP, "documents", self._docs)
@@ -114,18 +121,17 @@ class MRInvertedIndex(MRJob):
 
     # -- reduce -----------------------------------------------------------------------
     def reducer_init(self) -> None:
-        self._terms = self._postings = 0
+        self._counts: dict = {}
 
     def reducer(self, term: str, values):
         line = reduce_term(term, values)
-        self._terms += 1
         payload = line[len(term) + 1:]
-        self._postings += int(payload[6:payload.index(",", 6)])
+        key_counters(term, int(payload[6:payload.index(",", 6)]), self._counts)
         yield term, payload
 
     def reducer_final(self):
-        self.increment_counter(counters.GROUP, "terms", self._terms)
-        self.increment_counter(counters.GROUP, "postings", self._postings)
+        for name, n in self._counts.items():
+            self.increment_counter(counters.GROUP, name, n)
         return iter(())
 
 

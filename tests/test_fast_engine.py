@@ -68,7 +68,8 @@ def test_single_20mb_document(tmp_path):
     for runner in ("fast", "pipe"):
         out = tmp_path / runner
         build_index([str(tmp_path / "big.tsv")], str(out), Analyzer(), runner=runner)
-        lines = read_index_lines(out)
+        table, *lines = read_index_lines(out)
+        assert table == f'!249\t{{"df":1,"postings":[["big",{n}]]}}'  # the document table
         assert [ln.split("\t")[0] for ln in lines] == sorted(words)
         alpha, count = lines[0], (n + 3) // 4
         assert alpha.startswith(f'alpha\t{{"df":1,"postings":[["big",{count},[0,4,8,')

@@ -84,7 +84,7 @@ def test_manifest_and_success(built):
         d = out / runner
         assert (d / "_SUCCESS").exists()
         m = json.loads((d / "_manifest.json").read_text())
-        assert m["runner"] == runner.split("-")[0] and m["format_version"] == 1
+        assert m["runner"] == runner.split("-")[0] and m["format_version"] == 2
         assert sorted(p.name for p in d.glob("part-*")) == m["parts"]
         assert all(".hidden" not in i and "_SUCCESS" not in i for i in m["inputs"])
 

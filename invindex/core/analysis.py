@@ -34,6 +34,9 @@ class Analyzer:
     min_token_length: int = 1
     max_token_length: int | None = None
     positions: bool = True
+    # Not analysis proper, but what the mapper emits, recorded and passed like it:
+    # each document's text kept (compressed) in the index, for snippets.
+    store_text: bool = False
 
     def __post_init__(self) -> None:
         if self.min_token_length < 1:
@@ -50,6 +53,7 @@ class Analyzer:
         min_token_length: int = 1,
         max_token_length: int | None = None,
         positions: bool = True,
+        store_text: bool = False,
     ) -> Analyzer:
         """Build from CLI-style options; ``stopwords`` is ``"english"`` or a file path."""
         words: FrozenSet[str] = frozenset()
@@ -57,7 +61,8 @@ class Analyzer:
             words = ENGLISH_STOPWORDS
         elif stopwords:
             words = load_stopwords(stopwords)
-        return cls(words, stopwords, stem, min_token_length, max_token_length, positions)
+        return cls(words, stopwords, stem, min_token_length, max_token_length, positions,
+                   store_text)
 
     def to_manifest(self) -> dict:
         return {
@@ -69,6 +74,7 @@ class Analyzer:
             "min_token_length": self.min_token_length,
             "max_token_length": self.max_token_length,
             "positions": self.positions,
+            "store_text": self.store_text,
         }
 
     @classmethod
@@ -81,6 +87,7 @@ class Analyzer:
         return cls(
             words, name, bool(d.get("stem")), int(d.get("min_token_length", 1)),
             d.get("max_token_length"), bool(d.get("positions", True)),
+            bool(d.get("store_text", False)),
         )
 
     def to_args(self) -> List[str]:
@@ -96,6 +103,8 @@ class Analyzer:
             args += ["--max-token-length", str(self.max_token_length)]
         if not self.positions:
             args.append("--no-positions")
+        if self.store_text:
+            args.append("--store-text")
         return args
 
     # -- analysis -----------------------------------------------------------------
@@ -127,11 +136,15 @@ def add_analyzer_arguments(parser) -> None:  # argparse.ArgumentParser; untyped 
                    help="drop tokens longer than N characters (default: no limit)")
     g.add_argument("--no-positions", dest="positions", action="store_false",
                    help="index term frequencies only, no positions (smaller index)")
+    g.add_argument("--store-text", action="store_true",
+                   help="keep each document's text (compressed) in the index, for "
+                        "search --snippets")
 
 
 def analyzer_from_args(args) -> Analyzer:
     return Analyzer.from_options(args.stopwords, args.stem, args.min_token_length,
-                                 args.max_token_length, args.positions)
+                                 args.max_token_length, args.positions,
+                                 getattr(args, "store_text", False))
 
 
 _CACHE: Dict[Analyzer, Callable[[str], Dict[str, List[int]]]] = {}

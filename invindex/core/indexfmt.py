@@ -11,7 +11,7 @@ import json
 from typing import IO, Any, Dict, Iterator, List, Tuple
 
 FORMAT = "invindex"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "_manifest.json"
 SUCCESS = "_SUCCESS"
 

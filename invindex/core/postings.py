@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import Iterable, Iterator, List, Tuple
 
 from .analysis import Analyzer
+from .doctable import doc_table_line, stored_text_line
 
 _dumps_str = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -35,7 +36,8 @@ SORT_HINT = ("reducer input is not sorted in byte order: sort with LC_ALL=C "
 
 # -- map -----------------------------------------------------------------------------
 def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], int]:
-    """Intermediate lines (no newline) for one record, and its number of indexed tokens."""
+    """Intermediate lines (no newline) for one record, and its number of indexed tokens:
+    its terms', then its document-table line (and its stored text, if kept)."""
     tp = analyzer.term_positions(text)
     out = []
     tokens = 0
@@ -47,6 +49,9 @@ def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], i
         for term, ps in tp.items():
             tokens += len(ps)
             out.append(f"{term}\t{doc_id}\t{len(ps)}\t")
+    out.append(doc_table_line(doc_id, tokens))
+    if analyzer.store_text:
+        out.append(stored_text_line(doc_id, text))
     return out, tokens
 
 

@@ -16,6 +16,7 @@ from typing import BinaryIO, List, TextIO
 
 from . import counters
 from .analysis import add_analyzer_arguments, analyzer_from_args
+from .doctable import key_counters
 from .postings import (
     LINE_TAIL,
     MalformedIntermediateError,
@@ -111,7 +112,7 @@ def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     stdin = stdin or sys.stdin.buffer
     out = stdout or _utf8_stdout()
     err = stderr or sys.stderr
-    terms = postings = 0
+    counts: dict = {"terms": 0, "postings": 0, "table_documents": 0}
     write = out.write
     try:
         # Written piece by piece: the reducer holds one term's encoded postings at most.
@@ -122,14 +123,13 @@ def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
                     write(",")
                 write(chunk)
             write(LINE_TAIL + "\n")
-            terms += 1
-            postings += df
+            key_counters(term, df, counts)
     except (UnsortedInputError, MalformedIntermediateError) as e:
         out.flush()
         err.write(f"reducer.py: error: {e}\n")
         return 1
-    err.write(counters.counter_line("terms", terms))
-    err.write(counters.counter_line("postings", postings))
+    for name, n in counts.items():
+        err.write(counters.counter_line(name, n))
     out.flush()
     return 0
 

@@ -41,10 +41,12 @@ from typing import IO, Dict, Iterator, List, Tuple
 
 from ..core import indexfmt
 from ..core.analysis import Analyzer
+from ..core.doctable import key_counters
 from ..core.records import BadRecord, BadRecordError, BadRecordLog, iter_records
 from ..errors import InvindexError
 from ..inputs import COMPRESSED, open_input
 from .base import BuildRequest, BuildResult
+from .fast_doctable import doc_run_lines
 
 log = logging.getLogger(__name__)
 
@@ -189,23 +191,29 @@ def invert_py(records: List[Tuple[str, str]], analyzer: Analyzer,
     with_positions = analyzer.positions
     postings: Dict[str, List[str]] = defaultdict(list)
     tokens = 0
-    groups = ((d, [t]) for d, t in records) if unique_ids else (
-        (d, [t for _, t in g]) for d, g in groupby(records, key=itemgetter(0)))
+    groups = [(d, [t]) for d, t in records] if unique_ids else [
+        (d, [t for _, t in g]) for d, g in groupby(records, key=itemgetter(0))]
+    lengths: List[int] = []
     for doc_id, texts in groups:
         tp = term_positions(texts[0]) if len(texts) == 1 else _merge_positions(
             [term_positions(t) for t in texts])
         head = "[" + encode_basestring(doc_id) + ","
+        dl = 0
         for term, ps in tp.items():
             n = len(ps)
-            tokens += n
+            dl += n
             if not with_positions:
                 postings[term].append(f"{head}{n}]")
             elif n == 1 and ps[0] < len(_ONE):
                 postings[term].append(head + _ONE[ps[0]])
             else:
                 postings[term].append(f"{head}{n},[{','.join(map(str, ps))}]]")
-    return PyRun([f"{t}\t{len(postings[t])}\t{','.join(postings[t])}"
-                  for t in sorted(postings)]), tokens
+        lengths.append(dl)
+        tokens += dl
+    _, doc_lines = doc_run_lines([d for d, _ in groups], lengths,
+                                 [t for _, t in groups] if analyzer.store_text else None)
+    return PyRun(doc_lines + [f"{t}\t{len(postings[t])}\t{','.join(postings[t])}"
+                              for t in sorted(postings)]), tokens
 
 
 _ONE = [f"1,[{i}]]" for i in range(4096)]  # the most common posting tail, premade
@@ -365,8 +373,8 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
     return _interleave(encs) or _merge_exact(encs)
 
 
-def reduce_partition(runs: List[str], out_path: str) -> Tuple[int, int]:
-    terms = postings = 0
+def reduce_partition(runs: List[str], out_path: str) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
     merged = heapq.merge(*(_run_lines(r) for r in runs))
     with open(out_path, "w", encoding="utf-8", newline="\n") as out:
         write = out.write
@@ -375,9 +383,8 @@ def reduce_partition(runs: List[str], out_path: str) -> Tuple[int, int]:
             write(f'{term}\t{{"df":{df},"postings":[')
             write(encs)  # written apart: a frequent term's postings can be many MB
             write("]}\n")
-            terms += 1
-            postings += df
-    return terms, postings
+            key_counters(term, df, counts)
+    return counts
 
 
 # -- driver ------------------------------------------------------------------------
@@ -422,9 +429,9 @@ def run(req: BuildRequest) -> BuildResult:
     # The merge gets fresh processes: map workers keep memory their allocators hold on to.
     outs = [str(req.staging / indexfmt.part_name(p)) for p in range(parts)]
     with ProcessPoolExecutor(max_workers=min(jobs, parts)) as pool:
-        for terms, postings in pool.map(reduce_partition, runs_by_part, outs):
-            totals["terms"] += terms
-            totals["postings"] += postings
+        for counts in pool.map(reduce_partition, runs_by_part, outs):
+            for name, n in counts.items():
+                totals[name] = totals.get(name, 0) + n
     log.info("reduce: %d parts in %.2f s", parts, time.perf_counter() - mapped)
     return BuildResult(
         totals,

@@ -14,7 +14,9 @@ Output: run lines ``term<TAB>df<TAB>postings`` exactly as ``invert_py`` writes t
 from __future__ import annotations
 
 import re
+from itertools import groupby
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import List, Tuple
 
 import numpy as np
@@ -22,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.analysis import TOKEN_RE, Analyzer
+from .fast_doctable import doc_run_lines
 
 _TOKENS_AND_BREAKS = re.compile(TOKEN_RE.pattern + r"|\n").findall
 
@@ -106,6 +109,12 @@ class ArrowRun:
         self.terms = terms
         self.lines = lines
 
+    def with_documents(self, keys: List[str], lines: List[str]) -> ArrowRun:
+        """This run with the document-table (and stored-text) lines first, as their
+        keys sort before every term."""
+        return ArrowRun(keys + self.terms,
+                        pa.concat_arrays([pa.array(lines, pa.string()), self.lines]))
+
     def __eq__(self, other: object) -> bool:  # for tests: compare with a list of lines
         return self.lines.to_pylist() == (other.lines.to_pylist() if isinstance(
             other, ArrowRun) else other)
@@ -131,6 +140,27 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     """
     if not records:
         return ArrowRun([], pa.array([], pa.string())), 0
+    # Documents: records sharing a doc_id are one document.
+    ids = [d for d, _ in records]
+    if unique_ids:
+        doc_ids = ids
+        doc_of_rec = None
+    else:
+        first = np.array([i == 0 or ids[i] != ids[i - 1] for i in range(len(ids))])
+        doc_of_rec = np.cumsum(first) - 1
+        doc_ids = [d for d, f in zip(ids, first, strict=True) if f]
+    texts = None
+    if analyzer.store_text:
+        texts = [[t] for _, t in records] if unique_ids else [
+            [t for _, t in g] for _, g in groupby(records, key=itemgetter(0))]
+    run, tokens, lengths = _invert_terms(records, analyzer, doc_of_rec, doc_ids)
+    return run.with_documents(*doc_run_lines(doc_ids, lengths, texts)), tokens
+
+
+def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
+                  doc_of_rec: np.ndarray | None, doc_ids: List[str]
+                  ) -> Tuple[ArrowRun, int, List[int]]:
+    """The term lines, the token count, and each document's indexed tokens."""
     big = "\n".join([t for _, t in records])
     tokenized = _tokenize_latin1(big) or _tokenize_python(big)
     del big
@@ -147,18 +177,11 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     idx, rec, pos = idx[sel], rec[sel], pos[sel]
     del sel
     tokens = int(len(idx))
+    doc = rec if doc_of_rec is None else doc_of_rec[rec]
+    lengths = np.bincount(doc, minlength=len(doc_ids)).tolist()
     if not tokens:
-        return ArrowRun([], pa.array([], pa.string())), 0
-    # Documents: records sharing a doc_id are one document.
-    ids = [d for d, _ in records]
-    if unique_ids:
-        doc = rec
-        doc_ids = ids
-    else:
-        first = np.array([i == 0 or ids[i] != ids[i - 1] for i in range(len(ids))])
-        doc_of_rec = np.cumsum(first) - 1
-        doc = doc_of_rec[rec]
-        doc_ids = [d for d, f in zip(ids, first, strict=True) if f]
+        return ArrowRun([], pa.array([], pa.string())), 0, lengths
+    unique_ids = doc_of_rec is None
     # Term rank in byte order (= code point order of the str).
     order = pc.sort_indices(terms).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
@@ -202,4 +225,4 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     term_str = pc.take(terms, pa.array(order[gterm[tstart]]))
     df = pc.cast(pa.array(np.diff(toff)), pa.string())
     lines = pc.binary_join_element_wise(term_str, df, joined, "\t")
-    return ArrowRun(term_str.to_pylist(), lines), tokens
+    return ArrowRun(term_str.to_pylist(), lines), tokens, lengths
