@@ -22,8 +22,8 @@ from .errors import InvindexError, NotFound, UsageError
 from .progress import ProgressCallback, progress
 from .storage import get_store, is_remote, parse_uri
 from .storage.base import ObjectInfo, Store
-from .storage.errors import ObjectNotFound
-from .storage.transfer import Item, run_items, transfer_bytes, walk
+from .storage.errors import ObjectNotFound, StorageError
+from .storage.transfer import Item, run_items, targets, transfer_bytes, walk
 
 __all__ = ["RemoteIndex", "is_remote", "open_index", "publish_index", "stage_inputs"]
 
@@ -77,10 +77,12 @@ def stage_inputs(uris: List[str], tmpdir: str | os.PathLike[str],
         if not matches:
             raise UsageError(f"input {uri!r} matches no objects")
         base = Path(tmpdir) / f"{n:03d}-{store.scheme}-{store.bucket}"
-        for info in matches:
-            dest = base.joinpath(*info.key.split("/"))
-            items.append(Item(store, info, local, str(dest)))
-            out.append(dest)
+        batch, refused = targets(store, [(i.key, i) for i in matches], local, parse_uri(str(base)))
+        if refused:
+            raise StorageError(f"input {uri}: {len(refused)} key(s) refused, nothing staged: "
+                               + "; ".join(f"{r.key} ({r.reason})" for r in refused[:3]))
+        items += batch
+        out += [Path(it.dst_key) for it in batch]
     if items:
         if callback is None:
             with progress(transfer_bytes(items), "staging inputs") as bar:

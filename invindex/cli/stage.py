@@ -92,24 +92,35 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr)
 
 
-def run_cp(args: argparse.Namespace) -> int:
-    items = plan_copy(args.src, args.dst, args.recursive, **_options(args))
-    with progress(transfer_bytes(items), "copying") as bar:
-        summary = run_items(items, bar, args.jobs)
-    _say(args, summary.text("Copied") + f" {args.src} -> {args.dst}")
+def _finish(args: argparse.Namespace, summary: Summary, verb: str) -> int:
+    """The summary line; each refused key on its own line (even with -q), exit 1 if any."""
+    for r in summary.refused:
+        print(f"invindex: warning: refused {r.key}: {r.reason}", file=sys.stderr)
+    _say(args, summary.text(verb) + f" {args.src} -> {args.dst}")
+    if summary.refused:
+        print(f"invindex: error: {len(summary.refused):,} key(s) refused (see above); "
+              "nothing was written for them", file=sys.stderr)
+        return 1
     return 0
+
+
+def run_cp(args: argparse.Namespace) -> int:
+    plan = plan_copy(args.src, args.dst, args.recursive, **_options(args))
+    with progress(transfer_bytes(plan.items), "copying") as bar:
+        summary = run_items(plan.items, bar, args.jobs, Summary(refused=plan.refused))
+    return _finish(args, summary, "Copied")
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    items, same, extra = plan_sync(args.src, args.dst, **_options(args))
-    with progress(transfer_bytes(items), "syncing") as bar:
-        summary = run_items(items, bar, args.jobs, Summary(skipped=same))
+    plan = plan_sync(args.src, args.dst, **_options(args))
+    with progress(transfer_bytes(plan.items), "syncing") as bar:
+        summary = run_items(plan.items, bar, args.jobs,
+                            Summary(skipped=plan.same, refused=plan.refused))
     if args.delete:
-        for store, key in extra:
+        for store, key in plan.extra:
             store.delete(key)
-        summary.deleted = len(extra)
-    _say(args, summary.text("Synced") + f" {args.src} -> {args.dst}")
-    return 0
+        summary.deleted = len(plan.extra)
+    return _finish(args, summary, "Synced")
 
 
 def run_rm(args: argparse.Namespace) -> int:

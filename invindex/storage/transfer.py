@@ -13,13 +13,14 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Tuple
 
 from . import get_store
 from .base import ObjectInfo, Settings, Store
 from .checksum import file_digests
 from .errors import ObjectNotFound, StorageError
+from .localpath import Refused, plan_paths
 from .uri import URI, parse_uri
 
 Callback = Callable[[int], None] | None
@@ -35,6 +36,7 @@ class Summary:
     skipped: int = 0
     deleted: int = 0
     seconds: float = 0.0
+    refused: List[Refused] = field(default_factory=list)  # keys named by source URI
 
     def text(self, verb: str = "Copied") -> str:
         mb = self.bytes / 1e6
@@ -44,6 +46,8 @@ class Summary:
             s += f"; {self.skipped:,} unchanged skipped"
         if self.deleted:
             s += f"; {self.deleted:,} deleted"
+        if self.refused:
+            s += f"; {len(self.refused):,} refused"
         return s + "."
 
 
@@ -88,15 +92,38 @@ def walk(store: Store, uri: URI) -> Iterator[Tuple[str, ObjectInfo]]:
         yield uri.name, info
 
 
+@dataclass
+class Plan:
+    """What a copy or sync will do: items to move, keys refused (see ``localpath``),
+    destination objects that match already, and those not in the source."""
+
+    items: List[Item]
+    refused: List[Refused] = field(default_factory=list)
+    same: int = 0
+    extra: List[Tuple[Store, str]] = field(default_factory=list)
+
+
+def targets(s_store: Store, entries: List[Tuple[str, ObjectInfo]], d_store: Store, du: URI
+            ) -> Tuple[List[Item], List[Refused]]:
+    """An Item per ``(relative name, info)`` below ``du``; into a local directory each
+    name goes through ``localpath.plan_paths`` and the refused come back by source URI."""
+    if not du.is_local:
+        return [Item(s_store, info, d_store, du.join(rel).key) for rel, info in entries], []
+    paths, refused = plan_paths(du.key, [rel for rel, _ in entries])
+    items = [Item(s_store, info, d_store, paths[rel]) for rel, info in entries if rel in paths]
+    keys = {rel: info.key for rel, info in entries}
+    return items, [Refused(s_store.uri(keys[r.key]), r.reason, r.path) for r in refused]
+
+
 def plan_copy(src: str, dst: str, recursive: bool = False, settings: Settings | None = None,
-              **options: object) -> List[Item]:
+              **options: object) -> Plan:
     su, du = parse_uri(src), parse_uri(dst)
     s_store, d_store = get_store(su, settings, **options), get_store(du, settings, **options)
     if recursive:
-        items = [Item(s_store, info, d_store, du.join(rel).key) for rel, info in walk(s_store, su)]
-        if not items:
+        entries = list(walk(s_store, su))
+        if not entries:
             raise ObjectNotFound(f"{src}: nothing to copy")
-        return items
+        return Plan(*targets(s_store, entries, d_store, du))
     if su.is_local and os.path.isdir(su.key):
         raise StorageError(f"{src} is a directory (use -r)")
     try:
@@ -105,8 +132,9 @@ def plan_copy(src: str, dst: str, recursive: bool = False, settings: Settings | 
         if not su.is_local and any(True for _ in s_store.list(_rel_key(su), recursive=False)):
             raise StorageError(f"{src} is a prefix (use -r)") from None
         raise
-    key = du.join(su.name).key if du.dir_like else du.key
-    return [Item(s_store, info, d_store, key)]
+    if not du.dir_like:
+        return Plan([Item(s_store, info, d_store, du.key)])
+    return Plan(*targets(s_store, [(su.name, info)], d_store, du))
 
 
 def copy_item(item: Item, callback: Callback = None, tmpdir: str | None = None) -> int:
@@ -152,7 +180,9 @@ def transfer_bytes(items: List[Item]) -> int:
 def copy(src: str, dst: str, recursive: bool = False, callback: Callback = None,
          jobs: int = DEFAULT_JOBS, settings: Settings | None = None,
          **options: object) -> Summary:
-    return run_items(plan_copy(src, dst, recursive, settings, **options), callback, jobs)
+    """Copy ``src`` to ``dst``; refused keys are in the summary's ``refused``."""
+    plan = plan_copy(src, dst, recursive, settings, **options)
+    return run_items(plan.items, callback, jobs, Summary(refused=plan.refused))
 
 
 # -- sync ----------------------------------------------------------------------------------
@@ -180,33 +210,36 @@ def same_content(a: Store, ai: ObjectInfo, b: Store, bi: ObjectInfo) -> bool:
     return False
 
 
-def plan_sync(src: str, dst: str, settings: Settings | None = None, **options: object
-              ) -> Tuple[List[Item], int, List[Tuple[Store, str]]]:
-    """(items to copy, number unchanged, destination objects not in the source)."""
+def plan_sync(src: str, dst: str, settings: Settings | None = None, **options: object) -> Plan:
+    """Items to copy, refused keys, how many match already, destination objects not in
+    the source (a refused key's own file counts as in the source: never deleted)."""
     su, du = parse_uri(src), parse_uri(dst)
     s_store, d_store = get_store(su, settings, **options), get_store(du, settings, **options)
-    existing = dict(walk(d_store, du)) if not (du.is_local and not os.path.isdir(du.key)) else {}
-    items, same, seen = [], 0, set()
-    for rel, info in walk(s_store, su):
-        seen.add(rel)
-        old = existing.get(rel)
-        if old is not None and same_content(s_store, info, d_store, old):
+    existing = {info.key: info for _, info in walk(d_store, du)} \
+        if not (du.is_local and not os.path.isdir(du.key)) else {}
+    wanted, refused = targets(s_store, list(walk(s_store, su)), d_store, du)
+    items, same = [], 0
+    for item in wanted:
+        old = existing.get(item.dst_key)
+        if old is not None and same_content(s_store, item.src_info, d_store, old):
             same += 1
             continue
-        items.append(Item(s_store, info, d_store, du.join(rel).key))
-    extra = [(d_store, info.key) for rel, info in existing.items() if rel not in seen]
-    return items, same, extra
+        items.append(item)
+    seen = {it.dst_key for it in wanted} | {r.path for r in refused if r.path}
+    extra = [(d_store, key) for key in existing if key not in seen]
+    return Plan(items, refused, same, extra)
 
 
 def sync(src: str, dst: str, delete: bool = False, callback: Callback = None,
          jobs: int = DEFAULT_JOBS, settings: Settings | None = None,
          **options: object) -> Summary:
-    items, same, extra = plan_sync(src, dst, settings, **options)
-    summary = run_items(items, callback, jobs, Summary(skipped=same))
+    plan = plan_sync(src, dst, settings, **options)
+    summary = run_items(plan.items, callback, jobs, Summary(skipped=plan.same,
+                                                            refused=plan.refused))
     if delete:
-        for store, key in extra:
+        for store, key in plan.extra:
             store.delete(key)
-        summary.deleted = len(extra)
+        summary.deleted = len(plan.extra)
     return summary
 
 
