@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 import threading
 from abc import ABC, abstractmethod
@@ -137,7 +138,7 @@ class Store(ABC):
         with temp_beside(dest) as tmp:
             self._download(info, tmp, callback)
             self.verify_file(tmp, info)
-            os.replace(tmp, dest)
+            replace_as_cp(tmp, dest)
         return info
 
     def verify_file(self, path: str, info: ObjectInfo) -> None:
@@ -166,14 +167,46 @@ class Store(ABC):
 
 @contextmanager
 def temp_beside(dest: Path) -> Iterator[str]:
-    """A hidden temporary file name in ``dest``'s directory, removed unless renamed."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    """A hidden temporary file in ``dest``'s directory (mode 0600), removed unless renamed.
+
+    Short (``.invindex-XXXXXXXX.part``) whatever ``dest`` is called, so any name the
+    filesystem allows can be downloaded (s3transfer adds its own suffix to it)."""
+    fd, tmp = tempfile.mkstemp(prefix=".invindex-", suffix=".part", dir=dest.parent)
     os.close(fd)
     try:
         yield tmp
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _read_umask() -> int:
+    """The process umask without changing it (Linux: /proc), else set-and-restore once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        old = os.umask(0o077)
+        os.umask(old)
+    return old
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def replace_as_cp(tmp: str, dest: Path, new_mode: int = 0o666) -> None:
+    """Rename ``tmp`` onto ``dest`` with the mode ``cp`` would leave: an existing file
+    keeps its own, a new one gets ``new_mode`` less the umask."""
+    try:
+        mode = stat.S_IMODE(os.stat(dest).st_mode)
+    except FileNotFoundError:
+        mode = new_mode & ~_read_umask() & 0o7777
+    os.chmod(tmp, mode)
+    os.replace(tmp, dest)
 
 
 class RangedReader(io.RawIOBase):

@@ -7,11 +7,11 @@ destination path until the whole file is there.
 from __future__ import annotations
 
 import os
-import shutil
+import stat
 from pathlib import Path
 from typing import Iterator
 
-from .base import Callback, ObjectInfo, Store, temp_beside
+from .base import Callback, ObjectInfo, Store, replace_as_cp, temp_beside
 from .errors import AccessDenied, ObjectNotFound, StorageError
 
 _COPY_BLOCK = 1 << 20
@@ -26,7 +26,6 @@ def _copy(src: str, dst: str, callback: Callback) -> None:
             fo.write(block)
             if callback:
                 callback(len(block))
-    shutil.copymode(src, dst)
 
 
 class LocalStore(Store):
@@ -94,7 +93,7 @@ class LocalStore(Store):
             dest.parent.mkdir(parents=True, exist_ok=True)
             with temp_beside(dest) as tmp:
                 _copy(os.fspath(path), tmp, callback)
-                os.replace(tmp, dest)
+                replace_as_cp(tmp, dest, stat.S_IMODE(os.stat(path).st_mode))
         except PermissionError as e:
             raise AccessDenied(f"{e.filename}: permission denied") from None
         except IsADirectoryError:

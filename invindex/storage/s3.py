@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List
 
-from .base import Callback, ObjectInfo, Settings, Store, temp_beside
+from .base import Callback, ObjectInfo, Settings, Store, replace_as_cp, temp_beside
 from .checksum import file_digests, hex_to_b64
 from .errors import (
     AccessDenied,
@@ -241,7 +241,7 @@ class S3Store(Store):
                                                   bx.IncompleteReadError),
                              what=f"GET {self.uri(key)}")
             self.verify_file(tmp, got)
-            os.replace(tmp, dest)
+            replace_as_cp(tmp, dest)
         return got
 
     def _download(self, info: ObjectInfo, dest: str, callback: Callback) -> None:
