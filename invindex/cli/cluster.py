@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import Any, Dict
 
-from ..errors import UsageError
+from ..errors import InvindexError, UsageError
 
 
 def register(sub) -> None:
@@ -30,6 +32,7 @@ def register(sub) -> None:
 
     v = verbs.add_parser("up", help="create what is missing (idempotent; rolls back on failure)")
     v.add_argument("spec", metavar="SPEC")
+    _format(v)
     v.set_defaults(func=run_up)
 
     for verb, what in (("status", "show every resource tagged for the cluster"),
@@ -38,6 +41,11 @@ def register(sub) -> None:
         v.add_argument("target", metavar="NAME|SPEC",
                        help="cluster name (located through the record `up` keeps), or its "
                             "spec file (works with no local record)")
+        if verb == "status":
+            _format(v)
+        else:
+            v.add_argument("--yes", action="store_true",
+                           help="do not ask on a terminal before deleting")
         v.set_defaults(func=run_status if verb == "status" else run_down)
 
     v = verbs.add_parser(
@@ -53,6 +61,15 @@ def register(sub) -> None:
 
     v = verbs.add_parser("fields", help="list every spec field, its default and meaning")
     v.set_defaults(func=run_fields)
+
+
+def _format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="json: the resources and their ids as one JSON object on stdout")
+
+
+def _print_json(data: Dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
 
 
 def _echo(args: argparse.Namespace):
@@ -73,8 +90,16 @@ def run_up(args: argparse.Namespace) -> int:
     from ..provision.spec import load_spec
 
     spec = load_spec(args.spec)
-    out = api.up(spec, echo=_echo(args))
+    echo = _echo(args) if args.format == "text" else (lambda line: None)
+    out = api.up(spec, echo=echo)
+    rows = [{"action": action, "kind": kind, "name": name, "id": rid}
+            for action, kind, name, rid in out.resources]
+    if args.format == "json":
+        _print_json({"cluster": spec.name, "resources": rows})
+        return 0
     print(f"cluster {spec.name}: {len(out.created)} created, {len(out.existing)} already there")
+    for r in rows:
+        print(f"  {r['action']:8} {r['kind']} {r['name']} {r['id']}")
     return 0
 
 
@@ -92,12 +117,16 @@ def run_status(args: argparse.Namespace) -> int:
     from ..provision import api
 
     name, location = _locate(args.target)
-    lines = api.status(name, location)
+    found = api.status(name, location)
+    if args.format == "json":
+        _print_json({"cluster": name, "location": location, "resources": [
+            {"kind": kind, "id": rid, "status": line} for kind, rid, line in found]})
+        return 0
     where = ", ".join(f"{k} {v}" for k, v in location.items() if v)
-    print(f"cluster {name} ({where}): " + ("nothing found" if not lines else
-                                            f"{len(lines)} resource(s)"))
-    for line in lines:
-        print("  " + line)
+    print(f"cluster {name} ({where}): " + ("nothing found" if not found else
+                                            f"{len(found)} resource(s)"))
+    for kind, _, line in found:
+        print(f"  {kind:22} {line}")
     return 0
 
 
@@ -105,9 +134,23 @@ def run_down(args: argparse.Namespace) -> int:
     from ..provision import api
 
     name, location = _locate(args.target)
+    if not args.yes and sys.stdin.isatty():
+        _confirm_down(name, api.inventory(name, location))
     gone = api.down(name, location, echo=_echo(args))
     print(f"cluster {name}: {len(gone)} resource(s) deleted")
     return 0
+
+
+def _confirm_down(name: str, found) -> None:
+    """On a terminal, show what would go and ask (`--yes` or a pipe skips this)."""
+    if not found:
+        return
+    print(f"cluster {name}: delete {len(found)} resource(s):", file=sys.stderr)
+    for kind, rid in found:
+        print(f"  {kind} {rid}", file=sys.stderr)
+    print("delete them? [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise InvindexError(f"down: cancelled, nothing of cluster {name} was deleted")
 
 
 def run_simulate(args: argparse.Namespace) -> int:

@@ -53,8 +53,14 @@ def backend_for(name: str, location: Dict[str, str], **inject: Any) -> Backend:
     return _provider(location["provider"]).backend_for(name, location, **inject)
 
 
-def status(name: str, location: Dict[str, str], **inject: Any) -> List[str]:
+def status(name: str, location: Dict[str, str], **inject: Any) -> List[Tuple[str, str, str]]:
+    """(kind, id, status line) of every resource tagged for the cluster."""
     return engine.status(backend_for(name, location, **inject))
+
+
+def inventory(name: str, location: Dict[str, str], **inject: Any) -> List[Tuple[str, str]]:
+    """(kind, id) of what ``down`` would delete, in that order."""
+    return engine.inventory(backend_for(name, location, **inject), "down")
 
 
 def down(name: str, location: Dict[str, str], echo: Callable[[str], None] = print,

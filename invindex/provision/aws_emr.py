@@ -11,6 +11,7 @@ itself when idle.
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any, Dict, List
 
 from .aws_common import tag_list
@@ -67,13 +68,23 @@ def managed_scaling(spec: Spec) -> Dict[str, Any]:
 
 
 def bootstrap_actions(spec: Spec) -> List[Dict[str, Any]]:
+    """Nothing by default: the job ships invindex.zip, and a failing bootstrap action stops
+    the cluster from starting. A staged wheel is copied and installed without PyPI
+    (--no-index --no-deps: no name is ever resolved there). The node-side code runs on
+    EMR's Python 3.9 though the package as a whole requires 3.11, hence
+    --ignore-requires-python."""
     e = spec.emr
     if e["bootstrap_script"]:
-        action = {"Path": e["bootstrap_script"], "Args": []}
-    else:
-        action = {"Path": "file:/usr/bin/sudo",
-                  "Args": ["python3", "-m", "pip", "install", "--quiet", e["install"]]}
-    return [{"Name": "install invindex", "ScriptBootstrapAction": action}]
+        return [{"Name": "bootstrap", "ScriptBootstrapAction": {
+            "Path": e["bootstrap_script"], "Args": []}}]
+    if not e["install"]:
+        return []
+    wheel = e["install"].rsplit("/", 1)[1]
+    script = (f"set -e; aws s3 cp {shlex.quote(e['install'])} /tmp/{wheel}; "
+              f"sudo python3 -m pip install --quiet --no-index --no-deps "
+              f"--ignore-requires-python /tmp/{wheel}")
+    return [{"Name": "install invindex wheel", "ScriptBootstrapAction": {
+        "Path": "file:/bin/bash", "Args": ["-c", script]}}]
 
 
 def emr_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
@@ -99,11 +110,13 @@ def emr_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     params: Dict[str, Any] = {
         "Name": spec.name, "ReleaseLabel": e["release_label"], "LogUri": e["log_uri"],
         "Applications": [{"Name": a} for a in e["applications"]],
-        "Instances": instances, "BootstrapActions": bootstrap_actions(spec),
+        "Instances": instances,
         "ServiceRole": e["service_role"], "JobFlowRole": e["instance_profile"],
         "SecurityConfiguration": Ref("emr_security_configuration"),
         "VisibleToAllUsers": True, "Tags": tag_list(spec.all_tags()),
     }
+    if bootstrap_actions(spec):
+        params["BootstrapActions"] = bootstrap_actions(spec)
     if e["idle_timeout"]:
         params["AutoTerminationPolicy"] = {"IdleTimeout": e["idle_timeout"]}
     if sc["mode"] == "simple":

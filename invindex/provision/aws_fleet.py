@@ -25,6 +25,8 @@ def fleet_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     user_data = spec.user_data()
     if user_data:
         data["UserData"] = encode_user_data(user_data)
+    if needs_detailed_monitoring(sc):
+        data["Monitoring"] = {"Enabled": True}
     subnets = [s for s, _ in ctx["subnets"]]
     steps = [
         security_group_step(spec, ctx, peers=True),
@@ -34,7 +36,8 @@ def fleet_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
             "LaunchTemplateData": data,
             "TagSpecifications": [{"ResourceType": "launch-template",
                                    "Tags": tag_list(spec.all_tags())}],
-        }, summary=f"{spec.machine['type']} {ctx['image_id']}, IMDSv2, encrypted root"),
+        }, summary=f"{spec.machine['type']} {ctx['image_id']}, IMDSv2, encrypted root"
+                   + (", detailed monitoring" if "Monitoring" in data else "")),
         Step("auto_scaling_group", asg, {
             "AutoScalingGroupName": asg,
             "LaunchTemplate": {"LaunchTemplateId": Ref("launch_template"), "Version": "$Default"},
@@ -53,6 +56,12 @@ def fleet_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     elif sc["mode"] == "target":
         steps.append(target_tracking_step(spec, asg))
     return steps
+
+
+def needs_detailed_monitoring(scaling: Dict[str, Any]) -> bool:
+    """Basic monitoring sends EC2 metrics every 5 minutes: an alarm with a shorter period
+    would see no datapoints in most periods, so its instances need detailed monitoring."""
+    return scaling["mode"] == "simple" and scaling["period"] < 300
 
 
 def simple_scaling_steps(spec: Spec, asg: str) -> List[Step]:

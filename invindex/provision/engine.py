@@ -53,6 +53,8 @@ class Outcome:
     created: List[Tuple[str, str, str]] = field(default_factory=list)
     existing: List[Tuple[str, str, str]] = field(default_factory=list)
     ids: Dict[str, str] = field(default_factory=dict)
+    resources: List[Tuple[str, str, str, str]] = field(default_factory=list)  # action, kind,
+    # name, id; in plan order
 
 
 def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
@@ -67,11 +69,13 @@ def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
             rid = handler.find(step, params)
             if rid:
                 out.existing.append((step.kind, step.name, rid))
+                out.resources.append(("exists", step.kind, step.name, rid))
                 echo(f"exists   {step.kind} {step.name} ({rid})")
             else:
                 rid = handler.create(step, params)
                 made.append((step, rid))
                 out.created.append((step.kind, step.name, rid))
+                out.resources.append(("created", step.kind, step.name, rid))
                 echo(f"created  {step.kind} {step.name} ({rid})")
             out.ids[step.ref_key] = rid
     except BaseException as e:
@@ -119,14 +123,16 @@ def destroy(backend: Backend, echo: Echo = print) -> List[Tuple[str, str]]:
     return gone
 
 
-def status(backend: Backend) -> List[str]:
-    """One line per tagged resource, in creation order."""
-    lines = []
-    for kind in reversed(backend.teardown):
-        handler = backend.handlers[kind]
-        for rid in _listed(handler, kind, "status"):
-            lines.append(f"{kind:22} {handler.describe(rid)}")
-    return lines
+def inventory(backend: Backend, verb: str = "status") -> List[Tuple[str, str]]:
+    """(kind, id) of every tagged resource, in teardown order."""
+    return [(kind, rid) for kind in backend.teardown
+            for rid in _listed(backend.handlers[kind], kind, verb)]
+
+
+def status(backend: Backend) -> List[Tuple[str, str, str]]:
+    """(kind, id, one line of status) per tagged resource, in creation order."""
+    return [(kind, rid, backend.handlers[kind].describe(rid))
+            for kind, rid in reversed(inventory(backend))]
 
 
 def _listed(handler: Handler, kind: str, verb: str) -> List[str]:

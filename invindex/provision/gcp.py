@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Tuple
 from ..errors import InvindexError
 from .deps import need
 from .engine import Backend, wait_for
-from .gcp_steps import dataproc_steps, firewall_marker, gce_steps
+from .gcp_steps import dataproc_steps, firewall_marker, gce_steps, policy_id
 from .plan import Plan, Step
 from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED, Spec
 
@@ -115,39 +115,78 @@ class GceInstances:
         return f"{rid} {i.status} {i.machine_type.rsplit('/', 1)[-1]} {' '.join(ips)}".rstrip()
 
 
-class GceFirewalls:
-    def __init__(self, gcp: Gcp) -> None:
-        self.gcp, self.client = gcp, gcp.compute("FirewallsClient")
+class _Marked:
+    """Compute resources without labels (firewall rules, networks, subnetworks): ours carry
+    the cluster's marker in their description. ``field`` is the request's resource argument
+    (firewall, network, subnetwork); subnetworks are regional."""
 
-    def find(self, step: Step, params: Dict) -> str | None:
+    client_name, field, regional, kind = "", "", False, ""
+
+    def __init__(self, gcp: Gcp) -> None:
+        self.gcp, self.client = gcp, gcp.compute(self.client_name)
+
+    def _where(self) -> Dict[str, str]:
+        where = {"project": self.gcp.project}
+        if self.regional:
+            where["region"] = self.gcp.region
+        return where
+
+    def _get(self, name: str) -> Any:
         try:
-            found = self.client.get(project=self.gcp.project, firewall=step.name)
+            return self.client.get(**self._where(), **{self.field: name})
         except Exception as e:
             if _not_found(e):
                 return None
             raise
+
+    def find(self, step: Step, params: Dict) -> str | None:
+        found = self._get(step.name)
+        if found is None:
+            return None
         if found.description != firewall_marker(self.gcp.cluster):
-            raise _not_ours("firewall rule", step.name)
+            raise _not_ours(self.kind, step.name)
         return step.name
 
     def create(self, step: Step, params: Dict) -> str:
         compute = need("google.cloud.compute_v1", "GCP provisioning")
-        self.client.insert(project=self.gcp.project,
-                           firewall_resource=compute.Firewall(params)).result(timeout=TIMEOUT)
+        resource = getattr(compute, type(self).resource)(params)
+        self.client.insert(**self._where(), **{f"{self.field}_resource": resource}).result(
+            timeout=TIMEOUT)
         return step.name
 
     def delete(self, rid: str) -> None:
-        self.client.delete(project=self.gcp.project, firewall=rid).result(timeout=TIMEOUT)
+        self.client.delete(**self._where(), **{self.field: rid}).result(timeout=TIMEOUT)
 
     def find_all(self) -> List[str]:
         marker = firewall_marker(self.gcp.cluster)
-        return [f.name for f in self.client.list(project=self.gcp.project)
-                if f.description == marker]
+        return [f.name for f in self.client.list(**self._where()) if f.description == marker]
+
+    def describe(self, rid: str) -> str:
+        return rid
+
+
+class GceFirewalls(_Marked):
+    client_name, field, resource, kind = "FirewallsClient", "firewall", "Firewall", \
+        "firewall rule"
 
     def describe(self, rid: str) -> str:
         f = self.client.get(project=self.gcp.project, firewall=rid)
-        allowed = ", ".join(f"{a.I_p_protocol}/{','.join(a.ports)}" for a in f.allowed)
+        allowed = ", ".join(f"{a.I_p_protocol}/{','.join(a.ports) or 'all'}" for a in f.allowed)
         return f"{rid} allows {allowed} from {', '.join(f.source_ranges)}"
+
+
+class GceNetworks(_Marked):
+    client_name, field, resource, kind = "NetworksClient", "network", "Network", "VPC network"
+
+
+class GceSubnetworks(_Marked):
+    client_name, field, resource, kind = "SubnetworksClient", "subnetwork", "Subnetwork", \
+        "subnetwork"
+    regional = True
+
+    def describe(self, rid: str) -> str:
+        found = self._get(rid)
+        return f"{rid} {found.ip_cidr_range}" if found is not None else f"{rid} (gone)"
 
 
 class DataprocPolicies:
@@ -184,7 +223,7 @@ class DataprocPolicies:
         self.client.delete_autoscaling_policy(name=rid)
 
     def find_all(self) -> List[str]:
-        full = f"{self.parent}/autoscalingPolicies/{self.gcp.cluster}-autoscaling"
+        full = f"{self.parent}/autoscalingPolicies/{policy_id(self.gcp.cluster)}"
         found = self._get(full)
         return [full] if found is not None and self.gcp.owns(found.labels) else []
 
@@ -248,8 +287,9 @@ class DataprocClusters:
 
 # A shape's own kinds only: sweeping Dataproc for a GCE instance would fail in projects
 # where the Dataproc API is not enabled. Unknown shape: sweep both.
-TEARDOWN = {"gce": ["gce_instance", "gce_firewall"],
-            "dataproc": ["dataproc_cluster", "dataproc_policy"]}
+_NETWORK = ["gce_firewall", "gce_subnetwork", "gce_network"]
+TEARDOWN = {"gce": ["gce_instance"] + _NETWORK,
+            "dataproc": ["dataproc_cluster", "dataproc_policy"] + _NETWORK}
 
 
 def location(spec: Spec) -> Dict[str, str]:
@@ -264,8 +304,10 @@ def backend_for(name: str, where: Dict[str, str], credentials: Any = None) -> Ba
 
 def _backend(gcp: Gcp) -> Backend:
     kinds = {"gce_instance": GceInstances, "gce_firewall": GceFirewalls,
+             "gce_network": GceNetworks, "gce_subnetwork": GceSubnetworks,
              "dataproc_policy": DataprocPolicies, "dataproc_cluster": DataprocClusters}
-    teardown = TEARDOWN.get(gcp.shape) or TEARDOWN["dataproc"] + TEARDOWN["gce"]
+    teardown = TEARDOWN.get(gcp.shape) or ["dataproc_cluster", "dataproc_policy"] + \
+        TEARDOWN["gce"]
     return Backend(_Lazy(gcp, kinds), teardown, gcp.location)  # type: ignore[arg-type]
 
 
@@ -283,7 +325,7 @@ class _Lazy(dict):
 
 def make_plan(spec: Spec, credentials: Any = None) -> Tuple[Plan, Backend]:
     gcp = Gcp(spec.name, location(spec), credentials)
-    ctx: Dict[str, Any] = {"project": gcp.project, "zone": gcp.zone}
+    ctx: Dict[str, Any] = {"project": gcp.project, "zone": gcp.zone, "region": gcp.region}
     key = spec.machine.get("ssh_public_key") if "machine" in spec.sections else ""
     if key:
         try:

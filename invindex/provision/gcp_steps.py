@@ -34,16 +34,65 @@ def firewall_marker(name: str) -> str:
     return f"{TAG_CLUSTER}={name} managed-by={MANAGED_BY}"
 
 
-def _network(spec: Spec) -> str:
-    return "global/networks/default"
+def policy_id(cluster: str) -> str:
+    """The autoscaling policy's id: at most 48 characters (the API allows 50)."""
+    return f"{cluster}-scaling"
+
+
+def owns_network(spec: Spec) -> bool:
+    """Whether the cluster gets its own network and subnet (none named in the spec); the
+    project's ``default`` network is never used: its stock rules open SSH, RDP and ICMP to
+    the world."""
+    return not spec.network["subnetwork"]
+
+
+def network_url(spec: Spec, ctx: Dict[str, Any]) -> str:
+    if owns_network(spec):
+        return f"projects/{ctx['project']}/global/networks/{spec.name}-net"
+    return spec.network["vpc_network"]
+
+
+def subnetwork_url(spec: Spec, ctx: Dict[str, Any]) -> str:
+    if owns_network(spec):
+        return f"projects/{ctx['project']}/regions/{ctx['region']}/subnetworks/{spec.name}-subnet"
+    return spec.network["subnetwork"]
+
+
+def network_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
+    """A custom-mode network and one subnet with Private Google Access (nodes without an
+    external IP still reach Google APIs); Dataproc nodes also need to reach each other."""
+    if not owns_network(spec):
+        return []
+    cidr = spec.network["subnet_cidr"]
+    marker = firewall_marker(spec.name)
+    steps = [
+        Step("gce_network", f"{spec.name}-net", {
+            "name": f"{spec.name}-net", "auto_create_subnetworks": False,
+            "routing_config": {"routing_mode": "REGIONAL"}, "description": marker},
+            summary="custom mode, no firewall rule but the cluster's"),
+        Step("gce_subnetwork", f"{spec.name}-subnet", {
+            "name": f"{spec.name}-subnet", "network": network_url(spec, ctx),
+            "region": ctx["region"], "ip_cidr_range": cidr,
+            "private_ip_google_access": True, "description": marker},
+            summary=f"{cidr} in {ctx['region']}, Private Google Access"),
+    ]
+    if spec.shape == "dataproc":
+        steps.append(Step("gce_firewall", f"{spec.name}-internal", {
+            "name": f"{spec.name}-internal", "network": network_url(spec, ctx),
+            "direction": "INGRESS", "priority": 1000,
+            "allowed": [{"I_p_protocol": "tcp"}, {"I_p_protocol": "udp"},
+                        {"I_p_protocol": "icmp"}],
+            "source_ranges": [cidr], "description": marker},
+            key="firewall_internal", summary=f"cluster nodes reach each other ({cidr})"))
+    return steps
 
 
 def firewall_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
-    steps = []
+    steps = network_steps(spec, ctx)
     for i, rule in enumerate(spec.ingress):
         name = f"{spec.name}-allow-{i}"
         steps.append(Step("gce_firewall", name, {
-            "name": name, "network": f"projects/{ctx['project']}/{_network(spec)}",
+            "name": name, "network": network_url(spec, ctx),
             "direction": "INGRESS", "priority": 1000,
             "allowed": [{"I_p_protocol": rule.protocol, "ports": [str(rule.port)]}],
             "source_ranges": [rule.cidr], "target_tags": [spec.name],
@@ -54,8 +103,7 @@ def firewall_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
 
 def gce_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     m, net, zone = spec.machine, spec.network, ctx["zone"]
-    nic: Dict[str, Any] = ({"subnetwork": net["subnetwork"]} if net["subnetwork"]
-                           else {"network": _network(spec)})
+    nic: Dict[str, Any] = {"subnetwork": subnetwork_url(spec, ctx)}
     if net["public_ip"]:
         nic["access_configs"] = [{"name": "external-nat", "type_": "ONE_TO_ONE_NAT"}]
     meta = [{"key": "block-project-ssh-keys", "value": "TRUE"}]
@@ -86,14 +134,14 @@ def dataproc_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     d, sc, net = spec.dataproc, spec.scaling, spec.network
     if sc["mode"] != "none" and sc["cooldown"] < 120:
         raise UsageError("scaling.cooldown must be at least 120 s for Dataproc")
-    steps = []
+    steps = firewall_steps(spec, ctx)
     gce: Dict[str, Any] = {
         "zone_uri": ctx["zone"], "internal_ip_only": not net["public_ip"],
         "shielded_instance_config": dict(SHIELDED),
-        "metadata": {"block-project-ssh-keys": "true"},
+        "subnetwork_uri": subnetwork_url(spec, ctx),
+        # OS Login on every node (IAM decides who logs in); no project-wide SSH keys
+        "metadata": {"enable-oslogin": "true", "block-project-ssh-keys": "true"},
     }
-    if net["subnetwork"]:
-        gce["subnetwork_uri"] = net["subnetwork"]
     if spec.machine["service_account"]:
         gce["service_account"] = spec.machine["service_account"]
         gce["service_account_scopes"] = [SCOPE]
@@ -111,9 +159,8 @@ def dataproc_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     if d["idle_delete_ttl"]:
         config["lifecycle_config"] = {"idle_delete_ttl": {"seconds": d["idle_delete_ttl"]}}
     if sc["mode"] != "none":
-        policy_id = f"{spec.name}-autoscaling"
-        steps.append(Step("dataproc_policy", policy_id, {
-            "id": policy_id, "labels": labels(spec),
+        steps.append(Step("dataproc_policy", policy_id(spec.name), {
+            "id": policy_id(spec.name), "labels": labels(spec),
             "basic_algorithm": {
                 "yarn_config": {
                     "scale_up_factor": d["scale_up_factor"],

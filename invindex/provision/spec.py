@@ -8,6 +8,7 @@ a security-relevant field must not be silently ignored.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ TAG_CLUSTER = "invindex-cluster"
 TAG_MANAGED = "managed-by"
 MANAGED_BY = "invindex"
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
-_WORLD = {"0.0.0.0/0", "::/0"}
+# A rule wider than this prefix (or open to everything) needs public = true.
+WIDEST_PRIVATE_PREFIX = 8
+_WHEEL = re.compile(r"^s3://[^/]+/(.+/)?[A-Za-z0-9_.]+-[^/-]+(-[^/-]+)*-py3-none-any\.whl$")
 _ALL = tuple(SHAPES)
 _VMS = ("fleet", "instance", "gce", "azure-vm")
 _SCALED = ("emr", "fleet", "dataproc")
@@ -94,8 +97,12 @@ SCHEMA: Dict[str, Dict[str, Field]] = {
         "subnet_ids": Field([], "subnets (the fleet spreads over them; EMR and the "
                                 "instance use the first); empty: the default VPC's subnets",
                             ("emr", "fleet", "instance")),
-        "subnetwork": Field("", "GCP subnetwork URL; empty: the default network",
-                            ("gce", "dataproc")),
+        "subnetwork": Field("", "GCP subnetwork URL (with vpc_network); empty: a network "
+                                "and subnet created for the cluster", ("gce", "dataproc")),
+        "vpc_network": Field("", "GCP network URL of `subnetwork` (firewall rules go there)",
+                             ("gce", "dataproc")),
+        "subnet_cidr": Field("10.10.0.0/24", "range of the subnet created for the cluster",
+                             ("gce", "dataproc")),
         "public_ip": Field(False, "give the VM(s) public IPs (AWS: the subnet's setting "
                                   "decides unless true; Dataproc: internal IPs only unless "
                                   "true)", _VMS + ("dataproc",)),
@@ -138,8 +145,9 @@ SCHEMA: Dict[str, Dict[str, Field]] = {
         "task_type": Field("m5.xlarge", "task instance type (the autoscaled group)", ("emr",)),
         "idle_timeout": Field(3600, "seconds idle before EMR terminates the cluster "
                                     "(0: never)", ("emr",)),
-        "install": Field("invindex", "pip requirement the bootstrap action installs",
-                         ("emr",)),
+        "install": Field("", "s3:// URI of an invindex wheel you staged "
+                             "(invindex-X-py3-none-any.whl) to install on every node; empty: "
+                             "install nothing (jobs ship invindex.zip)", ("emr",)),
         "bootstrap_script": Field("", "s3:// script run instead of the pip install",
                                   ("emr",)),
         "service_role": Field("EMR_DefaultRole", "EMR service role", ("emr",)),
@@ -216,7 +224,7 @@ class Spec:
 
     @property
     def ingress(self) -> List[Rule]:
-        return [Rule(**r) for r in self.network["ingress"]]
+        return [Rule(**r) for r in self.network.get("ingress", [])]
 
     def all_tags(self) -> Dict[str, str]:
         """The tags (labels) every resource carries: the user's, then ours (ours win)."""
@@ -330,11 +338,7 @@ def _check_semantics(spec: Spec) -> None:
                 raise UsageError(f"{where}.protocol must be tcp or udp")
             if not isinstance(rule["port"], int) or not 0 < rule["port"] < 65536:
                 raise UsageError(f"{where}.port must be 1-65535")
-            if not isinstance(rule["cidr"], str) or "/" not in rule["cidr"]:
-                raise UsageError(f"{where}.cidr must be a CIDR such as 203.0.113.0/24")
-            if rule["cidr"] in _WORLD and not rule["public"]:
-                raise UsageError(f"{where} opens port {rule['port']} to the whole internet "
-                                 f"({rule['cidr']}); set public = true on the rule if meant")
+            rule["cidr"] = _check_cidr(where, rule)
             rules.append(rule)
         s["network"]["ingress"] = rules
     if "scaling" in s:
@@ -359,6 +363,15 @@ def _check_semantics(spec: Spec) -> None:
     if spec.shape == "emr" and s["emr"]["bootstrap_script"] and not \
             s["emr"]["bootstrap_script"].startswith("s3://"):
         raise UsageError("emr.bootstrap_script must be an s3:// URI")
+    if spec.shape == "emr" and s["emr"]["install"] and not _WHEEL.match(s["emr"]["install"]):
+        raise UsageError("emr.install must be the s3:// URI of a wheel you staged, such as "
+                         "s3://bucket/wheels/invindex-0.4.0-py3-none-any.whl (nothing is "
+                         "installed from PyPI by name)")
+    if spec.provider == "gcp":
+        _check_gcp_network(s)
+    if spec.shape == "dataproc" and s["dataproc"]["workers"] < 2:
+        raise UsageError("dataproc.workers must be at least 2 (Dataproc's standard clusters "
+                         "need two primary workers)")
     if spec.shape == "dataproc" and s["dataproc"]["init_script"] and not \
             s["dataproc"]["init_script"].startswith("gs://"):
         raise UsageError("dataproc.init_script must be a gs:// URI")
@@ -369,6 +382,38 @@ def _check_semantics(spec: Spec) -> None:
     for key in spec.tags:
         if key in (TAG_CLUSTER, TAG_MANAGED):
             raise UsageError(f"tags.{key} is set by invindex")
+
+
+def _check_gcp_network(s: Dict[str, Dict[str, Any]]) -> None:
+    net, gcp = s["network"], s["gcp"]
+    if bool(net["subnetwork"]) != bool(net["vpc_network"]):
+        raise UsageError("network: give subnetwork and vpc_network together (or neither: "
+                         "a network is created for the cluster)")
+    try:
+        ipaddress.IPv4Network(net["subnet_cidr"])
+    except ValueError:
+        raise UsageError(f"network.subnet_cidr {net['subnet_cidr']!r} is not an IPv4 "
+                         "network such as 10.10.0.0/24") from None
+    if not gcp["zone"].startswith(gcp["region"] + "-"):
+        raise UsageError(f"gcp.zone {gcp['zone']} is not in gcp.region {gcp['region']}")
+
+
+def _check_cidr(where: str, rule: Dict[str, Any]) -> str:
+    """The rule's range in canonical form; a range of more than a /8 needs ``public``."""
+    cidr = rule["cidr"]
+    try:
+        if not isinstance(cidr, str) or "/" not in cidr:
+            raise ValueError
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        raise UsageError(f"{where}.cidr must be a CIDR such as 203.0.113.0/24, not "
+                         f"{cidr!r}") from None
+    if net.prefixlen < WIDEST_PRIVATE_PREFIX and not rule["public"]:
+        what = "the whole internet" if net.prefixlen == 0 else f"{net.num_addresses:.3g} " \
+            "addresses"
+        raise UsageError(f"{where} opens port {rule['port']} to {what} ({net}); set "
+                         "public = true on the rule if meant")
+    return str(net)
 
 
 def scale_out_above(scaling: Mapping[str, Any]) -> bool:

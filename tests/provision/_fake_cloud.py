@@ -86,11 +86,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeGcp(Recorder):
-    """Compute Engine (instances, firewalls) and Dataproc (clusters, autoscaling policies)."""
+    """Compute Engine (instances, firewalls, networks, subnetworks) and Dataproc (clusters,
+    autoscaling policies)."""
 
     def handle_call(self, method, path, query, body):
-        m = re.match(r"^/compute/v1/(projects/[^/]+/(?:zones/[^/]+/instances|global/firewalls))"
-                     r"(?:/([^/]+))?$", path)
+        m = re.match(r"^/compute/v1/(projects/[^/]+/(?:zones/[^/]+/instances|global/firewalls|"
+                     r"global/networks|regions/[^/]+/subnetworks))(?:/([^/]+))?$", path)
         if m:
             return self._compute(method, m.group(1), m.group(2), body)
         m = re.match(r"^/v1/(projects/[^/]+/regions/[^/]+/(clusters|autoscalingPolicies))"

@@ -267,7 +267,7 @@ EMR = """
 
 def test_emr_cluster_with_autoscaling_rules(aws, tmp_path, capsys):
     """EMR on moto: instance groups, the task group's automatic scaling rules (+1 below
-    15 % free YARN memory, -1 above 75 %, cooldown 180 s), the bootstrap action, logs to S3,
+    15 % free YARN memory, -1 above 75 %, cooldown 180 s), no bootstrap action, logs to S3,
     the IMDSv2 security configuration, tags; the idle auto-termination policy is checked
     in the request sent (moto accepts it but cannot return it)."""
     sent = {}
@@ -288,8 +288,8 @@ def test_emr_cluster_with_autoscaling_rules(aws, tmp_path, capsys):
         "SecurityConfiguration"])
     assert conf["InstanceMetadataServiceConfiguration"][
         "MinimumInstanceMetadataServiceVersion"] == 2
-    (boot,) = emr.list_bootstrap_actions(ClusterId=summary["Id"])["BootstrapActions"]
-    assert boot["Args"][-1] == "invindex"
+    # nothing installed by default: the job ships invindex.zip
+    assert emr.list_bootstrap_actions(ClusterId=summary["Id"])["BootstrapActions"] == []
     groups = {g["InstanceGroupType"]: g for g in emr.list_instance_groups(
         ClusterId=summary["Id"])["InstanceGroups"]}
     assert set(groups) == {"MASTER", "CORE", "TASK"}
@@ -332,6 +332,8 @@ def test_every_request_body_matches_the_aws_api_model(aws, tmp_path):
                   "emr_managed_scaling": ("emr", "PutManagedScalingPolicy")}
     specs = [FLEET, FLEET.replace('min = 1', 'mode = "target"\n    min = 1'),
              '\n    name = "t-one"\n    shape = "instance"\n', EMR,
+             EMR.replace("idle_timeout", 'install = "s3://b/w/invindex-0.4-py3-none-any.whl"'
+                                         "\n    idle_timeout"),
              EMR.replace("min = 1", 'mode = "managed"\n    min = 1')]
     seen, models = set(), {}
     for i, text in enumerate(specs):

@@ -6,6 +6,7 @@ create/delete calls; whether Google would accept them is not tested here."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -50,8 +51,10 @@ def quiet(line: str) -> None:
 
 
 def test_gce_instance_requests_secure_defaults_idempotent_and_down(gcp, tmp_path):
-    """Against the local fake server (not Google): the instance insert carries the labels,
-    Shielded VM, no external IP, OS Login and the startup script; the firewall rule opens
+    """Against the local fake server (not Google): the cluster gets its own custom-mode
+    network and subnet (never the project's `default` network, whose stock rules open SSH,
+    RDP and ICMP to the world); the instance insert carries the labels, Shielded VM, no
+    external IP, OS Login and the startup script, on that subnet; the firewall rule opens
     only the spec's port to the spec's range, aimed at the instance's network tag."""
     spec = spec_for(tmp_path, gcp, "gce", """
         [machine]
@@ -61,8 +64,16 @@ def test_gce_instance_requests_secure_defaults_idempotent_and_down(gcp, tmp_path
     """)
     creds = AnonymousCredentials()
     out = api.up(spec, echo=quiet, credentials=creds)
-    assert [k for k, _, _ in out.created] == ["gce_firewall", "gce_instance"]
+    assert [k for k, _, _ in out.created] == ["gce_network", "gce_subnetwork", "gce_firewall",
+                                              "gce_instance"]
+    (net,) = gcp.sent("POST", "^/compute/v1/projects/proj/global/networks$")
+    assert (net["name"], net["autoCreateSubnetworks"]) == ("g-gce-net", False)
+    (sub,) = gcp.sent("POST", "^/compute/v1/projects/proj/regions/us-central1/subnetworks$")
+    assert (sub["network"], sub["ipCidrRange"], sub["privateIpGoogleAccess"]) == (
+        "projects/proj/global/networks/g-gce-net", "10.10.0.0/24", True)
     (inst,) = gcp.sent("POST", f"^{ZONE}$")
+    assert inst["networkInterfaces"][0]["subnetwork"] == \
+        "projects/proj/regions/us-central1/subnetworks/g-gce-subnet"
     assert inst["labels"] == {"invindex-cluster": "g-gce", "managed-by": "invindex"}
     assert inst["machineType"] == "zones/us-central1-a/machineTypes/e2-medium"
     assert inst["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableVtpm": True,
@@ -76,23 +87,26 @@ def test_gce_instance_requests_secure_defaults_idempotent_and_down(gcp, tmp_path
     (fw,) = gcp.sent("POST", f"^{FIREWALLS}$")
     assert (fw["sourceRanges"], fw["targetTags"], fw["allowed"]) == (
         ["198.51.100.0/24"], ["g-gce"], [{"IPProtocol": "tcp", "ports": ["22"]}])
+    assert fw["network"] == "projects/proj/global/networks/g-gce-net"
 
     posts = len(gcp.sent("POST", "."))
     again = api.up(spec, echo=quiet, credentials=creds)
     assert again.created == [] and len(gcp.sent("POST", ".")) == posts
 
     where = api.location_of("g-gce", spec)
-    assert len(api.status("g-gce", where, credentials=creds)) == 2
+    assert len(api.status("g-gce", where, credentials=creds)) == 4
     gone = api.down("g-gce", where, echo=quiet, credentials=creds)
-    assert [k for k, _ in gone] == ["gce_instance", "gce_firewall"]
+    assert [k for k, _ in gone] == ["gce_instance", "gce_firewall", "gce_subnetwork",
+                                    "gce_network"]
     assert gcp.store == {}
 
 
 def test_dataproc_cluster_with_autoscaling_policy(gcp, tmp_path):
     """Against the local fake server: the autoscaling policy (primary workers fixed,
     secondary 0..8, cooldown 180 s) is created first, then the cluster referring to it by
-    full name, on the regional path, internal IPs only, Shielded VMs, idle deletion; `down`
-    deletes the cluster before the policy it uses."""
+    full name, on the regional path, internal IPs only, Shielded VMs, OS Login, idle
+    deletion, on the cluster's own subnet with a rule letting the nodes reach each other;
+    `down` deletes the cluster before the policy it uses, then the network."""
     spec = spec_for(tmp_path, gcp, "dataproc", """
         [dataproc]
         init_script = "gs://bucket/install-invindex.sh"
@@ -104,7 +118,7 @@ def test_dataproc_cluster_with_autoscaling_policy(gcp, tmp_path):
     creds = AnonymousCredentials()
     api.up(spec, echo=quiet, credentials=creds)
     (policy,) = gcp.sent("POST", f"^{REGION}/autoscalingPolicies$")
-    assert policy["id"] == "g-dataproc-autoscaling"
+    assert policy["id"] == "g-dataproc-scaling"
     assert policy["basicAlgorithm"]["cooldownPeriod"] == "180s"
     assert policy["basicAlgorithm"]["yarnConfig"]["gracefulDecommissionTimeout"] == "3600s"
     assert policy["workerConfig"] == {"minInstances": 2, "maxInstances": 2}
@@ -112,8 +126,15 @@ def test_dataproc_cluster_with_autoscaling_policy(gcp, tmp_path):
     (cluster,) = gcp.sent("POST", f"^{REGION}/clusters$")
     config = cluster["config"]
     assert config["autoscalingConfig"]["policyUri"] == \
-        "projects/proj/regions/us-central1/autoscalingPolicies/g-dataproc-autoscaling"
+        "projects/proj/regions/us-central1/autoscalingPolicies/g-dataproc-scaling"
     assert config["gceClusterConfig"]["internalIpOnly"] is True
+    assert config["gceClusterConfig"]["metadata"] == {"enable-oslogin": "true",
+                                                      "block-project-ssh-keys": "true"}
+    assert config["gceClusterConfig"]["subnetworkUri"] == \
+        "projects/proj/regions/us-central1/subnetworks/g-dataproc-subnet"
+    (internal,) = gcp.sent("POST", f"^{FIREWALLS}$")
+    assert (internal["name"], internal["sourceRanges"]) == ("g-dataproc-internal",
+                                                            ["10.10.0.0/24"])
     assert config["gceClusterConfig"]["shieldedInstanceConfig"]["enableSecureBoot"] is True
     assert config["lifecycleConfig"]["idleDeleteTtl"] == "3600s"
     assert config["initializationActions"] == [
@@ -121,11 +142,12 @@ def test_dataproc_cluster_with_autoscaling_policy(gcp, tmp_path):
     assert cluster["labels"]["invindex-cluster"] == "g-dataproc"
 
     assert api.up(spec, echo=quiet, credentials=creds).created == []
-    assert len(gcp.sent("POST", ".")) == 2
+    assert len(gcp.sent("POST", ".")) == 5
 
     gone = api.down("g-dataproc", api.location_of("g-dataproc", spec), echo=quiet,
                     credentials=creds)
-    assert [k for k, _ in gone] == ["dataproc_cluster", "dataproc_policy"]
+    assert [k for k, _ in gone] == ["dataproc_cluster", "dataproc_policy", "gce_firewall",
+                                    "gce_subnetwork", "gce_network"]
     assert gcp.store == {}
 
 
@@ -135,7 +157,40 @@ def test_dataproc_failure_rolls_back_the_policy(gcp, tmp_path):
     spec = spec_for(tmp_path, gcp, "dataproc")
     gcp.fail[("POST", f"^{REGION}/clusters$")] = 400
     with pytest.raises(InvindexError, match="up failed at dataproc_cluster g-dataproc.*"
-                                            "rolled back 1"):
+                                            "rolled back 4"):
         api.up(spec, echo=quiet, credentials=AnonymousCredentials())
     assert gcp.store == {}
-    assert gcp.sent("DELETE", "autoscalingPolicies/g-dataproc-autoscaling$") == [None]
+    assert gcp.sent("DELETE", "autoscalingPolicies/g-dataproc-scaling$") == [None]
+
+
+def test_longest_name_fits_the_dataproc_policy_id_limit(gcp, tmp_path):
+    """A policy id may have at most 50 characters; `{name}-autoscaling` reached 52 for a
+    40-character cluster name."""
+    name = "d" * 40
+    spec = spec_for(tmp_path, gcp, "dataproc")
+    spec = load_spec(_renamed(tmp_path, spec, name))
+    api.up(spec, echo=quiet, credentials=AnonymousCredentials())
+    (policy,) = gcp.sent("POST", f"^{REGION}/autoscalingPolicies$")
+    assert len(policy["id"]) <= 50
+
+
+def test_a_named_subnetwork_is_used_and_no_network_created(gcp, tmp_path):
+    spec = spec_for(tmp_path, gcp, "gce", """
+        [network]
+        subnetwork = "projects/proj/regions/us-central1/subnetworks/shared"
+        vpc_network = "projects/proj/global/networks/shared"
+        ingress = [{ protocol = "tcp", port = 22, cidr = "198.51.100.0/24" }]
+    """)
+    out = api.up(spec, echo=quiet, credentials=AnonymousCredentials())
+    assert [k for k, _, _ in out.created] == ["gce_firewall", "gce_instance"]
+    (fw,) = gcp.sent("POST", f"^{FIREWALLS}$")
+    assert fw["network"] == "projects/proj/global/networks/shared"
+    (inst,) = gcp.sent("POST", f"^{ZONE}$")
+    assert inst["networkInterfaces"][0]["subnetwork"].endswith("/subnetworks/shared")
+
+
+def _renamed(tmp_path, spec, name: str):
+    path = tmp_path / "renamed.toml"
+    text = Path(spec.source).read_text()
+    path.write_text(text.replace(f'name = "{spec.name}"', f'name = "{name}"'))
+    return path
