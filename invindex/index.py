@@ -153,6 +153,17 @@ class IndexReader:
         line = self.lookup_line(term)
         return None if line is None else json.loads(line.partition("\t")[2])
 
+    def iter_head_lines(self, prefix: str) -> Iterator[str]:
+        """Each part's leading lines whose key starts with ``prefix`` (the document
+        table's ``!``: those sort first), reading no further into a part."""
+        mark = prefix.encode("utf-8")
+        for part in self.manifest["parts"]:
+            with self._dir.open(part) as f:
+                for raw in f:
+                    if not raw.startswith(mark):
+                        break
+                    yield raw.decode("utf-8").rstrip("\n")
+
     def iter_lines(self) -> Iterator[str]:
         for part in self.manifest["parts"]:
             with self._dir.open(part) as f:

@@ -20,7 +20,8 @@ from ..errors import InvindexError
 log = logging.getLogger("invindex")
 
 # Subcommand modules, each with register(subparsers) -> parser whose defaults set func.
-COMMANDS = ["build", "lookup", "prepare", "stage", "cluster", "hadoop_command"]
+COMMANDS = ["build", "lookup", "search", "stats", "prepare", "stage", "cluster",
+            "hadoop_command"]
 
 
 class _Parser(argparse.ArgumentParser):

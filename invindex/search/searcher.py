@@ -1,0 +1,67 @@
+"""``Searcher``: a query string in, the ``k`` best documents out, over any IndexSource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List
+
+import numpy as np
+
+from ..core import scoring
+from ..errors import UsageError
+from .arrays import ArrayIndex
+from .evaluate import Evaluator, top_k
+from .plan import GroupNode, plan, terms_of
+from .query import parse
+from .source import IndexSource
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    score: float
+    snippet: str | None = None
+
+
+@dataclass
+class Results:
+    query: str
+    total: int  # documents matched
+    hits: List[Hit] = field(default_factory=list)
+    terms: List[str] = field(default_factory=list)  # the analyzed terms that score
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"query": self.query, "total": self.total, "hits": [
+            {"rank": i, "doc_id": h.doc_id, "score": h.score,
+             **({"snippet": h.snippet} if h.snippet is not None else {})}
+            for i, h in enumerate(self.hits, 1)]}
+
+
+class Searcher:
+    """Parses, analyzes with the index's analyzer, matches and ranks (BM25).
+
+    ``index`` defaults to an ``ArrayIndex`` that reads ``source`` term by term; a
+    ``compact.CompactIndex`` (the same interface, from a local cache) is faster.
+    """
+
+    def __init__(self, source: IndexSource, k1: float = scoring.K1, b: float = scoring.B,
+                 index: Any = None) -> None:
+        if k1 < 0 or not 0 <= b <= 1:
+            raise UsageError("BM25 needs k1 >= 0 and 0 <= b <= 1")
+        self.source = source
+        self.index = index if index is not None else ArrayIndex(source)
+        table = self.index.table
+        avg = scoring.avgdl(table.tokens, table.n)
+        norms = k1 * (1 - b + b * table.lengths / avg)  # = scoring.length_norm per doc
+        self.evaluator = Evaluator(self.index.term, table.n, np.asarray(norms, np.float64))
+
+    def plan(self, query: str) -> GroupNode:
+        return plan(parse(query), self.source.analyzer)
+
+    def search(self, query: str, k: int = 10) -> Results:
+        tree = self.plan(query)
+        docs, scores = self.evaluator.evaluate(tree)
+        ids = self.index.table.ids
+        best = top_k(docs, scores, k)
+        hits = [Hit(ids[int(docs[i])], float(scores[i])) for i in best]
+        return Results(query, len(docs), hits, terms_of(tree))
