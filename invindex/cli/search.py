@@ -8,10 +8,9 @@ from typing import Iterator, Tuple
 
 from ..core import scoring
 from ..errors import UsageError
-from ..search.output import FORMATS, format_results
 from ..search.query import QuerySyntaxError
-from ..search.searcher import Searcher
-from ..search.source import IndexDirSource
+
+FORMATS = ("text", "tsv", "trec", "json")
 
 
 def register(sub) -> None:
@@ -40,6 +39,10 @@ def register(sub) -> None:
     p.add_argument("--k1", type=float, default=scoring.K1,
                    help=f"BM25 k1 (default {scoring.K1})")
     p.add_argument("--b", type=float, default=scoring.B, help=f"BM25 b (default {scoring.B})")
+    p.add_argument("--snippets", action="store_true",
+                   help="show a fragment of each hit's text around its best match, "
+                        "matches marked **like this** (text and json formats; the index "
+                        "must be built with --store-text)")
     p.set_defaults(func=run)
 
 
@@ -64,15 +67,22 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give a QUERY or --queries FILE (not both)")
     if args.k < 1:
         raise UsageError("-k must be at least 1")
+    try:  # numpy is the search extra's: without it, the other commands still work
+        from ..search.output import format_results
+        from ..search.searcher import Searcher
+        from ..search.source import IndexDirSource
+    except ModuleNotFoundError as e:
+        raise UsageError(f"search needs {e.name}: pip install 'invindex[search]'") from None
     searcher = Searcher(IndexDirSource(args.index), k1=args.k1, b=args.b)
     out = sys.stdout
     if args.query is not None:
-        for line in format_results(searcher.search(args.query, args.k), args.format):
+        results = searcher.search(args.query, args.k, args.snippets)
+        for line in format_results(results, args.format):
             out.write(line + "\n")
         return 0
     for qid, query in _queries(args.queries):
         try:
-            results = searcher.search(query, args.k)
+            results = searcher.search(query, args.k, args.snippets)
         except QuerySyntaxError as e:
             raise QuerySyntaxError(f"query {qid}: {e}") from None
         for line in format_results(results, args.format, qid):

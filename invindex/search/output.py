@@ -11,8 +11,6 @@ from typing import List
 
 from .searcher import Results
 
-FORMATS = ("text", "tsv", "trec", "json")
-
 
 def format_results(results: Results, fmt: str, qid: str | None = None) -> List[str]:
     """The output lines for one query's results; ``qid`` is None for a single query."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from .arrays import ArrayIndex
 from .evaluate import Evaluator, top_k
 from .plan import GroupNode, plan, terms_of
 from .query import parse
+from .snippets import snippet
 from .source import IndexSource
 
 
@@ -58,10 +59,22 @@ class Searcher:
     def plan(self, query: str) -> GroupNode:
         return plan(parse(query), self.source.analyzer)
 
-    def search(self, query: str, k: int = 10) -> Results:
+    def search(self, query: str, k: int = 10, snippets: bool = False,
+               mark: Tuple[str, str] = ("**", "**")) -> Results:
+        """The ``k`` best; ``snippets``: with a fragment of each hit's stored text
+        (an index built with --store-text), matches between ``mark``."""
+        if snippets and not self.source.analyzer.store_text:
+            raise UsageError("this index has no stored texts for snippets: build it "
+                             "with --store-text")
         tree = self.plan(query)
         docs, scores = self.evaluator.evaluate(tree)
         ids = self.index.table.ids
         best = top_k(docs, scores, k)
         hits = [Hit(ids[int(docs[i])], float(scores[i])) for i in best]
-        return Results(query, len(docs), hits, terms_of(tree))
+        terms = terms_of(tree)
+        if snippets:
+            for hit in hits:
+                text = self.source.stored_text(hit.doc_id)
+                hit.snippet = None if text is None else snippet(
+                    text, terms, self.source.analyzer, mark=mark)
+        return Results(query, len(docs), hits, terms)
