@@ -9,14 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
+from typing import List
 
 from ..progress import progress
 from ..storage import get_store, parse_uri
 from ..storage.errors import ObjectNotFound, StorageError
+from ..storage.localpath import Refused
 from ..storage.transfer import (
     Summary,
     _rel_key,
+    apply_sync,
+    check_deletes,
+    check_sync,
     plan_copy,
+    plan_remove,
     plan_sync,
     remove,
     run_items,
@@ -67,6 +73,7 @@ def register(sub) -> None:
     rm.add_argument("uri", metavar="URI")
     rm.add_argument("-r", "--recursive", action="store_true",
                     help="remove everything under URI/")
+    _safety_options(rm)
     rm.set_defaults(func=run_rm)
 
     sy = ss.add_parser("sync", parents=[common],
@@ -74,13 +81,32 @@ def register(sub) -> None:
     sy.add_argument("src", metavar="SRC")
     sy.add_argument("dst", metavar="DST")
     sy.add_argument("--delete", action="store_true",
-                    help="also delete objects under DST/ that are not under SRC/")
+                    help="also delete objects under DST/ that are not under SRC/ (refused "
+                         "when SRC is missing, empty or a single file)")
+    _safety_options(sy)
     sy.set_defaults(func=run_sync)
 
     mb = ss.add_parser("mb", parents=[common],
                        help="create a private, encrypted bucket or container")
     mb.add_argument("uri", metavar="URI")
     mb.set_defaults(func=run_mb)
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a count (0 or more), got {text!r}")
+    return n
+
+
+def _safety_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="print what would be copied and deleted; change nothing")
+    p.add_argument("--max-delete", type=_count, metavar="N",
+                   help="refuse (before changing anything) to delete more than N objects")
 
 
 def _options(args: argparse.Namespace) -> dict:
@@ -92,13 +118,13 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr)
 
 
-def _finish(args: argparse.Namespace, summary: Summary, verb: str) -> int:
+def _finish(args: argparse.Namespace, refused: List[Refused], line: str) -> int:
     """The summary line; each refused key on its own line (even with -q), exit 1 if any."""
-    for r in summary.refused:
+    for r in refused:
         print(f"invindex: warning: refused {r.key}: {r.reason}", file=sys.stderr)
-    _say(args, summary.text(verb) + f" {args.src} -> {args.dst}")
-    if summary.refused:
-        print(f"invindex: error: {len(summary.refused):,} key(s) refused (see above); "
+    _say(args, f"{line} {args.src} -> {args.dst}")
+    if refused:
+        print(f"invindex: error: {len(refused):,} key(s) refused (see above); "
               "nothing was written for them", file=sys.stderr)
         return 1
     return 0
@@ -108,23 +134,37 @@ def run_cp(args: argparse.Namespace) -> int:
     plan = plan_copy(args.src, args.dst, args.recursive, **_options(args))
     with progress(transfer_bytes(plan.items), "copying") as bar:
         summary = run_items(plan.items, bar, args.jobs, Summary(refused=plan.refused))
-    return _finish(args, summary, "Copied")
+    return _finish(args, summary.refused, summary.text("Copied"))
 
 
 def run_sync(args: argparse.Namespace) -> int:
     plan = plan_sync(args.src, args.dst, **_options(args))
+    check_sync(plan, args.src, args.dst, args.delete, args.max_delete)
+    if args.dry_run:
+        for it in plan.items:
+            print(f"would copy {it.src.uri(it.src_info.key)} -> {it.dst.uri(it.dst_key)}")
+        extra = plan.extra if args.delete else []
+        for store, key in extra:
+            print(f"would delete {store.uri(key)}")
+        mb = sum(it.src_info.size for it in plan.items) / 1e6
+        return _finish(args, plan.refused,
+                       f"Dry run: would copy {len(plan.items):,} file(s) ({mb:,.1f} MB), skip "
+                       f"{plan.same:,} unchanged, delete {len(extra):,}; nothing changed:")
     with progress(transfer_bytes(plan.items), "syncing") as bar:
-        summary = run_items(plan.items, bar, args.jobs,
-                            Summary(skipped=plan.same, refused=plan.refused))
-    if args.delete:
-        for store, key in plan.extra:
-            store.delete(key)
-        summary.deleted = len(plan.extra)
-    return _finish(args, summary, "Synced")
+        summary = apply_sync(plan, args.delete, bar, args.jobs)
+    return _finish(args, summary.refused, summary.text("Synced"))
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    n = remove(args.uri, args.recursive, **_options(args))
+    if args.dry_run:
+        store, keys = plan_remove(args.uri, args.recursive, **_options(args))
+        check_deletes(args.uri, len(keys), args.max_delete)
+        for key in keys:
+            print(f"would remove {store.uri(key)}")
+        _say(args, f"Dry run: would remove {len(keys):,} object(s) at {args.uri}; "
+                   "nothing changed.")
+        return 0
+    n = remove(args.uri, args.recursive, max_delete=args.max_delete, **_options(args))
     _say(args, f"Removed {n:,} object(s) at {args.uri}.")
     return 0
 

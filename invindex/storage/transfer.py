@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Tuple
 
+from ..errors import UsageError
 from . import get_store
 from .base import ObjectInfo, Settings, Store
 from .checksum import file_digests
@@ -101,6 +102,7 @@ class Plan:
     refused: List[Refused] = field(default_factory=list)
     same: int = 0
     extra: List[Tuple[Store, str]] = field(default_factory=list)
+    single: bool = False  # the source is one file, not a directory or prefix
 
 
 def targets(s_store: Store, entries: List[Tuple[str, ObjectInfo]], d_store: Store, du: URI
@@ -212,12 +214,22 @@ def same_content(a: Store, ai: ObjectInfo, b: Store, bi: ObjectInfo) -> bool:
 
 def plan_sync(src: str, dst: str, settings: Settings | None = None, **options: object) -> Plan:
     """Items to copy, refused keys, how many match already, destination objects not in
-    the source (a refused key's own file counts as in the source: never deleted)."""
+    the source (a refused key's own file counts as in the source: never deleted).
+
+    A source with nothing in it (a typo of a prefix, a missing directory) is an error
+    before the destination is even listed: syncing it with ``--delete`` would empty the
+    destination."""
     su, du = parse_uri(src), parse_uri(dst)
     s_store, d_store = get_store(su, settings, **options), get_store(du, settings, **options)
+    entries = list(walk(s_store, su))
+    if not entries:
+        raise ObjectNotFound(f"{src}: nothing to sync (no such file, directory or prefix, or "
+                             "nothing in it); nothing was copied or deleted")
+    single = os.path.isfile(su.key) if su.is_local else (
+        len(entries) == 1 and entries[0][1].key == su.key)
     existing = {info.key: info for _, info in walk(d_store, du)} \
         if not (du.is_local and not os.path.isdir(du.key)) else {}
-    wanted, refused = targets(s_store, list(walk(s_store, su)), d_store, du)
+    wanted, refused = targets(s_store, entries, d_store, du)
     items, same = [], 0
     for item in wanted:
         old = existing.get(item.dst_key)
@@ -227,13 +239,31 @@ def plan_sync(src: str, dst: str, settings: Settings | None = None, **options: o
         items.append(item)
     seen = {it.dst_key for it in wanted} | {r.path for r in refused if r.path}
     extra = [(d_store, key) for key in existing if key not in seen]
-    return Plan(items, refused, same, extra)
+    return Plan(items, refused, same, extra, single)
 
 
-def sync(src: str, dst: str, delete: bool = False, callback: Callback = None,
-         jobs: int = DEFAULT_JOBS, settings: Settings | None = None,
-         **options: object) -> Summary:
-    plan = plan_sync(src, dst, settings, **options)
+def check_deletes(what: str, count: int, max_delete: int | None) -> None:
+    """Refuse, before anything changes, to delete more than ``max_delete`` objects."""
+    if max_delete is not None and count > max_delete:
+        raise StorageError(f"{what}: {count:,} object(s) to delete, more than --max-delete "
+                           f"{max_delete}; nothing was copied or deleted")
+
+
+def check_sync(plan: Plan, src: str, dst: str, delete: bool,
+               max_delete: int | None = None) -> None:
+    """What ``sync --delete`` refuses before it starts: a single-file source (every
+    other object under the destination would go) and more deletions than the cap."""
+    if not delete:
+        return
+    if plan.single:
+        raise UsageError(f"--delete needs a directory or prefix as SRC, not a single file: "
+                         f"{src} (nothing was copied or deleted)")
+    check_deletes(dst, len(plan.extra), max_delete)
+
+
+def apply_sync(plan: Plan, delete: bool, callback: Callback = None,
+               jobs: int = DEFAULT_JOBS) -> Summary:
+    """Copy the plan's items, then (with ``delete``) remove the extras."""
     summary = run_items(plan.items, callback, jobs, Summary(skipped=plan.same,
                                                             refused=plan.refused))
     if delete:
@@ -243,25 +273,43 @@ def sync(src: str, dst: str, delete: bool = False, callback: Callback = None,
     return summary
 
 
+def sync(src: str, dst: str, delete: bool = False, callback: Callback = None,
+         jobs: int = DEFAULT_JOBS, settings: Settings | None = None,
+         max_delete: int | None = None, **options: object) -> Summary:
+    plan = plan_sync(src, dst, settings, **options)
+    check_sync(plan, src, dst, delete, max_delete)
+    return apply_sync(plan, delete, callback, jobs)
+
+
 # -- remove ---------------------------------------------------------------------------------
-def remove(uri: str, recursive: bool = False, settings: Settings | None = None,
-           **options: object) -> int:
-    """Delete an object, or with ``recursive`` everything under a prefix/directory."""
+def plan_remove(uri: str, recursive: bool = False, settings: Settings | None = None,
+                **options: object) -> Tuple[Store, List[str]]:
+    """The store and the keys (local paths) that ``remove`` would delete."""
     u = parse_uri(uri)
     store = get_store(u, settings, **options)
     if not recursive:
         if u.is_local and os.path.isdir(u.key):
             raise StorageError(f"{uri} is a directory (use -r)")
         store.info(u.key)  # a clear error if it is not there
-        store.delete(u.key)
-        return 1
+        return store, [u.key]
     if u.is_local and os.path.isdir(u.key):
-        n = sum(1 for _ in store.list(u.key))
-        shutil.rmtree(u.key)
-        return n
+        return store, [info.key for info in store.list(u.key)]
     keys = [info.key for _, info in walk(store, u)]
     if not keys:
         raise ObjectNotFound(f"{uri}: nothing to remove")
+    return store, keys
+
+
+def remove(uri: str, recursive: bool = False, settings: Settings | None = None,
+           max_delete: int | None = None, **options: object) -> int:
+    """Delete an object, or with ``recursive`` everything under a prefix/directory
+    (a local directory goes as a whole, as ``rm -r`` removes it)."""
+    store, keys = plan_remove(uri, recursive, settings, **options)
+    check_deletes(uri, len(keys), max_delete)
+    u = parse_uri(uri)
+    if recursive and u.is_local and os.path.isdir(u.key):
+        shutil.rmtree(u.key)
+        return len(keys)
     many = getattr(store, "delete_many", None)
     if many is not None:
         many(keys)
