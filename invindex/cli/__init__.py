@@ -13,7 +13,7 @@ import os
 import sys
 from typing import List
 
-from .. import __version__, progress
+from .. import __version__, logconfig, progress
 from ..config import apply_defaults, find_config, load_config
 from ..errors import InvindexError
 
@@ -43,6 +43,9 @@ def make_parser() -> argparse.ArgumentParser:
                         help="more logging (-vv for debug); tracebacks on errors")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars, only errors")
+    parser.add_argument("--sdk-logs", action="store_true",
+                        help="with -v/-vv also the cloud SDKs' HTTP logs, secrets redacted "
+                             "(or INVINDEX_SDK_LOGS=1)")
     parser.add_argument("--config", metavar="PATH",
                         help="TOML config file (default: ./invindex.toml, then "
                              "~/.config/invindex/config.toml)")
@@ -59,11 +62,8 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else (
-        logging.ERROR if quiet else logging.WARNING)
-    level = getattr(logging, os.environ.get("INVINDEX_LOG_LEVEL", "").upper(), level)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+def _setup_logging(verbose: int, quiet: bool, sdk_logs: bool = False) -> None:
+    logconfig.configure(verbose, quiet, sdk_logs)
     if quiet:
         progress.set_enabled(False)
 
@@ -80,7 +80,7 @@ def main(argv: List[str] | None = None) -> int:
             sub_parser = parser._subparsers._group_actions[0].choices[pre.command]  # type: ignore
             apply_defaults(sub_parser, config.get(pre.command, {}), os.environ)
         args = parser.parse_args(argv)
-        _setup_logging(args.verbose, args.quiet)
+        _setup_logging(args.verbose, args.quiet, args.sdk_logs)
         return int(args.func(args) or 0)
     except InvindexError as e:
         print(f"invindex: error: {e}", file=sys.stderr)
