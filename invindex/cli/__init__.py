@@ -20,7 +20,7 @@ from ..errors import InvindexError
 log = logging.getLogger("invindex")
 
 # Subcommand modules, each with register(subparsers) -> parser whose defaults set func.
-COMMANDS = ["build", "lookup", "search", "stats", "prepare", "stage", "cluster",
+COMMANDS = ["build", "lookup", "search", "stats", "serve", "prepare", "stage", "cluster",
             "hadoop_command"]
 
 

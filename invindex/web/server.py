@@ -1,0 +1,55 @@
+"""The WSGI application for one ``SearchSite``, served by waitress (never runserver).
+
+waitress is a production WSGI server in pure Python: ``threads`` request threads, one
+process. Its limits are tightened for a read-only site (small headers, no bodies).
+``port=0`` takes a free port; the URL actually served is printed first, on stdout.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Callable, List, TextIO
+
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.wsgi import get_wsgi_application
+from waitress.server import create_server
+
+from . import settings
+from .site import SearchSite, install
+
+log = logging.getLogger(__name__)
+
+SERVER_LIMITS = dict(
+    max_request_header_size=16 * 1024,
+    max_request_body_size=64 * 1024,
+    connection_limit=256,
+    channel_timeout=30,
+    expose_tracebacks=False,
+    clear_untrusted_proxy_headers=True,
+    ident="invindex",
+)
+
+
+def application(site: SearchSite, hosts: List[str],
+                secret_key: str | None = None) -> WSGIHandler:
+    settings.setup(hosts, secret_key)
+    install(site)
+    return get_wsgi_application()
+
+
+def url_of(host: str, port: int) -> str:
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
+def serve(app: Callable, host: str, port: int, threads: int,
+          out: TextIO = sys.stdout) -> None:
+    """Serve until interrupted (Ctrl-C or SIGINT ends it quietly)."""
+    server = create_server(app, host=host, port=port, threads=threads, **SERVER_LIMITS)
+    print(f"invindex: serving on {url_of(host, server.effective_port)}", file=out, flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
