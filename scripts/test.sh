@@ -4,7 +4,8 @@
 #   ./scripts/test.sh -k storage # extra arguments go to pytest
 # Creates .venv (Python 3.11 or 3.12: mrjob 0.7.4 does not run on 3.13), installs
 # invindex with every extra, installs the Azurite emulator from npm into
-# tests/emulators/node_modules, checks style with ruff, and runs pytest.
+# tests/emulators/node_modules and Debian's chromium + chromium-driver (apt-get, as root)
+# when missing, checks style with ruff, and runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,16 @@ PY=$(pick_python)
 .venv/bin/python -m pip install -q -e '.[all]'
 if [ -f tests/emulators/package.json ]; then
     (cd tests/emulators && if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi)
+fi
+# Debian's Chromium and ChromeDriver for the browser tests (tests/web), as root.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "note: chromium and chromium-driver are missing (as root: apt-get install" \
+            "chromium chromium-driver); the browser tests will be skipped" >&2
+    fi
 fi
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
