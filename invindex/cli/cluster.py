@@ -25,9 +25,11 @@ def register(sub) -> None:
     verbs = p.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
 
-    v = verbs.add_parser("plan", help="show what `up` would create (read-only calls only)")
+    v = verbs.add_parser("plan", help="show what `up` would create, update or refuse to "
+                                      "replace (read-only calls only)")
     v.add_argument("spec", metavar="SPEC")
     v.add_argument("--full", action="store_true", help="print every request body")
+    _format(v)
     v.set_defaults(func=run_plan)
 
     v = verbs.add_parser("up", help="create what is missing (idempotent; rolls back on failure)")
@@ -69,7 +71,7 @@ def _format(parser: argparse.ArgumentParser) -> None:
 
 
 def _print_json(data: Dict[str, Any]) -> None:
-    print(json.dumps(data, indent=2, sort_keys=True))
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def _echo(args: argparse.Namespace):
@@ -80,8 +82,15 @@ def run_plan(args: argparse.Namespace) -> int:
     from ..provision import api
     from ..provision.spec import load_spec
 
-    plan, _ = api.make_plan(load_spec(args.spec))
-    print(plan.text(full=args.full))
+    plan, changes = api.diff(load_spec(args.spec))
+    if args.format == "json":
+        _print_json({"cluster": plan.spec.name, "location": plan.location, "resources": [
+            {"kind": c.step.kind, "name": c.step.name, "action": c.action, "id": c.rid,
+             "fields": {k: {"current": old, "wanted": new} for k, (old, new) in
+                        (c.replace if c.action == "replace" else c.update).items()}}
+            for c in changes]})
+        return 0
+    print(plan.text(full=args.full, changes=changes))
     return 0
 
 
@@ -97,7 +106,9 @@ def run_up(args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json({"cluster": spec.name, "resources": rows})
         return 0
-    print(f"cluster {spec.name}: {len(out.created)} created, {len(out.existing)} already there")
+    there = len(out.existing) + len(out.updated)
+    print(f"cluster {spec.name}: {len(out.created)} created, {there} already there"
+          + (f", {len(out.updated)} updated" if out.updated else ""))
     for r in rows:
         print(f"  {r['action']:8} {r['kind']} {r['name']} {r['id']}")
     return 0
@@ -154,7 +165,7 @@ def _confirm_down(name: str, found) -> None:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from ..provision.simulate import policy_from_scaling, report, simulate
+    from ..provision.simulate import policy_for, report, simulate
     from ..provision.spec import load_spec
     from ..provision.workload import parse_workload
 
@@ -162,11 +173,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     if "scaling" not in spec.sections:
         raise UsageError(f"shape {spec.shape} has no autoscaling to simulate "
                          "(use emr, fleet or dataproc)")
-    if spec.shape == "dataproc":
-        raise UsageError("Dataproc scales on YARN memory with its own algorithm; the "
-                         "simulator models CloudWatch alarms (emr, fleet)")
-    policy = policy_from_scaling(spec.scaling)
-    result = simulate(policy, parse_workload(args.workload, spec.scaling["desired"]))
+    workload = parse_workload(args.workload, spec.scaling["desired"])
+    result = simulate(policy_for(spec, workload.task_seconds), workload)
     print(report(result, spec.name))
     if args.png:
         from ..provision.plot import write_png

@@ -28,6 +28,12 @@ def make_plan(spec: Spec, **inject: Any) -> Tuple[Plan, Backend]:
     return _provider(spec.provider).make_plan(spec, **inject)
 
 
+def diff(spec: Spec, **inject: Any) -> Tuple[Plan, List[engine.Change]]:
+    """The plan and, per step, what ``up`` would do to what exists (read-only calls)."""
+    plan, backend = make_plan(spec, **inject)
+    return plan, engine.compare(plan, backend)
+
+
 def up(spec: Spec, echo: Callable[[str], None] = print, **inject: Any) -> Outcome:
     plan, backend = make_plan(spec, **inject)
     state.save(spec.name, {"name": spec.name, "shape": spec.shape, "provider": spec.provider,

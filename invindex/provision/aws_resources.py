@@ -6,13 +6,14 @@ with our name but without our tag is never adopted or deleted: that is someone e
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import json
+from typing import Any, Dict, List, Set, Tuple
 
 from ..errors import InvindexError
 from .aws_common import Aws, error_code
 from .aws_emr import ACTIVE_STATES
 from .engine import wait_for
-from .plan import Step
+from .plan import Fields, Step, diff_fields
 from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED
 
 _LIVE = ["pending", "running", "stopping", "stopped", "shutting-down"]
@@ -76,6 +77,26 @@ class SecurityGroups(_Handler):
         groups = self._ec2().describe_security_groups(Filters=self.aws.tag_filter)
         return [g["GroupId"] for g in groups["SecurityGroups"]]
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Inbound rules change in place; the description and VPC only with a new group."""
+        g = self._ec2().describe_security_groups(GroupIds=[rid])["SecurityGroups"][0]
+        replace = diff_fields({"Description": params["Description"], "VpcId": params["VpcId"]},
+                              g)
+        have, want = _cidr_rules(g["IpPermissions"]), _cidr_rules(params["IpPermissions"])
+        return ({"ingress": (_show_rules(have), _show_rules(want))} if have != want else {},
+                replace)
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        g = self._ec2().describe_security_groups(GroupIds=[rid])["SecurityGroups"][0]
+        have, want = _cidr_rules(g["IpPermissions"]), _cidr_rules(params["IpPermissions"])
+        if want - have:
+            self._ec2().authorize_security_group_ingress(
+                GroupId=rid, IpPermissions=[_cidr_permission(r, step.name) for r in want - have])
+        if have - want:
+            self._ec2().revoke_security_group_ingress(
+                GroupId=rid, IpPermissions=[_cidr_permission(r) for r in have - want])
+        return rid
+
     def describe(self, rid: str) -> str:
         g = self._ec2().describe_security_groups(GroupIds=[rid])["SecurityGroups"][0]
         inbound = []
@@ -86,6 +107,33 @@ class SecurityGroups(_Handler):
                 ["group " + r["GroupId"] for r in p.get("UserIdGroupPairs", [])]
             inbound.append(f"{port} from {', '.join(sources)}")
         return f"{rid} {g['GroupName']} inbound: {'; '.join(inbound) or 'nothing'}"
+
+
+Rule = Tuple[str, int, int, str]  # protocol, from port, to port, CIDR
+
+
+def _cidr_rules(permissions: List[Dict[str, Any]]) -> Set[Rule]:
+    """The CIDR rules of a group (the members-reach-members rule is not the spec's)."""
+    rules = set()
+    for p in permissions:
+        for r in p.get("IpRanges", []) + p.get("Ipv6Ranges", []):
+            rules.add((p["IpProtocol"], p.get("FromPort", -1), p.get("ToPort", -1),
+                       r.get("CidrIp") or r["CidrIpv6"]))
+    return rules
+
+
+def _show_rules(rules: Set[Rule]) -> List[str]:
+    return sorted(f"{proto}/{port} from {cidr}" for proto, port, _, cidr in rules)
+
+
+def _cidr_permission(rule: Rule, name: str = "") -> Dict[str, Any]:
+    proto, low, high, cidr = rule
+    v6 = ":" in cidr
+    entry = {"CidrIpv6" if v6 else "CidrIp": cidr}
+    if name:
+        entry["Description"] = f"{name} spec ingress"
+    return {"IpProtocol": proto, "FromPort": low, "ToPort": high,
+            "Ipv6Ranges" if v6 else "IpRanges": [entry]}
 
 
 class LaunchTemplates(_Handler):
@@ -114,6 +162,25 @@ class LaunchTemplates(_Handler):
     def find_all(self) -> List[str]:
         found = self._ec2().describe_launch_templates(Filters=self.aws.tag_filter)
         return [t["LaunchTemplateId"] for t in found["LaunchTemplates"]]
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Any change is a new version, made the default (new instances use it)."""
+        data = dict(self._ec2().describe_launch_template_versions(
+            LaunchTemplateId=rid, Versions=["$Default"])["LaunchTemplateVersions"][0][
+            "LaunchTemplateData"])
+        # the template's own tags are not launch data (moto answers with them in it)
+        data["TagSpecifications"] = [t for t in data.get("TagSpecifications", [])
+                                     if t.get("ResourceType") != "launch-template"]
+        return diff_fields({"LaunchTemplateData": params["LaunchTemplateData"]},
+                           {"LaunchTemplateData": data}), {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        version = self._ec2().create_launch_template_version(
+            LaunchTemplateId=rid, VersionDescription=params["VersionDescription"],
+            LaunchTemplateData=params["LaunchTemplateData"])["LaunchTemplateVersion"]
+        self._ec2().modify_launch_template(LaunchTemplateId=rid,
+                                           DefaultVersion=str(version["VersionNumber"]))
+        return rid
 
     def describe(self, rid: str) -> str:
         t = self._ec2().describe_launch_templates(LaunchTemplateIds=[rid])["LaunchTemplates"][0]
@@ -149,6 +216,27 @@ class AutoScalingGroups(_Handler):
         self._asg().delete_auto_scaling_group(AutoScalingGroupName=rid, ForceDelete=True)
         wait_for(lambda: self._get(rid) is None, f"Auto Scaling group {rid} to be deleted")
 
+    _IN_PLACE = ("MinSize", "MaxSize", "DefaultCooldown", "LaunchTemplate")
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Sizes, cooldown, subnets and template change in place. The desired count is
+        the scaling policies' to move, not compared (only clamped into min..max)."""
+        group = self._get(rid) or {}
+        fields = diff_fields({k: params[k] for k in self._IN_PLACE}, group)
+        want, have = params["VPCZoneIdentifier"], group.get("VPCZoneIdentifier", "")
+        if sorted(want.split(",")) != sorted(have.split(",")):
+            fields["VPCZoneIdentifier"] = (have, want)
+        return fields, {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        group = self._get(rid) or {}
+        change = {k: params[k] for k in self._IN_PLACE + ("VPCZoneIdentifier",)}
+        desired = group.get("DesiredCapacity", params["DesiredCapacity"])
+        if not params["MinSize"] <= desired <= params["MaxSize"]:
+            change["DesiredCapacity"] = min(max(desired, params["MinSize"]), params["MaxSize"])
+        self._asg().update_auto_scaling_group(AutoScalingGroupName=rid, **change)
+        return rid
+
     def find_all(self) -> List[str]:
         groups = self._asg().describe_auto_scaling_groups(Filters=[
             {"Name": f"tag:{TAG_CLUSTER}", "Values": [self.aws.cluster]},
@@ -178,6 +266,17 @@ class ScalingPolicies(_Handler):
 
     def find(self, step: Step, params: Dict) -> str | None:
         return self._arn(params["AutoScalingGroupName"], step.name)
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """PutScalingPolicy replaces a policy's settings in place (its ARN stays)."""
+        current = self._asg().describe_policies(
+            AutoScalingGroupName=params["AutoScalingGroupName"],
+            PolicyNames=[step.name])["ScalingPolicies"][0]
+        return diff_fields(_except(params, "AutoScalingGroupName", "PolicyName"), current), {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        self._asg().put_scaling_policy(**params)
+        return rid
 
     def create(self, step: Step, params: Dict) -> str:
         arn = self._asg().put_scaling_policy(**params).get("PolicyARN")
@@ -227,6 +326,15 @@ class Alarms(_Handler):
         self._cw().put_metric_alarm(**params)
         return params["AlarmName"]
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """PutMetricAlarm on an existing name replaces its definition (tags are kept)."""
+        current = self._cw().describe_alarms(AlarmNames=[rid])["MetricAlarms"][0]
+        return diff_fields(_except(params, "AlarmName", "Tags"), current), {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        self._cw().put_metric_alarm(**params)
+        return rid
+
     def delete(self, rid: str) -> None:
         self._cw().delete_alarms(AlarmNames=[rid])
 
@@ -272,6 +380,12 @@ class Instances(_Handler):
     def create(self, step: Step, params: Dict) -> str:
         return self._ec2().run_instances(**params)["Instances"][0]["InstanceId"]
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Type, image and key pair are fixed at launch: a change needs a new instance."""
+        i = self._ec2().describe_instances(InstanceIds=[rid])["Reservations"][0]["Instances"][0]
+        wanted = {k: params[k] for k in ("InstanceType", "ImageId", "KeyName") if k in params}
+        return {}, diff_fields(wanted, i)
+
     def delete(self, rid: str) -> None:
         self._ec2().terminate_instances(InstanceIds=[rid])
         wait_for(lambda: self._state(rid) == "terminated", f"instance {rid} to terminate")
@@ -316,6 +430,13 @@ class EmrSecurityConfigurations(_Handler):
         self._emr().create_security_configuration(**params)
         return params["Name"]
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Security configurations cannot be modified (and a cluster keeps the one it was
+        created with)."""
+        found = self._emr().describe_security_configuration(Name=rid)
+        return {}, diff_fields(json.loads(params["SecurityConfiguration"]),
+                               json.loads(found["SecurityConfiguration"]), "SecurityConfiguration")
+
     def delete(self, rid: str) -> None:
         self._emr().delete_security_configuration(Name=rid)
 
@@ -345,6 +466,40 @@ class EmrClusters(_Handler):
     def create(self, step: Step, params: Dict) -> str:
         return self._emr().run_job_flow(**params)["JobFlowId"]
 
+    def _groups(self, rid: str) -> Dict[str, Dict[str, Any]]:
+        groups = self._emr().list_instance_groups(ClusterId=rid)["InstanceGroups"]
+        return {g["InstanceGroupType"]: g for g in groups}
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """The task group's automatic scaling policy changes in place; the release, logs,
+        instance types and the core count (HDFS) only with a new cluster."""
+        c = self._emr().describe_cluster(ClusterId=rid)["Cluster"]
+        replace = diff_fields({k: params[k] for k in ("ReleaseLabel", "LogUri")}, c)
+        groups, update = self._groups(rid), {}
+        for want in params["Instances"]["InstanceGroups"]:
+            role = want["InstanceRole"]
+            have = groups.get(role)
+            if have is None:
+                replace[f"{role.lower()} group"] = (None, want["InstanceType"])
+                continue
+            fixed = {"InstanceType": want["InstanceType"]}
+            if role != "TASK":
+                fixed["RequestedInstanceCount"] = want["InstanceCount"]
+            replace.update(diff_fields({role.lower(): fixed}, {role.lower(): have}))
+            if "AutoScalingPolicy" in want:
+                update.update(diff_fields(
+                    {"task": {"AutoScalingPolicy": _emr_policy(want["AutoScalingPolicy"])}},
+                    {"task": {"AutoScalingPolicy": _emr_policy(have.get("AutoScalingPolicy"))}}))
+        return update, replace
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        (task,) = [g for g in params["Instances"]["InstanceGroups"]
+                   if g["InstanceRole"] == "TASK"]
+        self._emr().put_auto_scaling_policy(ClusterId=rid,
+                                            InstanceGroupId=self._groups(rid)["TASK"]["Id"],
+                                            AutoScalingPolicy=task["AutoScalingPolicy"])
+        return rid
+
     def delete(self, rid: str) -> None:
         self._emr().set_termination_protection(JobFlowIds=[rid], TerminationProtected=False)
         self._emr().terminate_job_flows(JobFlowIds=[rid])
@@ -364,6 +519,22 @@ class EmrClusters(_Handler):
                           f"/{g.get('RequestedInstanceCount', 0)}" for g in groups)
         return (f"{rid} {c['Status']['State']} {c.get('ReleaseLabel', '')} "
                 f"master {c.get('MasterPublicDnsName') or '-'}; running/requested: {sizes}")
+
+
+def _emr_policy(policy: Dict[str, Any] | None) -> Dict[str, Any]:
+    """The comparable part of an automatic scaling policy: limits and, per rule, action and
+    trigger without dimensions (EMR answers with the cluster id in place of
+    ``${emr.clusterId}``)."""
+    policy = policy or {}
+    rules = {}
+    for r in policy.get("Rules", []):
+        alarm = _except(r.get("Trigger", {}).get("CloudWatchAlarmDefinition", {}), "Dimensions")
+        rules[r["Name"]] = {"Action": r.get("Action"), "Alarm": alarm}
+    return {"Constraints": policy.get("Constraints"), "Rules": rules}
+
+
+def _except(params: Dict[str, Any], *keys: str) -> Dict[str, Any]:
+    return {k: v for k, v in params.items() if k not in keys}
 
 
 class EmrManagedScaling(_Handler):

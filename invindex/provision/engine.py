@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Protocol, Tuple
 
 from ..errors import InvindexError
-from .plan import Plan, Step, resolve
+from .plan import Change, Plan, Step, refs, resolve, show_fields
 
 log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
@@ -37,6 +37,10 @@ class Handler(Protocol):
     def find_all(self) -> List[str]:
         """Ids of every resource of this kind that carries the cluster's tag."""
 
+    # Optional, where the API lets a resource be read back and changed:
+    #   compare(step, params, rid) -> (fields updatable in place, fields needing a new one)
+    #   update(step, params, rid, fields) -> id (the same, or a new version's)
+
     def describe(self, rid: str) -> str:
         """One line of status."""
 
@@ -52,13 +56,58 @@ class Backend:
 class Outcome:
     created: List[Tuple[str, str, str]] = field(default_factory=list)
     existing: List[Tuple[str, str, str]] = field(default_factory=list)
+    updated: List[Tuple[str, str, str]] = field(default_factory=list)
     ids: Dict[str, str] = field(default_factory=dict)
     resources: List[Tuple[str, str, str, str]] = field(default_factory=list)  # action, kind,
     # name, id; in plan order
 
 
+def _compare_one(handler: Handler, step: Step, params: Dict, rid: str) -> Change:
+    if not hasattr(handler, "compare"):
+        return Change(step, "exists", rid)
+    update, replace = handler.compare(step, params, rid)  # type: ignore[attr-defined]
+    action = "replace" if replace else "update" if update else "unchanged"
+    return Change(step, action, rid, update, replace)
+
+
+def compare(plan: Plan, backend: Backend) -> List[Change]:
+    """Each step against what exists (read-only calls). A step that refers to a resource
+    still to be created is itself shown as create: its request is only known then."""
+    ids: Dict[str, str] = {}
+    changes = []
+    for step in plan.steps:
+        handler = backend.handlers[step.kind]
+        if any(key not in ids for key in refs(step.params)):
+            changes.append(Change(step, "create"))
+            continue
+        try:
+            params = resolve(step.params, ids)
+            rid = handler.find(step, params)
+            change = _compare_one(handler, step, params, rid) if rid else Change(step, "create")
+        except InvindexError:
+            raise
+        except Exception as e:
+            raise InvindexError(f"plan: reading {step.kind} {step.name} failed: "
+                                f"{_one_line(e)}") from e
+        if rid:
+            ids[step.ref_key] = rid
+        changes.append(change)
+    return changes
+
+
+def refuse_replacements(changes: List[Change], cluster: str) -> None:
+    bad = [c for c in changes if c.action == "replace"]
+    if bad:
+        named = "; ".join(f"{c.step.kind} {c.step.name} ({show_fields(c.replace)})" for c in bad)
+        raise InvindexError(f"up: these changes need a new resource, which `up` does not do: "
+                            f"{named}. Revert them in the spec, or `invindex cluster down "
+                            f"{cluster}` and `up` again. Nothing was changed.")
+
+
 def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
-    """Create what is missing, in order; on failure delete what this run created."""
+    """Create what is missing and update what changed in place, in order; refuse (before
+    any change) what would need a replacement; on failure delete what this run created."""
+    refuse_replacements(compare(plan, backend), plan.spec.name)
     out = Outcome()
     made: List[Tuple[Step, str]] = []
     step = None
@@ -67,7 +116,15 @@ def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
             handler = backend.handlers[step.kind]
             params = resolve(step.params, out.ids)
             rid = handler.find(step, params)
-            if rid:
+            change = _compare_one(handler, step, params, rid) if rid else None
+            if change and change.action == "replace":
+                refuse_replacements([change], plan.spec.name)
+            if change and change.action == "update":
+                rid = handler.update(step, params, rid, change.update)  # type: ignore
+                out.updated.append((step.kind, step.name, rid))
+                out.resources.append(("updated", step.kind, step.name, rid))
+                echo(f"updated  {step.kind} {step.name} ({rid}): {show_fields(change.update)}")
+            elif rid:
                 out.existing.append((step.kind, step.name, rid))
                 out.resources.append(("exists", step.kind, step.name, rid))
                 echo(f"exists   {step.kind} {step.name} ({rid})")
@@ -84,6 +141,8 @@ def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
         reason = _one_line(e)
         msg = f"up failed at {what}: {reason}; rolled back {len(made) - len(left)} created " \
               "resource(s)"
+        if out.updated:
+            msg += f" ({len(out.updated)} updated in place before that keep their new settings)"
         if left:
             msg += "; could NOT delete: " + ", ".join(left) + \
                    f" (run `invindex cluster down {plan.spec.name}`)"

@@ -7,7 +7,8 @@ instances, so a trace recorded on a fixed-size cluster replays as load the simul
 fleet has to absorb.
 
 Job: ``job:SIZE@RATE`` such as ``job:200GB@25MB/s``: SIZE of input, RATE one instance
-processes; all of it waits at t = 0.
+processes; all of it waits at t = 0, in tasks of one input split (``SPLIT_BYTES``, Hadoop's
+default block size) each.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .simulate import Workload
 
 _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9,
           "t": 1e12, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+SPLIT_BYTES = 128 * 2**20
 _JOB = re.compile(r"^job:\s*([\d.]+)\s*([a-z]*)\s*@\s*([\d.]+)\s*([a-z]*)\s*(/s)?$", re.I)
 
 
@@ -40,8 +42,13 @@ def parse_job(text: str) -> Workload:
     rate = float(m.group(3)) * _UNITS[m.group(4).lower()]
     if rate <= 0:
         raise UsageError("workload: the per-instance rate must be positive")
-    return Workload(initial=size / rate, label=f"job of {text[4:]} (one instance: "
-                                               f"{size / rate:.0f} s)")
+    return job_workload(size, rate, f"job of {text[4:]}")
+
+
+def job_workload(size: float, rate: float, label: str) -> Workload:
+    """``size`` bytes waiting at t = 0, one instance doing ``rate`` bytes per second."""
+    return Workload(initial=size / rate, label=f"{label} (one instance: {size / rate:.0f} s)",
+                    task_seconds=max(1, round(min(size, SPLIT_BYTES) / rate)))
 
 
 def read_trace(path: Path, instances: int) -> Workload:

@@ -141,23 +141,27 @@ def test_dataproc_needs_two_primary_workers():
             parse_spec({"name": "a", "shape": "dataproc", "dataproc": {"workers": workers}})
 
 
+EMR = """
+    name = "t-emr"
+    shape = "emr"
+    [aws]
+    region = "us-east-1"
+    [emr]
+    log_uri = "s3://logs/emr/"
+    [scaling]
+    min = 1
+    max = 3
+    desired = 1
+"""
+
+
 # 7. Ids on stdout, --format json, down asks on a terminal -------------------------------
 
 def test_up_and_status_print_ids_on_stdout_even_with_quiet(aws, tmp_path, capsys):
     """The EMR cluster id was only on stderr (hidden by -q); now it is on stdout, and
     `--format json` gives the resources as data."""
-    spec = write(tmp_path, """
-        name = "t-emr"
-        shape = "emr"
-        [aws]
-        region = "us-east-1"
-        [emr]
-        log_uri = "s3://logs/emr/"
-        [scaling]
-        min = 0
-        max = 2
-        desired = 0
-    """)
+    spec = write(tmp_path, EMR.replace("min = 1", "min = 0").replace("desired = 1",
+                                                                    "desired = 0"))
     assert main(["-q", "cluster", "up", str(spec)]) == 0
     out = capsys.readouterr().out
     (summary,) = boto3.client("emr", region_name="us-east-1").list_clusters()["Clusters"]
@@ -195,3 +199,92 @@ def test_down_on_a_terminal_asks_first(aws, tmp_path, capsys, monkeypatch):
     assert main(["-q", "cluster", "down", "t-one", "--yes"]) == 0
     assert ec2.describe_security_groups(Filters=[
         {"Name": "tag:invindex-cluster", "Values": ["t-one"]}])["SecurityGroups"] == []
+
+
+# 4. plan reads what exists; up updates in place and refuses replacements -----------------
+
+def test_plan_shows_updates_and_up_applies_them(aws, tmp_path, capsys):
+    """Raise max 4 -> 8, the scale-out threshold 70 -> 80, the instance type and open one
+    more port on a running fleet. Before: `up` said "0 created, 7 already there" and
+    changed nothing. Now `plan` reads each resource and names the fields, `up` applies
+    them in place (a new default launch template version; ASG, policy, alarm, security
+    group updated) and a second `plan` finds everything unchanged."""
+    first = write(tmp_path, FLEET)
+    assert main(["-q", "cluster", "up", str(first)]) == 0
+    changed = write(tmp_path, FLEET.replace("max = 4", "max = 8").replace(
+        "desired = 1", "desired = 1\n    scale_out_threshold = 80.0").replace(
+        '[scaling]', '[machine]\n    type = "t3.small"\n    [network]\n    ingress = '
+                     '[{ protocol = "tcp", port = 443, cidr = "198.51.100.0/24" }]\n'
+                     '    [scaling]'), "changed.toml")
+    capsys.readouterr()
+    assert main(["cluster", "plan", str(changed)]) == 0
+    shown = capsys.readouterr().out
+    assert "update    auto_scaling_group t-fleet-asg: MaxSize 4 -> 8" in shown
+    assert "update    alarm t-fleet-cpuutilization-high: Threshold 70.0 -> 80.0" in shown
+    assert "LaunchTemplateData.InstanceType t3.micro -> t3.small" in shown
+    assert "update    security_group t-fleet-sg: ingress" in shown
+    assert "unchanged scaling_policy t-fleet-scale-out" in shown
+    assert "replace" not in shown
+
+    assert main(["-q", "cluster", "up", str(changed)]) == 0
+    out = capsys.readouterr().out
+    assert "0 created, 7 already there, 4 updated" in out
+    asg = boto3.client("autoscaling", region_name="us-east-1")
+    (group,) = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["t-fleet-asg"])[
+        "AutoScalingGroups"]
+    assert (group["MinSize"], group["MaxSize"]) == (1, 8)
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    (alarm,) = cw.describe_alarms(AlarmNames=["t-fleet-cpuutilization-high"])["MetricAlarms"]
+    assert alarm["Threshold"] == 80.0
+    assert _template_data("t-fleet-lt")["InstanceType"] == "t3.small"
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    (sg,) = ec2.describe_security_groups(Filters=[
+        {"Name": "tag:invindex-cluster", "Values": ["t-fleet"]}])["SecurityGroups"]
+    assert sorted((p.get("FromPort"), r["CidrIp"]) for p in sg["IpPermissions"]
+                  for r in p.get("IpRanges", [])) == [(443, "198.51.100.0/24")]
+
+    assert main(["cluster", "plan", str(changed)]) == 0
+    again = capsys.readouterr().out
+    assert "update" not in again and again.count("unchanged") == 7
+
+
+def test_up_refuses_what_needs_a_replacement_and_changes_nothing(aws, tmp_path, capsys):
+    """An EC2 instance's type or image cannot change in place (nor an EMR cluster's
+    release): `plan` says replace, `up` refuses naming the resource and the field, before
+    any change (exit 1)."""
+    spec = '\n    name = "t-one"\n    shape = "instance"\n    [aws]\n    region = "us-east-1"\n'
+    assert main(["-q", "cluster", "up", str(write(tmp_path, spec))]) == 0
+    bigger = write(tmp_path, spec + '    [machine]\n    type = "t3.large"\n', "big.toml")
+    capsys.readouterr()
+    assert main(["cluster", "plan", str(bigger)]) == 0
+    assert "replace   instance t-one: InstanceType t3.micro -> t3.large" in \
+        capsys.readouterr().out
+    assert main(["cluster", "up", str(bigger)]) == 1
+    err = capsys.readouterr().err
+    assert "instance t-one (InstanceType t3.micro -> t3.large)" in err and "down" in err
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    (inst,) = [i for r in ec2.describe_instances(Filters=[
+        {"Name": "tag:invindex-cluster", "Values": ["t-one"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+        for i in r["Instances"]]
+    assert inst["InstanceType"] == "t3.micro"
+
+
+def test_emr_task_scaling_updates_in_place_release_needs_replacement(aws, tmp_path, capsys):
+    """The task group's automatic scaling policy (its limits and rules) is replaced in
+    place with PutAutoScalingPolicy; a new release label would need a new cluster."""
+    emr_spec = EMR
+    assert main(["-q", "cluster", "up", str(write(tmp_path, emr_spec))]) == 0
+    capsys.readouterr()
+    more = write(tmp_path, emr_spec.replace("max = 3", "max = 6"), "more.toml")
+    assert main(["-q", "cluster", "up", str(more)]) == 0
+    assert "1 updated" in capsys.readouterr().out
+    emr = boto3.client("emr", region_name="us-east-1")
+    (summary,) = emr.list_clusters(ClusterStates=["WAITING", "RUNNING", "STARTING"])["Clusters"]
+    (task,) = [g for g in emr.list_instance_groups(ClusterId=summary["Id"])["InstanceGroups"]
+               if g["InstanceGroupType"] == "TASK"]
+    assert task["AutoScalingPolicy"]["Constraints"]["MaxCapacity"] == 6
+    newer = write(tmp_path, emr_spec.replace('log_uri', 'release_label = "emr-7.2.0"\n'
+                                                        '    log_uri'), "newer.toml")
+    assert main(["cluster", "up", str(newer)]) == 1
+    assert "emr_cluster t-emr (ReleaseLabel emr-7.1.0 -> emr-7.2.0)" in capsys.readouterr().err

@@ -209,17 +209,22 @@ def test_down_finds_everything_by_tag_without_local_state(aws, tmp_path, capsys)
 
 
 def test_plan_makes_only_read_calls(aws, tmp_path):
-    """`plan` looks things up (default VPC, subnets, AMI) and changes nothing: every AWS
-    operation it sends is a Describe/Get/List."""
+    """`plan` looks things up (default VPC, subnets, AMI, and each resource to compare
+    it) and changes nothing: every AWS operation it sends is a Describe/Get/List."""
     session = boto3.Session(region_name="us-east-1")
     sent = []
     session.events.register("before-call", lambda model, **kw: sent.append(model.name))
-    plan, _ = api.make_plan(load_spec(write_spec(tmp_path, FLEET)), session=session)
+    plan, changes = api.diff(load_spec(write_spec(tmp_path, FLEET)), session=session)
+    assert sent and all(op.startswith(("Describe", "Get", "List")) for op in sent), sent
+    assert {c.action for c in changes} == {"create"}
+    api.up(load_spec(write_spec(tmp_path, FLEET)), echo=lambda line: None)
+    sent.clear()
+    _, changes = api.diff(load_spec(write_spec(tmp_path, FLEET)), session=session)
+    assert {c.action for c in changes} == {"unchanged"}, [c.line() for c in changes]
     assert sent and all(op.startswith(("Describe", "Get", "List")) for op in sent), sent
     text = plan.text(full=True)
     assert "alarm t-fleet-cpuutilization-high: average CPUUtilization > 70 for 2 x 60 s" in text
     assert '"HttpTokens": "required"' in text and "<policy_out>" in text
-    assert tagged_counts(clients(), "t-fleet")["security_groups"] == 0
 
 
 def test_single_instance_shape(aws, tmp_path, capsys):

@@ -130,3 +130,130 @@ def test_bad_workloads_are_one_line_errors(tmp_path):
     bad.write_text("seconds,cpu\n0,30\n0,40\n")
     with pytest.raises(UsageError, match="bad.csv:3"):
         read_trace(bad, 1)
+
+
+# The providers' semantics, each rule worked out by hand ----------------------------------
+
+def _outs(result):
+    return [(e.t, e.desired) for e in result.events if e.action == "scale-out"]
+
+
+def test_an_alarm_in_alarm_invokes_its_policy_once_a_minute_not_once_a_period():
+    """AWS re:Post, "Why doesn't my CloudWatch alarm's state change invoke my Amazon EC2 Auto
+    Scaling policy?" (https://repost.aws/knowledge-center/autoscaling-policy-cloudwatch-alarm):
+    "an alarm invokes an Auto Scaling action once each minute when the alarm remains in a new
+    state, regardless of the configured time period."
+
+    One 300 s period, 1..4 instances, cooldown 60 s, no warm-up, saturating demand. The
+    datapoint at 300 (100 %) puts the alarm in ALARM; it stays there until the next
+    datapoint at 600, invoking at 300, 360, 420, 480: +1 at 300 (cooldown to 360), +1 at
+    360, +1 at 420 (max 4), at-max at 480. Once per period it would have been 300 and 600."""
+    policy = Policy(mode="simple", min=1, max=4, desired=1, cooldown=60, period=300,
+                    evaluation_periods=1)
+    result = simulate(policy, Workload(steps=((0, 10.0),), duration=1200))
+    assert _outs(result)[:3] == [(300, 2), (360, 3), (420, 4)]
+    assert [(e.t, e.action) for e in result.events if e.action == "at-max"][0] == (480, "at-max")
+
+
+def test_the_cooldown_starts_when_the_scaling_activity_completes():
+    """AWS, EC2 Auto Scaling User Guide, "Scaling cooldowns"
+    (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-scaling-cooldowns.html):
+    the cooldown "takes effect starting when the last instance finishes launching"; "Simple
+    scaling policies" (.../simple-scaling-policies.html): a simple policy "must wait for an
+    in-progress scaling activity ... to complete and a cooldown period to end".
+
+    1..3 instances, 60 s periods, 1 evaluation period, cooldown 120 s, instances serve 120 s
+    after launch, saturating demand. At 60 the first datapoint (100 %) fires: launch at 60,
+    in service at 180, so the activity completes at 180 and the cooldown runs to 300. The
+    alarm stays in ALARM (the new instance only serves from 180, and from then both are at
+    100 %); the invocations at 120, 180 and 240 are ignored; at 300: +1. Counting the
+    cooldown from the launch would have scaled at 180."""
+    policy = Policy(mode="simple", min=1, max=3, desired=1, cooldown=120, period=60,
+                    evaluation_periods=1, warmup=120)
+    result = simulate(policy, Workload(steps=((0, 10.0),), duration=900))
+    assert _outs(result) == [(60, 2), (300, 3)]
+
+
+def test_target_tracking_ignores_the_cooldown_and_counts_warming_instances():
+    """AWS, "Scaling cooldowns" (as above): "Target tracking and step scaling policies can
+    initiate a scale-out activity immediately without waiting for the cooldown period to
+    end. Instead, whenever your Auto Scaling group launches instances, the individual
+    instances have a warmup period"; re:Post (as above): a warming instance does not count
+    towards the group's capacity (the metric) until its warm-up completes.
+
+    Target 50 %, 1..8, cooldown 600 s (must not matter), warm-up 120 s, demand 3/s.
+    - 60, 120, 180: datapoints 100 (one instance). At 180, three above target: want
+      ceil(1 x 100 / 50) = 2 -> 2 (the new one serves from 300).
+    - 240, 300: still one in service at 100 %: want 2 = desired (the warming one counts):
+      nothing.
+    - 360: two in service at 100 % (demand 3 > 2): want ceil(2 x 100 / 50) = 4 -> 4 at 360,
+      inside what would have been a 600 s cooldown.
+    - 420, 480: two in service, want 4 = desired. 540: four in service, still at 100 %
+      (the backlog: 2 x 300 + 1 x 180 = 780 drains at 1/s from 480): want 8 -> 8."""
+    policy = Policy(mode="target", min=1, max=8, desired=1, target=50, cooldown=600,
+                    warmup=120)
+    result = simulate(policy, Workload(steps=((0, 3.0),), duration=600))
+    assert _outs(result) == [(180, 2), (360, 4), (540, 8)]
+
+
+def test_the_shipped_emr_spec_finishes_a_job_with_its_core_nodes(capsys):
+    """EMR Management Guide, CloudWatch metrics: YARNMemoryAvailablePercentage is "the
+    percentage of remaining memory available to YARN" over the cluster (core and task
+    nodes both run NodeManagers), so the 2 core nodes work and report it.
+
+    sample_data/clusters/emr.toml with job:10GB@10MB/s = 1000 instance-seconds; 0 task
+    nodes at start. Before, the simulator counted only task nodes: no capacity, no
+    datapoint, never finished. Now: the 2 core nodes do 2/s; the datapoint at 300 is 0 %
+    free (< 15): +1 task node at 300 (warm-up 0). 600 done by 300; 400 left at 3/s: 399 in
+    the 133 s to 433, the last 1 at 433: finished at 434 = 0:07:14. Billed: master + 2 core
+    for 434 s (1302) + the task node 300..433 (134) = 1436 instance-seconds = 0.40 h."""
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    assert main(["cluster", "simulate", str(root / "sample_data/clusters/emr.toml"),
+                 "--workload", "job:10GB@10MB/s"]) == 0
+    out = capsys.readouterr().out
+    assert "0:05:00          1  scale-out" in out
+    assert "finished at 0:07:14" in out and "instance-hours: 0.40" in out
+    assert "0..6 instances + 2 fixed (+ 1 master billed)" in out
+
+
+def test_dataproc_scales_up_by_the_factor_of_average_pending_memory():
+    """Dataproc, "Autoscale clusters" (https://cloud.google.com/dataproc/docs/concepts/
+    configuring-clusters/autoscaling, How autoscaling works) and BasicYarnAutoscalingConfig
+    (https://cloud.google.com/dataproc/docs/reference/rest/v1/projects.regions.autoscalingPolicies):
+    the change is the average of pending minus available YARN memory over the cooldown
+    period, in workers, times the scale-up factor ("1.0 will result in scaling up so that
+    there is no pending memory remaining after the update": rounded up here).
+
+    2 primary workers, secondary 0..30, cooldown 120 s, scale-up factor 0.5; a job of 2400
+    instance-seconds in 60 s tasks. Over t = 0..119 both primaries are busy (available 0);
+    pending after second t = (2400 - 2(t + 1)) / 60 tasks; the average is
+    (2400 - 2 - 2 x 59.5) / 60 = 37.98 workers; x 0.5 = 18.99 -> 19 secondary workers at 120.
+    2160 left at 21/s: 2142 by the end of 221, 18 at 222: finished at 223. Billed: master
+    + 2 primaries x 223 (669) + 19 x 103 (1957) = 2626 instance-seconds."""
+    policy = Policy(mode="dataproc", min=0, max=30, desired=0, cooldown=120, fixed=2,
+                    overhead=1, scale_up_factor=0.5, task_seconds=60)
+    result = simulate(policy, Workload(initial=2400, task_seconds=60))
+    assert _outs(result) == [(120, 19)]
+    assert result.finish == 223 and result.instance_seconds == 2626
+
+
+def test_dataproc_scales_down_by_available_memory_and_drains_gracefully():
+    """As above: scale-down factor 0.5 of the average available memory (rounded down: never
+    below what the load uses), the next evaluation one cooldown after the update completes
+    ("A scaling period starts after the update operation from the previous event has
+    completed"), removed workers billed while they decommission
+    (gracefulDecommissionTimeout: "the duration to wait for jobs to complete before
+    forcefully removing workers"), here min(30 s timeout, 60 s tasks) = 30 s.
+
+    2 primaries + 4 secondaries, demand 1/s for 300 s: 5 workers' memory available. At 120:
+    -floor(0.5 x 5) = -2 -> 2 secondaries, draining until 150, next evaluation at 270;
+    over 120..269 3 available: -floor(1.5) = -1 -> 1 at 270 (draining to 300). Billed: 3 x
+    300 (master + primaries) + 4 x 120 + 2 x 150 + 2 x 30 (draining) + 1 x 30 + 1 x 30 =
+    1800 instance-seconds."""
+    policy = Policy(mode="dataproc", min=0, max=10, desired=4, cooldown=120, fixed=2,
+                    overhead=1, scale_down_factor=0.5, decommission_timeout=30,
+                    task_seconds=60)
+    result = simulate(policy, Workload(steps=((0, 1.0),), duration=300))
+    assert [(e.t, e.action, e.desired) for e in result.events[1:]] == [
+        (120, "scale-in", 2), (270, "scale-in", 1)]
+    assert result.finish == 300 and result.instance_seconds == 1800
