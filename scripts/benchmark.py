@@ -11,6 +11,7 @@ of time and memory against input size when matplotlib is installed.
     python scripts/benchmark.py --corpus ../shared/corpora/kjv.tsv.gz --runners fast,pipe
     python scripts/benchmark.py --size-mb 50 --size-mb 200 --size-mb 800 --runners fast \\
         --runs 3 --png bench-out/scaling.png
+    python scripts/benchmark.py --serve sample-index   # load run of invindex serve
 
 Runners: tutorial (scripts/baseline: whitespace mapper, LC_ALL=C sort, doc-list reducer,
 no tf, no positions), mrjob-local (our job on mrjob's local runner), pipe, fast,
@@ -37,6 +38,7 @@ from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import loadtest  # noqa: E402
 from synth import make_corpus  # noqa: E402
 
 PY = sys.executable
@@ -208,7 +210,12 @@ def main() -> None:
     p.add_argument("--work", default="bench-out", help="corpora and outputs go here")
     p.add_argument("--json", default="bench-out/bench.json")
     p.add_argument("--png", default=None)
+    p.add_argument("--serve", metavar="INDEX",
+                   help="instead: a load run of `invindex serve INDEX` (scripts/loadtest.py; "
+                        "16 clients x 100 requests)")
     args = p.parse_args()
+    if args.serve:
+        return loadtest.main([args.serve, "--json", str(Path(args.work) / "serve.json")])
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     corpora = prepare_corpora(args, work)

@@ -18,8 +18,6 @@ from waitress.server import create_server
 from . import settings
 from .site import SearchSite, install
 
-log = logging.getLogger(__name__)
-
 SERVER_LIMITS = dict(
     max_request_header_size=16 * 1024,
     max_request_body_size=64 * 1024,
@@ -45,6 +43,8 @@ def url_of(host: str, port: int) -> str:
 def serve(app: Callable, host: str, port: int, threads: int,
           out: TextIO = sys.stdout) -> None:
     """Serve until interrupted (Ctrl-C or SIGINT ends it quietly)."""
+    # waitress warns at every request queued behind busy threads: normal under load
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(app, host=host, port=port, threads=threads, **SERVER_LIMITS)
     print(f"invindex: serving on {url_of(host, server.effective_port)}", file=out, flush=True)
     try:
