@@ -24,7 +24,7 @@ def _strictly_below(path: str, dest: str) -> bool:
     return full != root and os.path.commonpath([root, full]) == root
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(key=keys)
 def test_any_key_lands_strictly_below_or_is_refused(tmp_path_factory, key) -> None:
     dest = str(tmp_path_factory.getbasetemp() / "dest")
@@ -37,7 +37,7 @@ def test_any_key_lands_strictly_below_or_is_refused(tmp_path_factory, key) -> No
     assert "\0" not in path
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(rels=st.lists(keys, max_size=8, unique=True))
 def test_plan_paths_gives_distinct_files_never_nested(tmp_path_factory, rels) -> None:
     dest = str(tmp_path_factory.getbasetemp() / "dest")
