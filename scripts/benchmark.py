@@ -17,6 +17,11 @@ Runners: tutorial (scripts/baseline: whitespace mapper, LC_ALL=C sort, doc-list 
 no tf, no positions), mrjob-local (our job on mrjob's local runner), pipe, fast,
 fast-python (the fast runner without numpy/pyarrow), tantivy (when installed).
 These machines are noisy: compare ratios within one run, not absolute times across runs.
+
+Search mode (scripts/bench_search.py): invindex search beside tantivy on ~30 MB of real
+text from ../shared/corpora, 300 mixed queries: open time, QPS, p50/p95/p99, peak RSS.
+
+    python scripts/benchmark.py --search --search-mb 30 --json bench-out/search.json
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import bench_search  # noqa: E402
 import loadtest  # noqa: E402
 from synth import make_corpus  # noqa: E402
 
@@ -208,7 +214,11 @@ def main() -> None:
     p.add_argument("--memory", type=int, default=1024, help="MB budget for our runners")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--work", default="bench-out", help="corpora and outputs go here")
-    p.add_argument("--json", default="bench-out/bench.json")
+    p.add_argument("--json", default=None, help="figures (default bench-out/bench.json, "
+                   "or bench-out/search.json with --search)")
+    p.add_argument("--search", action="store_true", help="the search benchmark instead")
+    p.add_argument("--search-mb", type=float, default=30, help="search corpus size")
+    p.add_argument("--queries", type=int, default=300, help="search queries")
     p.add_argument("--png", default=None)
     p.add_argument("--serve", metavar="INDEX",
                    help="instead: a load run of `invindex serve INDEX` (scripts/loadtest.py; "
@@ -216,6 +226,11 @@ def main() -> None:
     args = p.parse_args()
     if args.serve:
         return loadtest.main([args.serve, "--json", str(Path(args.work) / "serve.json")])
+    if args.search:
+        args.json = args.json or "bench-out/search.json"
+        bench_search.run(args)
+        return
+    args.json = args.json or "bench-out/bench.json"
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     corpora = prepare_corpora(args, work)

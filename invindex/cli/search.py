@@ -39,6 +39,10 @@ def register(sub) -> None:
     p.add_argument("--k1", type=float, default=scoring.K1,
                    help=f"BM25 k1 (default {scoring.K1})")
     p.add_argument("--b", type=float, default=scoring.B, help=f"BM25 b (default {scoring.B})")
+    p.add_argument("--compact", action="store_true",
+                   help="read postings from a compact binary copy of a local index, built "
+                        "on first use (one full read) and kept in $INVINDEX_CACHE or "
+                        "~/.cache/invindex: for many queries on a large index")
     p.add_argument("--snippets", action="store_true",
                    help="show a fragment of each hit's text around its best match, "
                         "matches marked **like this** (text and json formats; the index "
@@ -68,12 +72,20 @@ def run(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise UsageError("-k must be at least 1")
     try:  # numpy is the search extra's: without it, the other commands still work
+        from ..search.compact import CompactIndex
         from ..search.output import format_results
         from ..search.searcher import Searcher
         from ..search.source import IndexDirSource
     except ModuleNotFoundError as e:
         raise UsageError(f"search needs {e.name}: pip install 'invindex[search]'") from None
-    searcher = Searcher(IndexDirSource(args.index), k1=args.k1, b=args.b)
+    source = IndexDirSource(args.index)
+    index = None
+    if args.compact:
+        if "://" in args.index and not args.index.startswith("file://"):
+            raise UsageError("--compact is for local indexes (a cloud index is read in "
+                             "place, term by term)")
+        index = CompactIndex.open(source.reader, source.doc_lengths)
+    searcher = Searcher(source, k1=args.k1, b=args.b, index=index)
     out = sys.stdout
     if args.query is not None:
         results = searcher.search(args.query, args.k, args.snippets)

@@ -6,6 +6,10 @@ match all of them, else those matching any optional one, minus those matching an
 excluded one; a document's score is the sum, in query order, of the scores of the
 required and optional clauses it matches. Sums run in query order with the
 expressions of ``core.scoring``, so a scalar reference gets the same floats.
+
+A group accumulates into dense per-document arrays (Lucene's BooleanScorer idea): a
+few vector operations over N documents cost less than merging long sorted lists, and
+the same code serves a rare term and the most frequent one.
 """
 
 from __future__ import annotations
@@ -50,53 +54,78 @@ class Evaluator:
         arrays = [self.term(t) for t, _ in node.terms]
         if any(not a.df for a in arrays):
             return _NONE
-        candidates = arrays[0].docs
-        for a in sorted(arrays[1:], key=lambda a: a.df):
-            candidates = np.intersect1d(candidates, a.docs, assume_unique=True)
+        by_df = sorted(arrays, key=lambda a: a.df)
+        candidates = by_df[0].docs  # documents holding every term
+        for a in by_df[1:]:
+            candidates = _common(candidates, a.docs)
             if not len(candidates):
                 return _NONE
-        keys = None
+        keys = None  # doc << 32 | phrase start, for the starts every term so far agrees on
         for a, (_, offset) in sorted(zip(arrays, node.terms, strict=True),
                                      key=lambda x: x[0].positions.size):
             k = _start_keys(a, candidates, offset)
-            keys = k if keys is None else np.intersect1d(keys, k, assume_unique=True)
+            keys = k if keys is None else _common(keys, k)
             if not len(keys):
                 return _NONE
-        docs, f = np.unique(keys >> 32, return_counts=True)
+            candidates = _dedupe(keys >> 32)  # fewer documents for the next term
+        starts = keys >> 32
+        first = np.flatnonzero(np.concatenate(([True], starts[1:] != starts[:-1])))
+        docs = starts[first]
+        f = np.diff(np.append(first, len(starts)))
         weight = sum(idf(self.n, a.df) for a in arrays)
         f = f.astype(np.float64)
         return docs, weight * f / (f + self.norms[docs])
 
     def _group(self, node: GroupNode) -> Result:
         parts = [(occ, self.evaluate(child)) for occ, child in node.clauses]
-        musts = [r for occ, r in parts if occ is Occur.MUST]
-        if musts:
-            docs = musts[0][0]
-            for d, _ in musts[1:]:
-                docs = np.intersect1d(docs, d, assume_unique=True)
-        else:
-            shoulds = [r[0] for occ, r in parts if occ is Occur.SHOULD]
-            docs = np.unique(np.concatenate(shoulds)) if shoulds else _NONE[0]
-        nots = [r[0] for occ, r in parts if occ is Occur.MUST_NOT]
-        if nots and len(docs):
-            docs = np.setdiff1d(docs, np.concatenate(nots), assume_unique=False)
-        scores = np.zeros(len(docs))
-        if not len(docs):
-            return docs, scores
-        for occ, (d, s) in parts:
-            if occ is Occur.MUST_NOT or not len(d):
+        if len(parts) == 1 and parts[0][0] is not Occur.MUST_NOT:
+            return parts[0][1]  # one clause: its own result, as is
+        n_must = sum(1 for occ, _ in parts if occ is Occur.MUST)
+        if not n_must and all(occ is Occur.MUST_NOT for occ, _ in parts):
+            return _NONE
+        acc = np.zeros(self.n)
+        hits = np.zeros(self.n, np.int32)  # required clauses matched, or any optional
+        excluded = None
+        for occ, (d, s) in parts:  # query order: the same float sums as a scalar loop
+            if occ is Occur.MUST_NOT:
+                if excluded is None:
+                    excluded = np.zeros(self.n, bool)
+                excluded[d] = True
                 continue
-            at = np.searchsorted(d, docs)
-            hit = at < len(d)
-            hit[hit] = d[at[hit]] == docs[hit]
-            scores[hit] += s[at[hit]]
-        return docs, scores
+            acc[d] += s  # d has no repeats
+            if occ is Occur.MUST:
+                hits[d] += 1
+            elif not n_must:
+                hits[d] = 1
+        mask = hits == max(n_must, 1)
+        if excluded is not None:
+            mask &= ~excluded
+        docs = np.flatnonzero(mask)
+        return docs, acc[docs]
+
+
+def _dedupe(sorted_values: np.ndarray) -> np.ndarray:
+    if len(sorted_values) < 2:
+        return sorted_values
+    return sorted_values[np.concatenate(([True], sorted_values[1:] != sorted_values[:-1]))]
+
+
+def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values of two ascending, repeat-free arrays that are in both: the shorter
+    one looked up in the longer by bisection (no sort of both, as intersect1d does)."""
+    small, big = (a, b) if len(a) <= len(b) else (b, a)
+    if not len(small):
+        return small
+    at = np.searchsorted(big, small)
+    at[at == len(big)] = len(big) - 1
+    return small[big[at] == small]
 
 
 def _start_keys(a: TermArrays, candidates: np.ndarray, offset: int) -> np.ndarray:
     """``doc << 32 | start`` for each occurrence of the term in a candidate document,
-    start = its position minus its offset in the phrase (where the phrase would begin)."""
-    sel = np.flatnonzero(np.isin(a.docs, candidates, assume_unique=True))
+    start = its position minus its offset in the phrase (where the phrase would begin).
+    ``candidates`` are all among the term's documents."""
+    sel = np.searchsorted(a.docs, candidates)
     starts = a.pos_offsets[sel]
     counts = a.pos_offsets[sel + 1] - starts
     total = int(counts.sum())
@@ -105,7 +134,7 @@ def _start_keys(a: TermArrays, candidates: np.ndarray, offset: int) -> np.ndarra
     pos = a.positions[idx] - offset
     docs = np.repeat(a.docs[sel], counts)
     ok = pos >= 0
-    return np.unique((docs[ok] << 32) | pos[ok])
+    return _dedupe((docs[ok] << 32) | pos[ok])  # ascending: docs, then positions in a doc
 
 
 def top_k(docs: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:

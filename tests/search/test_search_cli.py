@@ -104,3 +104,12 @@ def test_built_index_searchable_on_every_local_runner(cli, tmp_path):
         outs.append(cli("search", str(tmp_path / runner), 'quick OR "dog the fox"',
                         "--format", "tsv").out)
     assert outs[0] and outs[0] == outs[1] == outs[2]
+
+
+def test_compact_copy_gives_the_same_results(cli, index, tmp_path, monkeypatch):
+    monkeypatch.setenv("INVINDEX_CACHE", str(tmp_path / "cache"))
+    plain = cli("search", index, 'quick OR "dog of the fox"', "--format", "tsv")
+    first = cli("search", index, 'quick OR "dog of the fox"', "--format", "tsv", "--compact")
+    again = cli("search", index, 'quick OR "dog of the fox"', "--format", "tsv", "--compact")
+    assert plain.out and plain.out == first.out == again.out
+    assert len(list((tmp_path / "cache" / "compact").iterdir())) == 1  # built once

@@ -1,7 +1,8 @@
 """``Searcher`` against the brute-force reference (tests/search/brute.py) on
 hypothesis-generated corpora and queries: words (some analyzing to several tokens or
 to nothing), ``+``/``-``/``NOT``, phrases with and without stopword gaps, AND/OR and
-parentheses; every matching document, its rank and its score.
+parentheses; every matching document, its rank and its score; on the JSON parts read
+term by term and on the compact copy (``search --compact``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from invindex.search.compact import CompactIndex, build
 from invindex.search.searcher import Searcher
 from invindex.search.source import IndexDirSource
 
@@ -53,7 +55,7 @@ def _fix(raw):
 queries = st.recursive(st.just([]), _items, max_leaves=8).filter(bool)
 
 
-@settings(max_examples=300, deadline=None,
+@settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(records=corpora, query=queries, stop=st.booleans(),
        k1=st.sampled_from([0.9, 1.2]), b=st.sampled_from([0.4, 0.75, 0.0]))
@@ -61,9 +63,13 @@ def test_search_matches_brute_force(records, query, stop, k1, b):
     stopwords = STOP if stop else frozenset()
     with tempfile.TemporaryDirectory() as tmp:
         index = write_index(Path(tmp) / "idx", records, stopwords)
-        searcher = Searcher(IndexDirSource(str(index)), k1=k1, b=b)
+        source = IndexDirSource(str(index))
+        searcher = Searcher(source, k1=k1, b=b)
         text = brute.render(query)
         got = searcher.search(text, k=100)
+        build(source.reader, source.doc_lengths(), Path(tmp) / "compact")
+        compact = Searcher(source, k1=k1, b=b, index=CompactIndex(Path(tmp) / "compact"))
+        assert compact.search(text, k=100) == got  # the compact copy: the same results
     expected = brute.search(brute.Corpus(records, set(stopwords)), query, k1, b)
     ranked = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))
     assert got.total == len(expected), text
