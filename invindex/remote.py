@@ -23,6 +23,7 @@ from .progress import ProgressCallback, progress
 from .storage import get_store, is_remote, parse_uri
 from .storage.base import ObjectInfo, Store
 from .storage.errors import ObjectNotFound, StorageError
+from .storage.localpath import printable
 from .storage.transfer import Item, run_items, targets, transfer_bytes, walk
 
 __all__ = ["RemoteIndex", "is_remote", "open_index", "publish_index", "stage_inputs"]
@@ -80,7 +81,7 @@ def stage_inputs(uris: List[str], tmpdir: str | os.PathLike[str],
         batch, refused = targets(store, [(i.key, i) for i in matches], local, parse_uri(str(base)))
         if refused:
             raise StorageError(f"input {uri}: {len(refused)} key(s) refused, nothing staged: "
-                               + "; ".join(f"{r.key} ({r.reason})" for r in refused[:3]))
+                               + "; ".join(f"{printable(r.key)} ({r.reason})" for r in refused[:3]))
         items += batch
         out += [Path(it.dst_key) for it in batch]
     if items:

@@ -14,7 +14,7 @@ from typing import List
 from ..progress import progress
 from ..storage import get_store, parse_uri
 from ..storage.errors import ObjectNotFound, StorageError
-from ..storage.localpath import Refused
+from ..storage.localpath import Refused, printable
 from ..storage.transfer import (
     Summary,
     _rel_key,
@@ -121,7 +121,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 def _finish(args: argparse.Namespace, refused: List[Refused], line: str) -> int:
     """The summary line; each refused key on its own line (even with -q), exit 1 if any."""
     for r in refused:
-        print(f"invindex: warning: refused {r.key}: {r.reason}", file=sys.stderr)
+        print(f"invindex: warning: refused {printable(r.key)}: {r.reason}", file=sys.stderr)
     _say(args, f"{line} {args.src} -> {args.dst}")
     if refused:
         print(f"invindex: error: {len(refused):,} key(s) refused (see above); "

@@ -41,6 +41,13 @@ class Refused:
     path: str | None = None  # where it would have landed, for a collision
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped: a hostile key shown in a warning must
+    not drive the terminal (ANSI escapes) or forge extra lines."""
+    return "".join(c if c.isprintable() or c == " " else
+                   c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 @lru_cache(maxsize=64)
 def _name_max(directory: str) -> int:
     """NAME_MAX of the filesystem holding ``directory`` (its nearest existing ancestor)."""

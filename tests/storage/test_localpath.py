@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invindex.storage.localpath import UnsafeKey, local_path, plan_paths
+from invindex.storage.localpath import UnsafeKey, local_path, plan_paths, printable
 
 # keys built from the pieces that matter: separators, dot segments, NUL, long names
 pieces = st.one_of(
@@ -76,3 +76,7 @@ def test_collisions_refused_with_their_path(tmp_path) -> None:
     assert set(by_key) == {"a//b.txt", "a/b.txt", "x", "x/y"}
     assert by_key["a//b.txt"].path == str(tmp_path / "a" / "b.txt")
     assert "two keys, one file" in by_key["a/b.txt"].reason
+
+
+def test_printable_escapes_terminal_controls() -> None:
+    assert printable("a\x1b]0;pwned\x07\nb c\u0085é") == "a\\x1b]0;pwned\\x07\\nb c\\x85é"
