@@ -7,7 +7,8 @@ parent directory") and exits 2; we are stricter and refuse, rather than normaliz
 key that is not plainly a relative name:
 
 - an empty name, a leading ``/``, a NUL, a ``.`` or ``..`` segment;
-- a character the filesystem cannot encode, or a segment longer than its NAME_MAX;
+- a character the filesystem cannot encode, a segment longer than its NAME_MAX, a
+  whole path longer than its PATH_MAX;
 - two keys that become one file (``a//b.txt`` and ``a/b.txt``: empty segments collapse
   as they do in a path), or one key's file that another needs as a directory.
 
@@ -49,15 +50,19 @@ def printable(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _name_max(directory: str) -> int:
-    """NAME_MAX of the filesystem holding ``directory`` (its nearest existing ancestor)."""
+def _limits(directory: str) -> Tuple[int, int]:
+    """(NAME_MAX, PATH_MAX) of the filesystem holding ``directory`` (or its nearest
+    existing ancestor); the usual Linux values where the system cannot say."""
     path = os.path.abspath(directory)
     while not os.path.isdir(path) and os.path.dirname(path) != path:
         path = os.path.dirname(path)
-    try:
-        return os.pathconf(path, "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):
-        return 255
+    limits = []
+    for name, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
+        try:
+            limits.append(os.pathconf(path, name))
+        except (OSError, ValueError, AttributeError):
+            limits.append(default)
+    return limits[0], limits[1]
 
 
 def segments(rel: str, name_max: int = 255) -> Tuple[str, ...]:
@@ -89,10 +94,14 @@ def segments(rel: str, name_max: int = 255) -> Tuple[str, ...]:
 def local_path(dest: str | os.PathLike[str], rel: str) -> str:
     """The path for key ``rel`` strictly below directory ``dest``, or ``UnsafeKey``."""
     base = os.fspath(dest)
-    path = os.path.join(base, *segments(rel, _name_max(base)))
+    name_max, path_max = _limits(base)
+    path = os.path.join(base, *segments(rel, name_max))
     root, full = os.path.abspath(base), os.path.abspath(path)
     if os.path.commonpath([root, full]) != root or full == root:  # cannot happen; be sure
         raise UnsafeKey("a path outside the destination")
+    if len(os.fsencode(full)) >= path_max:
+        raise UnsafeKey(f"a path of {len(os.fsencode(full))} bytes (this system allows "
+                        f"{path_max - 1})")
     return path
 
 

@@ -62,7 +62,7 @@ def test_plain_names_are_kept(tmp_path_factory, parts) -> None:
 @pytest.mark.parametrize("key,reason", [
     ("corpus/../../etc/x", "'..' segment"), ("./a", "'.' segment"), ("/etc/x", "leading '/'"),
     ("a\0b", "NUL"), ("", "empty"), ("a/" + "n" * 256, "256 bytes"), ("//", "leading"),
-    ("a/\ud800", "cannot encode"),
+    ("a/\ud800", "cannot encode"), ("/".join(["d" * 200] * 21), "path of"),
 ])
 def test_refusals_say_why(tmp_path, key, reason) -> None:
     with pytest.raises(UnsafeKey, match=reason):
