@@ -53,4 +53,4 @@ def term(request: HttpRequest, term: str) -> JsonResponse:
 
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok", "documents": current().source.documents()})
+    return JsonResponse({"status": "ok", "documents": current().documents()})

@@ -16,14 +16,14 @@ from ..search.stats import Stats, collect, plot
 from .site import SearchSite
 
 PLOT = "stats"  # one PNG: rank/frequency (Zipf) and the document-length histogram
-_lock = threading.Lock()
+_lock = threading.Lock()  # pyplot is not thread-safe
 
 
 def stats_of(site: SearchSite) -> Stats | None:
     reader = getattr(site.source, "reader", None)
     if reader is None:
         return None
-    with _lock:
+    with site.lock:  # one pass over the whole index, once
         if "stats" not in site.derived:
             site.derived["stats"] = collect(reader.iter_lines())
         return site.derived["stats"]

@@ -4,8 +4,9 @@ Everything here is a read of one ``IndexSource``; nothing renders HTML (that is 
 templates' and ``highlight``'s job). The limits keep one request's cost bounded: a query
 of at most ``MAX_QUERY_CHARS`` characters, at most ``MAX_K`` hits a page, and no page
 past ``MAX_WINDOW`` hits (a deeper page costs a top-``offset + k`` search).
-Searches hold a lock: the searcher's term cache is not thread-safe, and waitress serves
-requests from several threads.
+Every read of the source holds the site's lock: waitress serves requests from several
+threads, and neither the searcher's term cache nor a store's connection (SQLite's, say)
+may be used by two threads at once.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class SearchSite:
         self.source = source
         self.name = name
         self.searcher = Searcher(source)
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()  # held for every read of the source
         self.has_text = bool(source.analyzer.store_text)
         self.derived: Dict[str, Any] = {}  # computed once on demand (stats, plots)
 
@@ -118,7 +119,7 @@ class SearchSite:
         check_window(offset, k)
         t0 = time.perf_counter()
         try:
-            with self._lock:
+            with self.lock:
                 results = self.searcher.search(query, offset + k)
         except UsageError as e:  # a query that does not parse, a phrase without positions
             raise BadRequest(str(e)) from None
@@ -126,7 +127,8 @@ class SearchSite:
                 for i, h in enumerate(results.hits[offset:], 1)]
         if self.has_text:
             for hit in hits:
-                text = self.source.stored_text(hit.doc_id)
+                with self.lock:
+                    text = self.source.stored_text(hit.doc_id)
                 if text is not None:
                     hit.fragment = fragment_of(text, results.terms, self.source)
         took = (time.perf_counter() - t0) * 1000
@@ -136,7 +138,8 @@ class SearchSite:
         """One page of a term's postings (the term as stored in the index)."""
         check_query(term)
         check_window(offset, limit, max_k=1000)
-        postings = self.source.postings(term)
+        with self.lock:
+            postings = self.source.postings(term)
         return TermPage(term, len(postings), offset, limit, postings[offset:offset + limit])
 
     def analyzed(self, word: str) -> List[str]:
@@ -146,17 +149,23 @@ class SearchSite:
     def document(self, doc_id: str) -> Tuple[int, str | None] | None:
         """``(length in tokens, stored text or None)``; None for an unknown doc_id."""
         check_query(doc_id)
-        length = self.source.doc_length(doc_id)
-        if length is None:
-            return None
-        return length, self.source.stored_text(doc_id) if self.has_text else None
+        with self.lock:
+            length = self.source.doc_length(doc_id)
+            if length is None:
+                return None
+            return length, self.source.stored_text(doc_id) if self.has_text else None
+
+    def documents(self) -> int:
+        with self.lock:
+            return self.source.documents()
 
     def overview(self) -> Dict[str, Any]:
         manifest = self.source.manifest
-        return {"name": self.name, "manifest": manifest,
-                "counts": manifest.get("counts", {}),
-                "analyzer": manifest.get("analyzer", {}),
-                "documents": self.source.documents(), "tokens": self.source.tokens()}
+        with self.lock:
+            documents, tokens = self.source.documents(), self.source.tokens()
+        return {"name": self.name, "manifest": manifest, "counts": manifest.get("counts", {}),
+                "analyzer": manifest.get("analyzer", {}), "documents": documents,
+                "tokens": tokens}
 
 
 _current: SearchSite | None = None
