@@ -246,7 +246,7 @@ def check_deletes(what: str, count: int, max_delete: int | None) -> None:
     """Refuse, before anything changes, to delete more than ``max_delete`` objects."""
     if max_delete is not None and count > max_delete:
         raise StorageError(f"{what}: {count:,} object(s) to delete, more than --max-delete "
-                           f"{max_delete}; nothing was copied or deleted")
+                           f"{max_delete}; nothing was changed")
 
 
 def check_sync(plan: Plan, src: str, dst: str, delete: bool,
