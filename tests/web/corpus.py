@@ -10,6 +10,7 @@ from invindex import progress
 from invindex.cli import main
 
 XSS = "<script>alert('x')</script>"
+ODD_ID = "/q?x#y%z é ü+"  # every character a URL gives a meaning to
 HOSTILE_ID = 'evil<script>"&\'/x'
 # 23 documents mention "light", so the results have three pages of ten.
 RECORDS: List[Tuple[str, str]] = [
@@ -18,6 +19,7 @@ RECORDS: List[Tuple[str, str]] = [
     ("html", f"light {XSS} and <img src=x onerror=alert(1)> & <b>bold</b> darkness"),
     (HOSTILE_ID, "light hostile identifier darkness darkness"),
     ("plain", "nothing to see here"),
+    (ODD_ID, "special characters in the identifier"),
 ]
 
 

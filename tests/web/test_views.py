@@ -12,7 +12,7 @@ import pytest
 from invindex.web import settings
 from invindex.web.site import MAX_QUERY_CHARS, SearchSite, install
 
-from .corpus import HOSTILE_ID, XSS, tree_digest
+from .corpus import HOSTILE_ID, ODD_ID, XSS, tree_digest
 
 RAW = ("<script>", "<img", "<b>")
 
@@ -38,7 +38,7 @@ def test_search_page_results_count_snippets_and_pages(client, site):
     assert "showing 21–23" in r3 and r3.count('class="hit"') == 3
     assert 'rel="next"' not in r3 and 'href="?q=light&amp;page=2"' in r3
     home = body(client.get("/"))
-    assert 'name="q"' in home and "24 documents" in home and 'class="hit"' not in home
+    assert 'name="q"' in home and "25 documents" in home and 'class="hit"' not in home
 
 
 def test_hostile_documents_and_queries_come_back_escaped(client, site):
@@ -148,6 +148,15 @@ def test_document_page(client, site):
     assert client.get("/docs/nope").status_code == 404
 
 
+def test_odd_doc_id_round_trips_through_its_link(client, site):
+    html = body(client.get("/", {"q": "special"}))
+    link = html.split('class="doc" href="')[1].split('"')[0]
+    assert link == "/docs//q%3Fx%23y%25z%20%C3%A9%20%C3%BC+"
+    assert client.get("/api/search", {"q": "special"}).json()["hits"][0]["doc_id"] == ODD_ID
+    doc = client.get(link)
+    assert doc.status_code == 200 and "special characters" in body(doc)
+
+
 def test_document_page_without_stored_text(client, bare_site):
     html = body(client.get("/docs/genesis"))
     assert "keeps no document text" in html
@@ -155,10 +164,10 @@ def test_document_page_without_stored_text(client, bare_site):
 
 def test_index_help_and_health(client, site, indexes):
     html = body(client.get("/index"))
-    assert "<th>documents</th><td>24</td>" in html and "store_text" in html
+    assert "<th>documents</th><td>25</td>" in html and "store_text" in html
     assert "&quot;format_version&quot;: 2" in html
     assert "Query language" in body(client.get("/help"))
-    assert client.get("/healthz").json() == {"status": "ok", "documents": 24}
+    assert client.get("/healthz").json() == {"status": "ok", "documents": 25}
     css = client.get("/style.css")
     assert css.status_code == 200 and css["Content-Type"].startswith("text/css")
 
