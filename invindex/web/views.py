@@ -55,7 +55,7 @@ def term(request: HttpRequest, term: str) -> HttpResponse:
         page_no = int_param(request, "page", 1)
         if page_no < 1:
             raise BadRequest("page must be 1 or more")
-        tp = site.term(term, offset=(page_no - 1) * TERM_PAGE)
+        tp = site.term(term, offset=(page_no - 1) * TERM_PAGE, limit=TERM_PAGE)
         analyzed = site.analyzed(term) if tp.df == 0 else []
     except BadRequest as e:
         return render(request, "web/error.html", {"site": site, "message": str(e)},

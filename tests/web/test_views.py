@@ -262,3 +262,14 @@ def test_index_page_stats_and_plot(client, site):
     assert png.status_code == 200 and png["Content-Type"] == "image/png"
     assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert client.get("/plots/other.png").status_code == 404
+
+
+def test_term_page_pagination(client, site, monkeypatch):
+    from invindex.web import views
+
+    monkeypatch.setattr(views, "TERM_PAGE", 10)
+    first = body(client.get("/terms/light"))
+    assert "showing postings 1–10" in first and 'rel="next" href="?page=2"' in first
+    last = body(client.get("/terms/light", {"page": "3"}))
+    assert "showing postings 21–23" in last and 'rel="next"' not in last
+    assert 'rel="prev" href="?page=2"' in last
