@@ -34,9 +34,20 @@ TOKEN = re.compile(r"[^\W_]+")
 K = 10
 
 
+def default_corpora() -> List[Path]:
+    """../shared/corpora/*.tsv.gz beside the checkout (or a worktree's checkout)."""
+    for base in (ROOT.parent, ROOT.parent.parent):
+        found = sorted((base / "shared" / "corpora").glob("*.tsv.gz"))
+        if found:
+            return found
+    raise SystemExit("no corpora in ../shared/corpora: give --corpus FILE")
+
+
 def make_corpus(sources: List[Path], mb: float, out: Path) -> Path:
     if out.exists():
         return out
+    if not sources:
+        raise SystemExit("no corpus to repeat")
     want, copy = mb * 1e6, 0
     with open(out, "wb") as f:
         while f.tell() < want:
@@ -146,8 +157,7 @@ def worker(argv: List[str]) -> None:
 def run(args) -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    sources = [Path(c) for c in (args.corpus or sorted(
-        str(p) for p in (ROOT.parent / "shared" / "corpora").glob("*.tsv.gz")))]
+    sources = [Path(c) for c in args.corpus or ()] or default_corpora()
     corpus = make_corpus(sources, args.search_mb, work / f"search-{args.search_mb:g}mb.tsv")
     mb = corpus.stat().st_size / 1e6
     ours, theirs = work / "search-idx-invindex", work / "search-idx-tantivy"
@@ -195,7 +205,7 @@ def run(args) -> None:
         pct = {p: lat[min(len(lat) - 1, int(p / 100 * len(lat)))] for p in (50, 95, 99)}
         ratio = r["total_s"] / base["total_s"] if base else None
         overlap = statistics.mean(
-            len(set(a) & set(b)) / max(1, min(K, len(b)) or 1)
+            len(set(a) & set(b)) / max(len(a), len(b)) if a or b else 1.0
             for a, b in zip(r["results"], base["results"], strict=True)) if base else None
         summary[engine] = {"open_s": r["open_s"], "total_s": r["total_s"],
                            "qps": len(queries) / r["total_s"], "p50_ms": pct[50],
