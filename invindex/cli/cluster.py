@@ -16,7 +16,8 @@ def register(sub) -> None:
         "cluster", help="bring compute clusters up and down, simulate their autoscaling",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Create, inspect and delete a compute cluster described by a TOML spec "
-                    "(shapes: emr, fleet, instance on AWS; gce, dataproc on GCP; azure-vm).\n"
+                    "(shapes: emr, fleet, instance, rds-postgres, dynamodb on AWS; gce, dataproc, "
+                    "cloudsql-postgres on GCP; azure-vm).\n"
                     "Everything is tagged invindex-cluster=NAME and managed-by=invindex; "
                     "`down` finds it by those tags.\nCredentials come from each SDK's "
                     "default chain; invindex never reads or stores keys.",
@@ -104,13 +105,15 @@ def run_up(args: argparse.Namespace) -> int:
     rows = [{"action": action, "kind": kind, "name": name, "id": rid}
             for action, kind, name, rid in out.resources]
     if args.format == "json":
-        _print_json({"cluster": spec.name, "resources": rows})
+        _print_json({"cluster": spec.name, "resources": rows, "connect": out.endpoint})
         return 0
     there = len(out.existing) + len(out.updated)
     print(f"cluster {spec.name}: {len(out.created)} created, {there} already there"
           + (f", {len(out.updated)} updated" if out.updated else ""))
     for r in rows:
         print(f"  {r['action']:8} {r['kind']} {r['name']} {r['id']}")
+    if out.endpoint:
+        print(out.endpoint)
     return 0
 
 

@@ -559,8 +559,8 @@ class EmrManagedScaling(_Handler):
 
 
 TEARDOWN = ["emr_managed_scaling", "emr_cluster", "emr_security_configuration", "alarm",
-            "scaling_policy", "auto_scaling_group", "instance", "launch_template",
-            "security_group"]
+            "scaling_policy", "auto_scaling_group", "instance", "db_instance", "dynamodb_table",
+            "launch_template", "db_subnet_group", "security_group"]
 
 
 def handlers(aws: Aws) -> Dict[str, Any]:

@@ -50,6 +50,8 @@ class Backend:
     handlers: Dict[str, Handler]
     teardown: List[str]  # kinds, in deletion order
     label: Dict[str, str] = field(default_factory=dict)
+    # ids of the applied steps -> lines saying how to connect (serving databases), or ""
+    endpoint: Callable[[Dict[str, str]], str] = lambda ids: ""
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Outcome:
     ids: Dict[str, str] = field(default_factory=dict)
     resources: List[Tuple[str, str, str, str]] = field(default_factory=list)  # action, kind,
     # name, id; in plan order
+    endpoint: str = ""
 
 
 def _compare_one(handler: Handler, step: Step, params: Dict, rid: str) -> Change:
@@ -149,6 +152,7 @@ def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
         if isinstance(e, KeyboardInterrupt):
             raise KeyboardInterrupt(msg) from e
         raise InvindexError(msg) from e
+    out.endpoint = backend.endpoint(out.ids)
     return out
 
 

@@ -5,15 +5,28 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
+from urllib.parse import quote
 
 from ..errors import InvindexError
 from .deps import need
 from .engine import Backend, wait_for
+from .gcp_sql import SqlDatabases, SqlInstances, SqlUsers, cloudsql_steps, database_user
 from .gcp_steps import dataproc_steps, firewall_marker, gce_steps, policy_id
 from .plan import Plan, Step
 from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED, Spec
 
 TIMEOUT = 1800
+
+
+def default_credentials() -> Tuple[Any, str]:
+    """google.auth's default chain (gcloud ADC, workload identity, metadata server)."""
+    auth = need("google.auth", "GCP provisioning")
+    try:
+        return auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    except Exception as e:  # DefaultCredentialsError: say what to do
+        raise InvindexError(f"no Google credentials ({type(e).__name__}): run `gcloud auth "
+                            "application-default login` or use a workload identity; "
+                            "invindex never stores keys") from None
 
 
 class Gcp:
@@ -22,14 +35,7 @@ class Gcp:
         self.cluster = cluster
         project = location.get("project", "")
         if credentials is None:
-            auth = need("google.auth", "GCP provisioning")
-            try:
-                credentials, found = auth.default(scopes=["https://www.googleapis.com/auth/"
-                                                          "cloud-platform"])
-            except Exception as e:  # DefaultCredentialsError: say what to do
-                raise InvindexError(f"no Google credentials ({type(e).__name__}): run `gcloud "
-                                    "auth application-default login` or use a workload "
-                                    "identity; invindex never stores keys") from None
+            credentials, found = default_credentials()
             project = project or found or ""
         if not project:
             raise InvindexError("no GCP project: set gcp.project in the spec")
@@ -289,7 +295,8 @@ class DataprocClusters:
 # where the Dataproc API is not enabled. Unknown shape: sweep both.
 _NETWORK = ["gce_firewall", "gce_subnetwork", "gce_network"]
 TEARDOWN = {"gce": ["gce_instance"] + _NETWORK,
-            "dataproc": ["dataproc_cluster", "dataproc_policy"] + _NETWORK}
+            "dataproc": ["dataproc_cluster", "dataproc_policy"] + _NETWORK,
+            "cloudsql-postgres": ["sql_instance"]}
 
 
 def location(spec: Spec) -> Dict[str, str]:
@@ -304,11 +311,27 @@ def backend_for(name: str, where: Dict[str, str], credentials: Any = None) -> Ba
 
 def _backend(gcp: Gcp) -> Backend:
     kinds = {"gce_instance": GceInstances, "gce_firewall": GceFirewalls,
+             "sql_instance": SqlInstances, "sql_database": SqlDatabases, "sql_user": SqlUsers,
              "gce_network": GceNetworks, "gce_subnetwork": GceSubnetworks,
              "dataproc_policy": DataprocPolicies, "dataproc_cluster": DataprocClusters}
     teardown = TEARDOWN.get(gcp.shape) or ["dataproc_cluster", "dataproc_policy"] + \
         TEARDOWN["gce"]
-    return Backend(_Lazy(gcp, kinds), teardown, gcp.location)  # type: ignore[arg-type]
+    found = Backend(_Lazy(gcp, kinds), teardown, gcp.location)  # type: ignore[arg-type]
+    if gcp.shape == "cloudsql-postgres":
+        found.endpoint = lambda ids: cloudsql_uri(found, ids)
+    return found
+
+
+def cloudsql_uri(backend: Backend, ids: Dict[str, str]) -> str:
+    """What `invindex publish` takes: the IAM user's role (or postgres) at the instance's
+    private or public IP, TLS required; and the connection name for the connectors."""
+    e = backend.handlers["sql_instance"].endpoint(ids["sql_instance"])
+    user = database_user(ids["sql_user"].split("/", 1)[1]) if "sql_user" in ids else "postgres"
+    db = ids["sql_database"].split("/", 1)[1]
+    return (f"uri: postgresql://{quote(user, safe='')}@{e['host']}:5432/{db}?sslmode=require\n"
+            f"connection name: {e['connection']} (Cloud SQL Auth Proxy / connectors)"
+            + ("" if "sql_user" in ids else "\npassword: none set; `gcloud sql users "
+               "set-password postgres`, or name database.iam_user"))
 
 
 class _Lazy(dict):
@@ -332,5 +355,6 @@ def make_plan(spec: Spec, credentials: Any = None) -> Tuple[Plan, Backend]:
             ctx["ssh_key"] = Path(key).expanduser().read_text().strip()
         except OSError as e:
             raise InvindexError(f"machine.ssh_public_key: {e}") from None
-    steps = gce_steps(spec, ctx) if spec.shape == "gce" else dataproc_steps(spec, ctx)
+    builders = {"gce": gce_steps, "dataproc": dataproc_steps, "cloudsql-postgres": cloudsql_steps}
+    steps = builders[spec.shape](spec, ctx)
     return Plan(spec, steps, {"project": gcp.project, "zone": gcp.zone}), _backend(gcp)

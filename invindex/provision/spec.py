@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Mapping, Tuple
 from ..errors import UsageError
 
 SHAPES: Dict[str, str] = {
-    "emr": "aws", "fleet": "aws", "instance": "aws",
-    "gce": "gcp", "dataproc": "gcp",
+    "emr": "aws", "fleet": "aws", "instance": "aws", "rds-postgres": "aws", "dynamodb": "aws",
+    "gce": "gcp", "dataproc": "gcp", "cloudsql-postgres": "gcp",
     "azure-vm": "azure",
 }
 TAG_CLUSTER = "invindex-cluster"
@@ -32,6 +32,10 @@ _WHEEL = re.compile(r"^s3://[^/]+/(.+/)?[A-Za-z0-9_.]+-[^/-]+(-[^/-]+)*-py3-none
 _ALL = tuple(SHAPES)
 _VMS = ("fleet", "instance", "gce", "azure-vm")
 _SCALED = ("emr", "fleet", "dataproc")
+_AWS = ("emr", "fleet", "instance", "rds-postgres", "dynamodb")
+_GCP = ("gce", "dataproc", "cloudsql-postgres")
+_DBS = ("rds-postgres", "cloudsql-postgres", "dynamodb")
+_SQL = ("rds-postgres", "cloudsql-postgres")
 REQUIRED = object()
 
 
@@ -52,19 +56,16 @@ SCHEMA: Dict[str, Dict[str, Field]] = {
         "shape": Field(REQUIRED, "what to create", choices=_ALL),
     },
     "aws": {
-        "region": Field("", "AWS region; empty: the SDK's chain (AWS_REGION, profile)",
-                        ("emr", "fleet", "instance")),
+        "region": Field("", "AWS region; empty: the SDK's chain (AWS_REGION, profile)", _AWS),
         "profile": Field("", "named profile in ~/.aws; empty: the default credential chain",
-                         ("emr", "fleet", "instance")),
+                         _AWS),
     },
     "gcp": {
         "project": Field("", "project id; empty: the project of google.auth.default()",
-                         ("gce", "dataproc")),
-        "region": Field("us-central1", "region (Dataproc)", ("gce", "dataproc")),
-        "zone": Field("us-central1-a", "zone (GCE instance; Dataproc placement)",
-                      ("gce", "dataproc")),
-        "endpoint": Field("", "API endpoint override (e.g. Private Service Connect)",
-                          ("gce", "dataproc")),
+                         _GCP),
+        "region": Field("us-central1", "region (Dataproc, Cloud SQL, the subnet)", _GCP),
+        "zone": Field("us-central1-a", "zone (GCE instance; Dataproc placement)", _GCP),
+        "endpoint": Field("", "API endpoint override (e.g. Private Service Connect)", _GCP),
     },
     "azure": {
         "subscription_id": Field("", "subscription; empty: $AZURE_SUBSCRIPTION_ID",
@@ -93,10 +94,11 @@ SCHEMA: Dict[str, Dict[str, Field]] = {
                                  ("gce", "dataproc")),
     },
     "network": {
-        "vpc_id": Field("", "VPC; empty: the default VPC", ("fleet", "instance")),
-        "subnet_ids": Field([], "subnets (the fleet spreads over them; EMR and the "
-                                "instance use the first); empty: the default VPC's subnets",
-                            ("emr", "fleet", "instance")),
+        "vpc_id": Field("", "VPC; empty: the default VPC", ("fleet", "instance", "rds-postgres")),
+        "subnet_ids": Field([], "subnets (the fleet spreads over them, RDS's subnet group "
+                                "takes them all; EMR and the instance use the first); empty: "
+                                "the default VPC's subnets",
+                            ("emr", "fleet", "instance", "rds-postgres")),
         "subnetwork": Field("", "GCP subnetwork URL (with vpc_network); empty: a network "
                                 "and subnet created for the cluster", ("gce", "dataproc")),
         "vpc_network": Field("", "GCP network URL of `subnetwork` (firewall rules go there)",
@@ -107,7 +109,8 @@ SCHEMA: Dict[str, Dict[str, Field]] = {
                                   "decides unless true; Dataproc: internal IPs only unless "
                                   "true)", _VMS + ("dataproc",)),
         "ingress": Field([], "inbound rules, tables of protocol (tcp|udp), port, cidr; a "
-                             "world-open cidr needs public = true on the rule", _VMS),
+                             "range wider than a /8 needs public = true on the rule",
+                         _VMS + ("rds-postgres",)),
     },
     "scaling": {
         "mode": Field(None, "simple (step rules +/- adjustment on two alarms), target "
@@ -157,6 +160,30 @@ SCHEMA: Dict[str, Dict[str, Field]] = {
                                   "role EMR automatic scaling uses", ("emr",)),
         "kms_key": Field("", "KMS key ARN: also encrypt EBS and local disks", ("emr",)),
     },
+    "database": {
+        "engine_version": Field(None, "PostgreSQL version (RDS: 16; Cloud SQL: POSTGRES_16)",
+                                _SQL),
+        "instance_class": Field(None, "RDS instance class (db.t4g.micro) or Cloud SQL tier "
+                                      "(db-custom-1-3840)", _SQL),
+        "storage_gb": Field(20, "storage (always encrypted)", _SQL),
+        "db_name": Field("invindex", "database created in the instance", _SQL),
+        "username": Field("invindex", "RDS master user (its password: created and kept by "
+                                      "RDS in Secrets Manager)", ("rds-postgres",)),
+        "backup_retention_days": Field(7, "days (RDS) / backups (Cloud SQL) kept", _SQL),
+        "deletion_protection": Field(True, "refuse deletes outside `invindex cluster down`",
+                                     _DBS),
+        "final_snapshot": Field(True, "RDS: `down` keeps a final snapshot", ("rds-postgres",)),
+        "private_network": Field("", "Cloud SQL: VPC network URL for a private IP (then no "
+                                     "public IP); empty: public IP, reachable only through "
+                                     "authorized_networks or the Cloud SQL connectors",
+                                 ("cloudsql-postgres",)),
+        "authorized_networks": Field([], "Cloud SQL: CIDRs allowed to connect (none by "
+                                         "default; wider than a /8 refused)",
+                                     ("cloudsql-postgres",)),
+        "iam_user": Field("", "Cloud SQL: an IAM user or service account e-mail to create "
+                              "as a database login", ("cloudsql-postgres",)),
+        "table": Field("", "DynamoDB table name; empty: the cluster name", ("dynamodb",)),
+    },
     "dataproc": {
         "image_version": Field("2.2-debian12", "Dataproc image", ("dataproc",)),
         "master_type": Field("n2-standard-4", "master machine type", ("dataproc",)),
@@ -187,6 +214,10 @@ _SHAPE_DEFAULTS: Dict[str, Dict[Tuple[str, str], Any]] = {
     "gce": {("machine", "type"): "e2-medium",
             ("machine", "image"): "projects/debian-cloud/global/images/family/debian-12"},
     "dataproc": {("scaling", "mode"): "simple", ("scaling", "min"): 0},
+    "rds-postgres": {("database", "engine_version"): "16",
+                     ("database", "instance_class"): "db.t4g.micro"},
+    "cloudsql-postgres": {("database", "engine_version"): "POSTGRES_16",
+                          ("database", "instance_class"): "db-custom-1-3840"},
     "azure-vm": {("machine", "type"): "Standard_B2s",
                  ("machine", "image"): "Canonical:ubuntu-24_04-lts:server:latest"},
 }
@@ -367,8 +398,12 @@ def _check_semantics(spec: Spec) -> None:
         raise UsageError("emr.install must be the s3:// URI of a wheel you staged, such as "
                          "s3://bucket/wheels/invindex-0.4.0-py3-none-any.whl (nothing is "
                          "installed from PyPI by name)")
-    if spec.provider == "gcp":
+    if spec.shape in ("gce", "dataproc"):
         _check_gcp_network(s)
+    for i, cidr in enumerate(s.get("database", {}).get("authorized_networks", [])):
+        s["database"]["authorized_networks"][i] = _check_cidr(
+            f"database.authorized_networks[{i}]", {"cidr": cidr, "port": 5432,
+                                                   "public": False}, can_be_public=False)
     if spec.shape == "dataproc" and s["dataproc"]["workers"] < 2:
         raise UsageError("dataproc.workers must be at least 2 (Dataproc's standard clusters "
                          "need two primary workers)")
@@ -398,7 +433,7 @@ def _check_gcp_network(s: Dict[str, Dict[str, Any]]) -> None:
         raise UsageError(f"gcp.zone {gcp['zone']} is not in gcp.region {gcp['region']}")
 
 
-def _check_cidr(where: str, rule: Dict[str, Any]) -> str:
+def _check_cidr(where: str, rule: Dict[str, Any], can_be_public: bool = True) -> str:
     """The rule's range in canonical form; a range of more than a /8 needs ``public``."""
     cidr = rule["cidr"]
     try:
@@ -411,8 +446,9 @@ def _check_cidr(where: str, rule: Dict[str, Any]) -> str:
     if net.prefixlen < WIDEST_PRIVATE_PREFIX and not rule["public"]:
         what = "the whole internet" if net.prefixlen == 0 else f"{net.num_addresses:.3g} " \
             "addresses"
-        raise UsageError(f"{where} opens port {rule['port']} to {what} ({net}); set "
-                         "public = true on the rule if meant")
+        raise UsageError(f"{where} opens port {rule['port']} to {what} ({net}); "
+                         + ("set public = true on the rule if meant" if can_be_public else
+                            "ranges wider than a /8 are refused here"))
     return str(net)
 
 

@@ -86,8 +86,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeGcp(Recorder):
-    """Compute Engine (instances, firewalls, networks, subnetworks) and Dataproc (clusters,
-    autoscaling policies)."""
+    """Compute Engine (instances, firewalls, networks, subnetworks), Dataproc (clusters,
+    autoscaling policies) and the Cloud SQL Admin API (instances, databases, users)."""
 
     def handle_call(self, method, path, query, body):
         m = re.match(r"^/compute/v1/(projects/[^/]+/(?:zones/[^/]+/instances|global/firewalls|"
@@ -98,7 +98,57 @@ class FakeGcp(Recorder):
                      r"(?:/([^/]+))?$", path)
         if m:
             return self._dataproc(method, m.group(1), m.group(2), m.group(3), body)
+        m = re.match(r"^/v1/projects/([^/]+)/(instances|operations)(?:/([^/]+))?"
+                     r"(?:/(databases|users)(?:/([^/]+))?)?$", path)
+        if m:
+            return self._sql(method, *m.groups(), body=body)
         return 404, _gerror(404, f"no route {path}")
+
+    def _sql(self, method, project, kind, name, child, child_name, body):
+        """Cloud SQL Admin v1: instances (refusing to delete one with deletion protection,
+        as the API does), their databases and users; operations are born DONE."""
+        done = {"kind": "sql#operation", "name": "op-1", "status": "DONE"}
+        if kind == "operations":
+            return 200, done
+        base = f"sql/{project}/instances"
+        if child:
+            key = f"{base}/{name}/{child}"
+            if f"{base}/{name}" not in self.store:
+                return 404, _gerror(404, f"instance {name} not found")
+            if method == "POST":
+                self.store[f"{key}/{body['name']}"] = dict(body)
+                return 200, done
+            if f"{key}/{child_name}" not in self.store:
+                return 404, _gerror(404, f"{child_name} not found")
+            if method == "DELETE":
+                del self.store[f"{key}/{child_name}"]
+                return 200, done
+            return 200, self.store[f"{key}/{child_name}"]
+        if method == "POST":
+            if f"{base}/{body['name']}" in self.store:
+                return 409, _gerror(409, "already exists")
+            private = body["settings"]["ipConfiguration"].get("privateNetwork")
+            item = dict(body, state="RUNNABLE",
+                        connectionName=f"{project}:{body['region']}:{body['name']}",
+                        ipAddresses=[{"type": "PRIVATE" if private else "PRIMARY",
+                                      "ipAddress": "10.10.0.5" if private else "203.0.113.5"}])
+            self.store[f"{base}/{body['name']}"] = item
+            return 200, done
+        if method == "GET" and name is None:
+            return 200, {"items": _children(self.store, base)}
+        key = f"{base}/{name}"
+        if key not in self.store:
+            return 404, _gerror(404, f"{name} not found")
+        if method == "PATCH":
+            self.store[key]["settings"].update(body.get("settings", {}))
+            return 200, done
+        if method == "DELETE":
+            if self.store[key]["settings"].get("deletionProtectionEnabled"):
+                return 400, _gerror(400, "deletion protection is enabled")
+            for k in [k for k in self.store if k == key or k.startswith(key + "/")]:
+                del self.store[k]
+            return 200, done
+        return 200, self.store[key]
 
     def _compute(self, method, collection, name, body):
         done = {"kind": "compute#operation", "name": "operation-1", "status": "DONE",

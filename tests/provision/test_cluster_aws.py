@@ -334,11 +334,17 @@ def test_every_request_body_matches_the_aws_api_model(aws, tmp_path):
                   "alarm": ("cloudwatch", "PutMetricAlarm"), "instance": ("ec2", "RunInstances"),
                   "emr_security_configuration": ("emr", "CreateSecurityConfiguration"),
                   "emr_cluster": ("emr", "RunJobFlow"),
-                  "emr_managed_scaling": ("emr", "PutManagedScalingPolicy")}
+                  "emr_managed_scaling": ("emr", "PutManagedScalingPolicy"),
+                  "db_subnet_group": ("rds", "CreateDBSubnetGroup"),
+                  "db_instance": ("rds", "CreateDBInstance"),
+                  "dynamodb_table": ("dynamodb", "CreateTable"),
+                  "dynamodb_backups": ("dynamodb", "UpdateContinuousBackups")}
     specs = [FLEET, FLEET.replace('min = 1', 'mode = "target"\n    min = 1'),
              '\n    name = "t-one"\n    shape = "instance"\n', EMR,
              EMR.replace("idle_timeout", 'install = "s3://b/w/invindex-0.4-py3-none-any.whl"'
                                          "\n    idle_timeout"),
+             '\n    name = "t-db"\n    shape = "rds-postgres"\n',
+             '\n    name = "t-table"\n    shape = "dynamodb"\n',
              EMR.replace("min = 1", 'mode = "managed"\n    min = 1')]
     seen, models = set(), {}
     for i, text in enumerate(specs):
