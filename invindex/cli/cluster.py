@@ -31,6 +31,14 @@ def register(sub) -> None:
     v.add_argument("spec", metavar="SPEC")
     v.add_argument("--full", action="store_true", help="print every request body")
     _format(v)
+    v.add_argument("--input", nargs="+", metavar="URI",
+                   help="size the cluster for these inputs instead (files, directories, "
+                        "s3:// gs:// az:// objects or prefixes): nodes, --parts, time, "
+                        "instance-hours")
+    v.add_argument("--within", type=float, default=60.0, metavar="MINUTES",
+                   help="with --input: propose the smallest cluster that finishes within "
+                        "this (default 60)")
+    _rate(v)
     v.set_defaults(func=run_plan)
 
     v = verbs.add_parser("up", help="create what is missing (idempotent; rolls back on failure)")
@@ -57,8 +65,11 @@ def register(sub) -> None:
                     "scaling policy, alarms, cooldown and min/max; print the instance count "
                     "over time, the finish time and instance-hours.")
     v.add_argument("spec", metavar="SPEC")
-    v.add_argument("--workload", required=True, metavar="CSV|job:SIZE@RATE",
-                   help="a CSV trace (seconds,cpu[,instances]) or e.g. job:200GB@25MB/s")
+    v.add_argument("--workload", required=True, metavar="CSV|job:SIZE@RATE|job:auto",
+                   help="a CSV trace (seconds,cpu[,instances]), e.g. job:200GB@25MB/s, or "
+                        "job:auto: the --input files at the sizing's per-node rate")
+    v.add_argument("--input", nargs="+", metavar="URI", help="the inputs of job:auto")
+    _rate(v)
     v.add_argument("--png", metavar="PATH", help="also plot to PATH (needs matplotlib)")
     v.set_defaults(func=run_simulate)
 
@@ -69,6 +80,12 @@ def register(sub) -> None:
 def _format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="json: the resources and their ids as one JSON object on stdout")
+
+
+def _rate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rate", type=float, metavar="MB/s",
+                        help="bytes one node indexes per second, in MB/s (default: the "
+                             "streaming scripts' measured rate per vCPU x the node's vCPUs)")
 
 
 def _print_json(data: Dict[str, Any]) -> None:
@@ -83,7 +100,10 @@ def run_plan(args: argparse.Namespace) -> int:
     from ..provision import api
     from ..provision.spec import load_spec
 
-    plan, changes = api.diff(load_spec(args.spec))
+    spec = load_spec(args.spec)
+    if args.input:
+        return _size(spec, args)
+    plan, changes = api.diff(spec)
     if args.format == "json":
         _print_json({"cluster": plan.spec.name, "location": plan.location, "resources": [
             {"kind": c.step.kind, "name": c.step.name, "action": c.action, "id": c.rid,
@@ -114,6 +134,20 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"  {r['action']:8} {r['kind']} {r['name']} {r['id']}")
     if out.endpoint:
         print(out.endpoint)
+    return 0
+
+
+def _size(spec, args: argparse.Namespace) -> int:
+    from ..provision import sizing
+
+    cluster = sizing.cluster_of(spec)
+    rate = sizing.node_rate(cluster, args.rate)
+    size, files, packed = sizing.input_size(args.input)
+    if args.within <= 0:
+        raise UsageError("--within must be positive (minutes)")
+    options = sizing.propose(cluster, size, rate, args.within * 60)
+    best = sizing.propose_best(cluster, size, rate, args.within * 60)
+    print(sizing.report(spec, size, files, packed, rate, options, best))
     return 0
 
 
@@ -176,7 +210,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     if "scaling" not in spec.sections:
         raise UsageError(f"shape {spec.shape} has no autoscaling to simulate "
                          "(use emr, fleet or dataproc)")
-    workload = parse_workload(args.workload, spec.scaling["desired"])
+    if args.workload == "job:auto":
+        workload = _auto_job(spec, args)
+    else:
+        workload = parse_workload(args.workload, spec.scaling["desired"])
     result = simulate(policy_for(spec, workload.task_seconds), workload)
     print(report(result, spec.name))
     if args.png:
@@ -185,6 +222,18 @@ def run_simulate(args: argparse.Namespace) -> int:
         write_png(result, args.png)
         print(f"plot: {args.png}")
     return 0
+
+
+def _auto_job(spec, args: argparse.Namespace):
+    """The inputs' size at the sizing's per-node rate: what `plan --input` assumes."""
+    from ..provision import sizing
+    from ..provision.workload import job_workload
+
+    if not args.input:
+        raise UsageError("--workload job:auto needs --input URI...")
+    rate = sizing.node_rate(sizing.cluster_of(spec), args.rate)
+    size, _, _ = sizing.input_size(args.input)
+    return job_workload(size, rate, f"job of {size / 1e6:,.1f} MB at {rate / 1e6:g} MB/s")
 
 
 def run_fields(args: argparse.Namespace) -> int:
