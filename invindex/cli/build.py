@@ -12,7 +12,7 @@ from ..build import build_index
 from ..config import find_config, load_config
 from ..core.analysis import add_analyzer_arguments, analyzer_from_args
 from ..errors import UsageError
-from ..runners import DEFAULT_RUNNER, RUNNERS
+from ..runners import DEFAULT_RUNNER, RUNNERS, spark_watchdog
 from ..runners.cluster import EMR_DEFAULTS, parse_option
 
 
@@ -62,6 +62,9 @@ def register(sub) -> None:
     c.add_argument("--spark-tmp-dir", metavar="DIR",
                    help="spark: scratch directory the executors can read (default: a "
                         "local temporary directory, right for local[N] and one host)")
+    c.add_argument("--spark-start-timeout", type=float, metavar="SECONDS",
+                   help="spark: stop a job no worker has accepted after this long (default "
+                        f"{spark_watchdog.DEFAULT_WAIT_S:g}; 0 waits for ever)")
     c.add_argument("--cluster-id", metavar="ID",
                    help="emr: run on this cluster (j-...; e.g. from `invindex cluster up`), "
                         "which is left running; dataproc: the cluster's name (required)")
@@ -131,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
                           memory_mb=args.memory,
                           options={"parts": args.parts, "engine": args.engine,
                                    "runner_options": runner_options(args),
-                                   "mrjob_conf": args.mrjob_conf})
+                                   "mrjob_conf": args.mrjob_conf,
+                                   "spark_start_timeout": args.spark_start_timeout})
     for note in summary.notes:
         print(f"invindex: warning: {note}", file=sys.stderr)
     if not args.quiet:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import posixpath
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence
 
 from ..core import counters, indexfmt
 from ..core.records import BadRecordError
 from ..errors import InvindexError
-from . import cluster
+from . import cluster, spark_watchdog
 from .base import BuildRequest, BuildResult
 
 log = logging.getLogger(__name__)
@@ -148,16 +149,19 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
     mrjob_log = logging.getLogger("mrjob")
     mrjob_log.addHandler(notes)
     job = job_cls(args=args)
+    watch: Any = nullcontext()
     try:
         with cluster.interruptible(), job.make_runner() as mr:
             if runner == "spark":
                 _fix_spark_job_args(mr)
+                watch = spark_watchdog.attach(mr, req.options.get("spark_start_timeout"))
                 if not mr._spark_tmp_dir.startswith(("hdfs:", "s3:", "gs:")):
                     # the harness writes counters into a directory it assumes exists
                     Path(mr._spark_tmp_dir.removeprefix("file://")).mkdir(parents=True,
                                                                            exist_ok=True)
             try:
-                mr.run()
+                with watch:
+                    mr.run()
             except KeyboardInterrupt:
                 if runner == "emr" and (mr._opts.get("cluster_id") or
                                         mr._opts.get("pool_clusters")):
