@@ -37,5 +37,16 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
             "chromium chromium-driver); the browser tests will be skipped" >&2
     fi
 fi
+# iproute2's `ip` for the multi-host Spark tests (tests/scale/test_multihost.py: network
+# namespaces, as root).
+if ! command -v ip >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+    else
+        echo "note: iproute2 is missing (as root: apt-get install iproute2); the" \
+            "multi-host Spark tests will be skipped" >&2
+    fi
+fi
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

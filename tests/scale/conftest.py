@@ -1,6 +1,7 @@
 """Fixtures for the scale-out tests: a corpus with bad records, its reference lines,
-a Python 3.9 for the node side when this machine has one, and Spark (local and a real
-standalone master + worker on loopback, started once per session)."""
+a Python 3.9 for the node side when this machine has one, and Spark (local, a real
+standalone master + worker on loopback started once per session, and a standalone
+cluster across network-namespace "hosts", fresh for each test)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import pytest
 
 from tests.conftest import SAMPLE
 from tests.reference import reference_lines
+from tests.scale import _netns
 
 BAD = b"oops no tab\n\tempty id\nd\x02x\tcontrol\nbroken\t\xff\xfe utf8\n"
 
@@ -59,12 +61,21 @@ def expected(corpus_bytes) -> List[str]:
 
 
 @pytest.fixture(scope="session")
-def fast_counts(corpus, tmp_path_factory) -> dict:
+def fast_index(corpus, tmp_path_factory) -> Path:
+    """The corpus indexed by the default (fast) runner."""
     from invindex.build import build_index
     from invindex.core.analysis import Analyzer
 
     out = tmp_path_factory.mktemp("fast") / "idx"
-    return build_index([str(corpus)], str(out), Analyzer()).manifest["counts"]
+    build_index([str(corpus)], str(out), Analyzer())
+    return out
+
+
+@pytest.fixture(scope="session")
+def fast_counts(fast_index) -> dict:
+    import json
+
+    return json.loads((fast_index / "_manifest.json").read_text())["counts"]
 
 
 @pytest.fixture(scope="session")
@@ -148,6 +159,35 @@ def spark_standalone(spark_home, tmp_path_factory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+@pytest.fixture
+def netns_hosts(spark_home) -> Iterator[_netns.Hosts]:
+    """Four "hosts" (master, w1, w2, driver) on one bridge, each a network namespace
+    with one private address; deleted at the end, whatever the test did."""
+    why = _netns.why_unavailable()
+    if why:
+        pytest.skip(f"no network namespaces: {why}")
+    _netns.remove_stale()
+    hosts = _netns.Hosts(["master", "w1", "w2", "driver"])
+    try:
+        yield hosts.create()
+    finally:
+        hosts.destroy()
+
+
+@pytest.fixture
+def spark_hosts(netns_hosts, spark_home, tmp_path) -> _netns.SparkHosts:
+    """A standalone master and two 1-core workers, each on its own host, registered.
+    Workers beat every 2.5 s and the master forgets a silent one after 10 s (default
+    15 s and 60 s: both read spark.worker.timeout)."""
+    spark = _netns.SparkHosts(netns_hosts, spark_home, tmp_path / "spark",
+                              daemon_opts=["-Dspark.worker.timeout=10"])
+    spark.start_master()
+    for worker in ("w1", "w2"):
+        spark.start_worker(worker)
+    spark.wait_for(r"Registering worker", 2)
+    return spark
 
 
 # -- AWS: moto's server, with the one fix mrjob needs ----------------------------------
