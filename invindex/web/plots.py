@@ -1,8 +1,9 @@
 """The index page's statistics and plots, from ``invindex stats`` (search.stats), computed
 once per process on first use: they need one pass over the whole index.
 
-Only an index directory or cloud prefix can be read line by line (``source.reader``);
-other sources show no plots. Plots need matplotlib (the ``plot`` extra).
+The pass uses a reader of its own (not the one searches share), so it holds up no
+search while it runs. Only a source with a reader that can be read line by line (an
+index directory or cloud prefix) has statistics. Plots need matplotlib (``plot`` extra).
 """
 
 from __future__ import annotations
@@ -12,20 +13,22 @@ import io
 import threading
 from typing import List, Tuple
 
+from ..index import IndexReader
 from ..search.stats import Stats, collect, plot
 from .site import SearchSite
 
 PLOT = "stats"  # one PNG: rank/frequency (Zipf) and the document-length histogram
 _lock = threading.Lock()  # pyplot is not thread-safe
+_stats_lock = threading.Lock()
 
 
 def stats_of(site: SearchSite) -> Stats | None:
     reader = getattr(site.source, "reader", None)
     if reader is None:
         return None
-    with site.lock:  # one pass over the whole index, once
+    with _stats_lock:  # one pass over the whole index, once
         if "stats" not in site.derived:
-            site.derived["stats"] = collect(reader.iter_lines())
+            site.derived["stats"] = collect(IndexReader(reader.location).iter_lines())
         return site.derived["stats"]
 
 
