@@ -310,7 +310,9 @@ def _first_doc(encs: str) -> str:
 
 
 def _last_doc(encs: str) -> str:
-    i = encs.rfind(',["')  # a posting boundary: inside a JSON string a quote is escaped
+    # The last quote closes the last id (tf and positions hold none); the boundary before
+    # it is the last ',["' that ends before it: an id ending in ',[' makes one with it.
+    i = encs.rfind(',["', 0, encs.rfind('"'))
     return scanstring(encs, 2 if i < 0 else i + 3)[0]
 
 
@@ -322,12 +324,13 @@ def _interleave(pieces: List[str]) -> Tuple[int, str] | None:
     """Merge pieces whose doc_id ranges overlap by sorting their postings as strings.
 
     A posting ``["doc",tf,[...]]`` is cut at ``,["`` (inside a JSON string a quote is
-    escaped, so that only occurs between postings). Without backslash escapes the raw
+    escaped, so that only occurs between postings, or where an id ends in ',[' and its
+    closing quote follows: ',[",' tells those apart). Without backslash escapes the raw
     id is the doc_id itself, and without ' ' or '!' (the only id characters that sort
     before the closing quote) whole fragments sort in doc_id order. Returns None when
-    ids are escaped or repeated: the caller then merges exactly, posting by posting.
+    ids are escaped, repeated or end in ',[': the caller then merges exactly.
     """
-    if any("\\" in e for e in pieces):
+    if any("\\" in e or ',[",' in e for e in pieces):
         return None
     frags: List[str] = []
     for e in pieces:
