@@ -14,7 +14,8 @@ SEPARATORS = [" ", "  ", ", ", "\t", ". ", "-", "\u00a0", "\r"]
 # bad records; DEL and C1 controls are good ids.
 C0_IN_IDS = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n")
 doc_ids = st.one_of(
-    st.sampled_from(["d1", "d2", "d10", "doc:é", "Z", "a b", "ид", "🙂", "d\x7f", "d\x85"]),
+    st.sampled_from(["d1", "d2", "d10", "doc:é", "Z", "a b", "ид", "🙂", "d\x7f", "d\x85",
+                     "d1!", "d,[", "d!,["]),
     st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF,
                           blacklist_categories=("Cs",)), min_size=1, max_size=6),
     st.tuples(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7F), max_size=3),

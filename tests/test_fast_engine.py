@@ -13,15 +13,20 @@ from .reference import reference_lines
 from .strategies import corpora
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(corpora, st.integers(min_value=1, max_value=64), st.integers(8, 256), st.integers(1, 3))
 def test_any_split_and_batch_size_gives_the_reference_index(tmp_path_factory, data, split,
                                                             batch, parts):
-    """Splits cut files at line boundaries; batches spill sorted runs that are merged."""
+    """Splits cut files at line boundaries; batches spill sorted runs that are merged.
+
+    The Python inverter (a fifth of the arrow one's start-up per build) buys four times
+    the examples: the two write the same runs (test_inverters), so the merge of
+    overlapping pieces, which a few examples in 25 reach, is what the count is for."""
     d = tmp_path_factory.mktemp("c")
     (d / "in.tsv").write_bytes(data)
     build_index([str(d / "in.tsv")], str(d / "idx"), Analyzer(), runner="fast", jobs=2,
-                options={"split_bytes": split, "batch_bytes": batch, "parts": parts})
+                options={"split_bytes": split, "batch_bytes": batch, "parts": parts,
+                         "engine": "python"})
     assert read_index_lines(d / "idx") == reference_lines(data)
 
 
