@@ -66,8 +66,9 @@ def test_combiner_accepts_its_own_output(data):
 
 
 def test_duplicate_doc_ids_merge_order_independently():
-    values = ["d1\t1\t5", "d1\t2\t0,9", "d2\t1\t3"]
-    expected = 'w\t{"df":2,"postings":[["d1",3,[0,5,9]],["d2",1,[3]]]}'
+    """Positions merge as numbers: 9 < 10 < 100, though "10" < "100" < "9" as text."""
+    values = ["d1\t1\t10", "d1\t3\t0,9,100", "d2\t1\t3"]
+    expected = 'w\t{"df":2,"postings":[["d1",4,[0,9,10,100]],["d2",1,[3]]]}'
     assert reduce_term("w", values) == expected
     assert reduce_term("w", [values[1], values[0], values[2]]) == expected
 
