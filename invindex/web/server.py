@@ -15,6 +15,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
 from waitress.server import create_server
 
+from ..errors import InvindexError
 from . import settings
 from .site import SearchSite, install
 
@@ -45,7 +46,11 @@ def serve(app: Callable, host: str, port: int, threads: int,
     """Serve until interrupted (Ctrl-C or SIGINT ends it quietly)."""
     # waitress warns at every request queued behind busy threads: normal under load
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = create_server(app, host=host, port=port, threads=threads, **SERVER_LIMITS)
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, **SERVER_LIMITS)
+    except OSError as e:  # port taken, address not on this machine, name not found
+        raise InvindexError(f"cannot listen on {url_of(host, port)}: "
+                            f"{e.strerror or e}") from None
     print(f"invindex: serving on {url_of(host, server.effective_port)}", file=out, flush=True)
     try:
         server.run()

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from urllib.parse import quote
 
 import pytest
@@ -252,6 +253,13 @@ def test_serve_command_errors(cli, indexes, tmp_path):
     assert r.code == 2 and "--workers" in r.err
     r = cli("serve", str(indexes["text"]), "--host", "0.0.0.0", "--port", "0")
     assert r.code == 2 and "--allowed-host" in r.err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = cli("serve", str(indexes["text"]), "--port", str(port))
+    assert r.code == 1 and r.err == (f"invindex: error: cannot listen on "
+                                     f"http://127.0.0.1:{port}/: Address already in use\n")
 
 
 def test_index_page_stats_and_plot(client, site):
