@@ -143,7 +143,7 @@ def run_sync(args: argparse.Namespace) -> int:
     if args.dry_run:
         for it in plan.items:
             print(f"would copy {it.src.uri(it.src_info.key)} -> {it.dst.uri(it.dst_key)}")
-        extra = plan.extra if args.delete else []
+        extra = plan.deletable if args.delete else []
         for store, key in extra:
             print(f"would delete {store.uri(key)}")
         mb = sum(it.src_info.size for it in plan.items) / 1e6

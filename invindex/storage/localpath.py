@@ -39,7 +39,6 @@ class Refused:
 
     key: str
     reason: str
-    path: str | None = None  # where it would have landed, for a collision
 
 
 def printable(text: str) -> str:
@@ -144,5 +143,6 @@ def plan_paths(dest: str | os.PathLike[str], rels: Iterable[str]
                     for rel in rels_other:
                         clash.setdefault(rel, f"a file below {rels_here[0]!r}, which is a file")
     for rel, reason in clash.items():
-        refused.append(Refused(rel, reason, mapped.pop(rel)))
+        del mapped[rel]
+        refused.append(Refused(rel, reason))
     return mapped, refused

@@ -38,6 +38,7 @@ class Summary:
     deleted: int = 0
     seconds: float = 0.0
     refused: List[Refused] = field(default_factory=list)  # keys named by source URI
+    kept: int = 0  # extras --delete left alone because keys were refused
 
     def text(self, verb: str = "Copied") -> str:
         mb = self.bytes / 1e6
@@ -49,6 +50,8 @@ class Summary:
             s += f"; {self.deleted:,} deleted"
         if self.refused:
             s += f"; {len(self.refused):,} refused"
+        if self.kept:
+            s += f"; {self.kept:,} not deleted (keys refused)"
         return s + "."
 
 
@@ -104,6 +107,12 @@ class Plan:
     extra: List[Tuple[Store, str]] = field(default_factory=list)
     single: bool = False  # the source is one file, not a directory or prefix
 
+    @property
+    def deletable(self) -> List[Tuple[Store, str]]:
+        """What ``--delete`` may remove: nothing when keys were refused (a source we
+        could not copy whole is not one the destination should be trimmed to)."""
+        return [] if self.refused else self.extra
+
 
 def targets(s_store: Store, entries: List[Tuple[str, ObjectInfo]], d_store: Store, du: URI
             ) -> Tuple[List[Item], List[Refused]]:
@@ -114,7 +123,7 @@ def targets(s_store: Store, entries: List[Tuple[str, ObjectInfo]], d_store: Stor
     paths, refused = plan_paths(du.key, [rel for rel, _ in entries])
     items = [Item(s_store, info, d_store, paths[rel]) for rel, info in entries if rel in paths]
     keys = {rel: info.key for rel, info in entries}
-    return items, [Refused(s_store.uri(keys[r.key]), r.reason, r.path) for r in refused]
+    return items, [Refused(s_store.uri(keys[r.key]), r.reason) for r in refused]
 
 
 def plan_copy(src: str, dst: str, recursive: bool = False, settings: Settings | None = None,
@@ -214,7 +223,7 @@ def same_content(a: Store, ai: ObjectInfo, b: Store, bi: ObjectInfo) -> bool:
 
 def plan_sync(src: str, dst: str, settings: Settings | None = None, **options: object) -> Plan:
     """Items to copy, refused keys, how many match already, destination objects not in
-    the source (a refused key's own file counts as in the source: never deleted).
+    the source (``Plan.deletable``: none when a key was refused).
 
     A source with nothing in it (a typo of a prefix, a missing directory) is an error
     before the destination is even listed: syncing it with ``--delete`` would empty the
@@ -237,7 +246,7 @@ def plan_sync(src: str, dst: str, settings: Settings | None = None, **options: o
             same += 1
             continue
         items.append(item)
-    seen = {it.dst_key for it in wanted} | {r.path for r in refused if r.path}
+    seen = {it.dst_key for it in wanted}
     extra = [(d_store, key) for key in existing if key not in seen]
     return Plan(items, refused, same, extra, single)
 
@@ -258,7 +267,7 @@ def check_sync(plan: Plan, src: str, dst: str, delete: bool,
     if plan.single:
         raise UsageError(f"--delete needs a directory or prefix as SRC, not a single file: "
                          f"{src} (nothing was copied or deleted)")
-    check_deletes(dst, len(plan.extra), max_delete)
+    check_deletes(dst, len(plan.deletable), max_delete)
 
 
 def apply_sync(plan: Plan, delete: bool, callback: Callback = None,
@@ -267,9 +276,10 @@ def apply_sync(plan: Plan, delete: bool, callback: Callback = None,
     summary = run_items(plan.items, callback, jobs, Summary(skipped=plan.same,
                                                             refused=plan.refused))
     if delete:
-        for store, key in plan.extra:
+        for store, key in plan.deletable:
             store.delete(key)
-        summary.deleted = len(plan.extra)
+        summary.deleted = len(plan.deletable)
+        summary.kept = len(plan.extra) - len(plan.deletable)
     return summary
 
 

@@ -129,3 +129,21 @@ def test_max_delete_must_be_a_count(value, capsys) -> None:
     with pytest.raises(SystemExit) as e:
         main(["stage", "rm", "-r", "--max-delete", value, "somewhere"])
     assert e.value.code == 2 and "expected a count" in capsys.readouterr().err
+
+
+def test_sync_delete_with_refused_keys_deletes_nothing(s3, make_bucket, tmp_path, capsys) -> None:
+    """A source whose keys are refused is not what the destination should mirror: the
+    good keys are copied, nothing is deleted, exit 1."""
+    bucket = make_bucket("s3")
+    payload = tmp_path / "p"
+    payload.write_text("x")
+    for key in ["data/ok.tsv", "data/../evil.tsv"]:
+        get_store(bucket).put_file(payload, key)
+    local = _local(tmp_path / "local", ["mine.tsv"])
+    assert main(["stage", "sync", "--delete", f"{bucket}/data/", str(local)]) == 1
+    err = capsys.readouterr().err
+    assert _files(local) == ["mine.tsv", "ok.tsv"]
+    assert "1 not deleted" in err
+    assert main(["stage", "sync", "-n", "--delete", f"{bucket}/data/", str(local)]) == 1
+    out, err = capsys.readouterr()
+    assert "would delete" not in out and "delete 0" in err
