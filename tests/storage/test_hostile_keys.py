@@ -8,8 +8,8 @@ What each emulator lets us store (checked by hand): moto (S3) stores every key h
 gcp-storage-emulator rejects a ``..`` segment (its connection drops and the SDK retries
 for two minutes, so those keys are not sent to it); Azurite answers ``400
 OutOfRangeInput`` to ``..`` and ``AuthorizationFailure`` to ``.`` segments (the SDK's
-signature covers the path before the server normalizes it). Real S3, GCS and Azure
-all accept ``..`` in a name, which is why the check is ours.
+signature covers the path before the server normalizes it). S3 accepts any key, and
+what a service refuses today is not a promise, so the check is ours, on every download.
 """
 
 from __future__ import annotations
