@@ -18,3 +18,11 @@ def int_param(request: HttpRequest, name: str, default: int) -> int:
 
 def text_param(request: HttpRequest, name: str) -> str:
     return request.GET.get(name, "")
+
+
+def page_param(request: HttpRequest) -> int:
+    """The 1-based ``page`` parameter (default 1)."""
+    page = int_param(request, "page", 1)
+    if page < 1:
+        raise BadRequest("page must be 1 or more")
+    return page

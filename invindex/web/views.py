@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from . import plots
 from .highlight import fragment_html
-from .params import int_param, text_param
+from .params import page_param, text_param
 from .site import MAX_QUERY_CHARS, TERM_PAGE, BadRequest, current
 
 PAGE_SIZE = 10
@@ -29,9 +29,7 @@ def search(request: HttpRequest) -> HttpResponse:
     if not q.strip():
         return render(request, "web/search.html", context)
     try:
-        page_no = int_param(request, "page", 1)
-        if page_no < 1:
-            raise BadRequest("page must be 1 or more")
+        page_no = page_param(request)
         page = site.search(q, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)
     except BadRequest as e:
         return render(request, "web/search.html", {**context, "error": str(e)}, status=400)
@@ -52,9 +50,7 @@ def help_page(request: HttpRequest) -> HttpResponse:
 def term(request: HttpRequest, term: str) -> HttpResponse:
     site = current()
     try:
-        page_no = int_param(request, "page", 1)
-        if page_no < 1:
-            raise BadRequest("page must be 1 or more")
+        page_no = page_param(request)
         tp = site.term(term, offset=(page_no - 1) * TERM_PAGE, limit=TERM_PAGE)
         analyzed = site.analyzed(term) if tp.df == 0 else []
     except BadRequest as e:
