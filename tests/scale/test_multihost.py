@@ -40,9 +40,9 @@ SHORT_TIMEOUTS = {"spark.network.timeout": "15s", "spark.network.timeoutInterval
                   "spark.shuffle.io.maxRetries": "1", "spark.shuffle.io.retryWait": "1s"}
 
 SHIM = """#!/bin/sh
-# On w2 the first Python worker waits until the test says go (at most 60 s).
+# On {host} the first Python worker waits until the test says go (at most 60 s).
 case "$PWD" in
-*/work-w2/*)
+*/work-{host}/*)
     if [ ! -e {hold}/go ]; then
         touch {hold}/started
         n=0
@@ -53,11 +53,11 @@ exec {python} -S "$@"
 """
 
 
-def _hold(tmp_path: Path) -> Path:
+def _hold(tmp_path: Path, host: str = "w2") -> Path:
     hold = tmp_path / "hold"
     hold.mkdir()
     shim = tmp_path / "python-shim"
-    shim.write_text(SHIM.format(hold=hold, python=sys.executable))
+    shim.write_text(SHIM.format(host=host, hold=hold, python=sys.executable))
     shim.chmod(0o755)
     return hold
 
@@ -145,6 +145,34 @@ def test_worker_host_killed_mid_job(spark_hosts, netns_hosts, corpus, fast_index
     assert netns_hosts.pids("w2") == []
     _same_as_fast(out, fast_index, fast_counts)
     _lost_only(log, netns_hosts.address)
+
+
+def test_worker_host_killed_after_its_map_tasks(spark_hosts, netns_hosts, corpus,
+                                                fast_index, fast_counts, tmp_path):
+    """w1 is held at its first task, so w2 runs the other map tasks; once w2 has
+    finished one, every process on w2 is killed and w1 goes on. The finished map
+    output is lost with w2, and Spark reruns that task on w1: the index is the same.
+    The counts are not (yet): mrjob's Spark harness counts with accumulators, which
+    Spark applies again for a map task it reruns after it had succeeded."""
+    hold = _hold(tmp_path, "w1")
+    out = tmp_path / "idx"
+    proc = _build(spark_hosts, corpus, out, tmp_path / "python-shim",
+                  {**SMALL, **SHORT_TIMEOUTS})
+    _wait_file(hold / "started", proc)
+    deadline = time.monotonic() + 180
+    while not any("Finished task" in line for log in spark_hosts.executor_logs("w2")
+                  for line in log.read_text("utf-8", "replace").splitlines()):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    time.sleep(3)  # for the driver to take the result in
+    assert netns_hosts.crash("w2")
+    (hold / "go").touch()
+    _finish(spark_hosts, proc)
+    assert read_index_lines(out) == read_index_lines(fast_index)
+    counts = json.loads((out / "_manifest.json").read_text())["counts"]
+    if counts != fast_counts:
+        pytest.xfail(f"counts of a rerun map task applied twice: {counts['documents']} "
+                     f"documents, not {fast_counts['documents']}")
 
 
 def test_job_no_worker_accepts_stops_with_one_line(netns_hosts, spark_home, corpus,
