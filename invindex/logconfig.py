@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import List
+from typing import List, Sequence
 from urllib.parse import quote, unquote
 
 OWN_LOGGERS = ("invindex", "mrjob")
@@ -66,9 +66,10 @@ def known_secrets(environ=os.environ) -> List[str]:
     return sorted(out, key=len, reverse=True)
 
 
-def redact(text: str, secrets: List[str] = ()) -> str:  # type: ignore[assignment]
-    """``text`` with secret values (by pattern, and the given literal ones) masked."""
-    for value in secrets:
+def redact(text: str, secrets: Sequence[str] | None = None) -> str:
+    """``text`` with secret values masked: by pattern, and the literal ``secrets``
+    (default: ``known_secrets()`` of the environment)."""
+    for value in known_secrets() if secrets is None else secrets:
         text = text.replace(value, MASK)
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)

@@ -83,7 +83,7 @@ def main(argv: List[str] | None = None) -> int:
         _setup_logging(args.verbose, args.quiet, args.sdk_logs)
         return int(args.func(args) or 0)
     except InvindexError as e:
-        print(f"invindex: error: {e}", file=sys.stderr)
+        print(f"invindex: error: {logconfig.redact(str(e))}", file=sys.stderr)
         if verbose:
             import traceback
 
@@ -97,6 +97,6 @@ def main(argv: List[str] | None = None) -> int:
     except Exception as e:  # a bug: one line, details under --verbose
         if verbose:
             raise
-        print(f"invindex: error: {type(e).__name__}: {e} (run with --verbose for details)",
-              file=sys.stderr)
+        print(f"invindex: error: {type(e).__name__}: {logconfig.redact(str(e))} "
+              "(run with --verbose for details)", file=sys.stderr)
         return 1

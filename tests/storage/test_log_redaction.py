@@ -129,3 +129,19 @@ def test_filter_redacts_args_and_known_values(monkeypatch) -> None:
                                "%s %s", ("url?sig=abc", "raw tok-12345-secret"), None)
     assert RedactFilter().filter(record)
     assert record.getMessage() == "url?sig=REDACTED raw REDACTED"
+
+
+def test_error_line_is_redacted(monkeypatch, capsys) -> None:
+    """An error message that quotes a URL (urllib3's 'Max retries exceeded with url:
+    /c?...&sig=...') is printed without the signature."""
+    from invindex.cli import main
+    from invindex.cli import stage as stage_cli
+    from invindex.storage import StorageError
+
+    def fail(*_a, **_k):
+        raise StorageError("cannot reach Azure Blob storage: Max retries exceeded with url: "
+                           "/c?restype=container&sig=S3CRETsig%3D")
+    monkeypatch.setattr(stage_cli, "get_store", fail)
+    assert main(["stage", "ls", "az://c/x"]) == 1
+    err = capsys.readouterr().err
+    assert "S3CRETsig" not in err and "sig=REDACTED" in err
