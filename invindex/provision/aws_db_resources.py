@@ -9,14 +9,14 @@ says otherwise at ``up``; the managed master-password secret goes with the insta
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from ..errors import InvindexError
 from .aws_common import Aws, error_code
 from .aws_db import FINAL_SNAPSHOT_TAG
 from .aws_resources import _Handler, _not_ours
 from .engine import wait_for
-from .plan import Step
+from .plan import Fields, Step, diff_fields
 
 
 class DbSubnetGroups(_Handler):
@@ -86,6 +86,30 @@ class RdsInstances(_Handler):
                  f"RDS instance {step.name} to be available")
         return step.name
 
+    _IN_PLACE = {"DBInstanceClass": "DBInstanceClass", "AllocatedStorage": "AllocatedStorage",
+                 "BackupRetentionPeriod": "BackupRetentionPeriod",
+                 "DeletionProtection": "DeletionProtection",
+                 "EnableIAMDatabaseAuthentication": "IAMDatabaseAuthenticationEnabled"}
+    _FIXED = {"Engine": "Engine", "DBName": "DBName", "MasterUsername": "MasterUsername",
+              "StorageEncrypted": "StorageEncrypted"}
+
+    def _fields(self, params: Dict, found: Dict, names: Dict[str, str]) -> Fields:
+        return diff_fields({k: params[k] for k in names},
+                           {k: found.get(v) for k, v in names.items()})
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Class, storage, backups, protection and IAM auth change in place
+        (ModifyDBInstance, applied immediately); engine, database, master user and
+        encryption only with a new instance."""
+        found = self._get(rid) or {}
+        return (self._fields(params, found, self._IN_PLACE),
+                self._fields(params, found, self._FIXED))
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        self._rds().modify_db_instance(DBInstanceIdentifier=rid, ApplyImmediately=True,
+                                       **{k: params[k] for k in fields})
+        return rid
+
     def delete(self, rid: str) -> None:
         found = self._get(rid)
         if found is None:
@@ -152,6 +176,18 @@ class DynamoTables(_Handler):
         wait_for(lambda: (self._get(step.name) or {}).get("TableStatus") == "ACTIVE",
                  f"DynamoDB table {step.name} to be active")
         return step.name
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Deletion protection changes in place (UpdateTable); the key schema never does."""
+        t = self._get(rid) or {}
+        update = diff_fields({"DeletionProtectionEnabled": params["DeletionProtectionEnabled"]},
+                             t)
+        return update, diff_fields({"KeySchema": params["KeySchema"]}, t)
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        self._ddb().update_table(TableName=rid,
+                                 DeletionProtectionEnabled=params["DeletionProtectionEnabled"])
+        return rid
 
     def delete(self, rid: str) -> None:
         if self._get(rid) is None:

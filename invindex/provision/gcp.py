@@ -12,7 +12,7 @@ from .deps import need
 from .engine import Backend, wait_for
 from .gcp_sql import SqlDatabases, SqlInstances, SqlUsers, cloudsql_steps, database_user
 from .gcp_steps import dataproc_steps, firewall_marker, gce_steps, policy_id
-from .plan import Plan, Step
+from .plan import Fields, Plan, Step, diff_fields
 from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED, Spec
 
 TIMEOUT = 1800
@@ -105,6 +105,19 @@ class GceInstances:
     def delete(self, rid: str) -> None:
         self.client.delete(project=self.gcp.project, zone=self.gcp.zone,
                            instance=rid).result(timeout=TIMEOUT)
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Machine type and boot image are set at creation here: a change needs a new VM."""
+        i = self._get(rid)
+        boot = next((d for d in i.disks if d.boot), None) if i is not None else None
+        have = {"machine_type": (i.machine_type if i is not None else "").rsplit("/", 1)[-1]}
+        want = {"machine_type": params["machine_type"].rsplit("/", 1)[-1]}
+        replace = diff_fields(want, have)
+        if boot is not None and boot.initialize_params.source_image:  # absent on real reads
+            replace.update(diff_fields(
+                {"source_image": params["disks"][0]["initialize_params"]["source_image"]},
+                {"source_image": boot.initialize_params.source_image}))
+        return {}, replace
 
     def find_all(self) -> List[str]:
         found = self.client.list(request={"project": self.gcp.project, "zone": self.gcp.zone,
@@ -228,6 +241,22 @@ class DataprocPolicies:
     def delete(self, rid: str) -> None:
         self.client.delete_autoscaling_policy(name=rid)
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Every field of a policy changes in place (UpdateAutoscalingPolicy)."""
+        dataproc = need("google.cloud.dataproc_v1", "Dataproc provisioning")
+        found = self._get(rid)
+        have = type(found).to_dict(found, preserving_proto_field_name=True) if found else {}
+        want = type(found).to_dict(dataproc.AutoscalingPolicy(params),
+                                   preserving_proto_field_name=True) if found else params
+        return diff_fields({k: v for k, v in want.items() if k not in ("labels", "name")},
+                           have), {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        dataproc = need("google.cloud.dataproc_v1", "Dataproc provisioning")
+        self.client.update_autoscaling_policy(policy=dataproc.AutoscalingPolicy(
+            dict(params, name=rid)))
+        return rid
+
     def find_all(self) -> List[str]:
         full = f"{self.parent}/autoscalingPolicies/{policy_id(self.gcp.cluster)}"
         found = self._get(full)
@@ -275,6 +304,23 @@ class DataprocClusters:
     def delete(self, rid: str) -> None:
         self.client.delete_cluster(project_id=self.gcp.project, region=self.gcp.region,
                                    cluster_name=rid).result(timeout=TIMEOUT)
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Image, machine types and the primary workers (HDFS) only with a new cluster; the
+        secondary workers are the autoscaling policy's."""
+        c = self._get(rid)
+        cfg, want = (c.config if c is not None else None), params["config"]
+        if cfg is None:
+            return {}, {}
+        have = {"image_version": cfg.software_config.image_version,
+                "master_type": cfg.master_config.machine_type_uri.rsplit("/", 1)[-1],
+                "worker_type": cfg.worker_config.machine_type_uri.rsplit("/", 1)[-1],
+                "workers": cfg.worker_config.num_instances}
+        wanted = {"image_version": want["software_config"]["image_version"],
+                  "master_type": want["master_config"]["machine_type_uri"],
+                  "worker_type": want["worker_config"]["machine_type_uri"],
+                  "workers": want["worker_config"]["num_instances"]}
+        return {}, diff_fields(wanted, have)
 
     def find_all(self) -> List[str]:
         found = self.client.list_clusters(request={

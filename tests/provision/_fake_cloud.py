@@ -190,6 +190,9 @@ class FakeGcp(Recorder):
         if method == "DELETE":
             del self.store[key]
             return 200, (_lro(key, "google.protobuf.Empty", {}) if kind == "clusters" else {})
+        if method == "PUT":  # UpdateAutoscalingPolicy replaces the policy
+            self.store[key] = dict(body, name=key)
+            return 200, self.store[key]
         return 200, self.store[key]
 
 

@@ -191,3 +191,34 @@ def test_cloudsql_private_ip_and_narrow_authorized_networks_only(gcp, tmp_path):
     assert body["settings"]["ipConfiguration"]["ipv4Enabled"] is False
     assert body["settings"]["ipConfiguration"]["privateNetwork"] == \
         "projects/proj/global/networks/vpc"
+
+
+def test_rds_class_and_dynamodb_protection_update_in_place_engine_is_refused(aws, tmp_path,
+                                                                           capsys):
+    """ModifyDBInstance changes the class (and backups) in place; UpdateTable turns deletion
+    protection off; a new database name would need a new instance: refused by name."""
+    spec = write(tmp_path, RDS)
+    assert main(["-q", "cluster", "up", str(spec)]) == 0
+    bigger = write(tmp_path, RDS + '    [database]\n    instance_class = "db.t4g.small"\n'
+                                   "    backup_retention_days = 14\n", "bigger.toml")
+    capsys.readouterr()
+    assert main(["cluster", "plan", str(bigger)]) == 0
+    assert "update    db_instance t-db: DBInstanceClass db.t4g.micro -> db.t4g.small, " \
+           "BackupRetentionPeriod 7 -> 14" in capsys.readouterr().out
+    assert main(["-q", "cluster", "up", str(bigger)]) == 0
+    (db,) = boto3.client("rds", region_name="us-east-1").describe_db_instances(
+        DBInstanceIdentifier="t-db")["DBInstances"]
+    assert (db["DBInstanceClass"], db["BackupRetentionPeriod"]) == ("db.t4g.small", 14)
+    renamed = write(tmp_path, RDS + '    [database]\n    db_name = "other"\n', "renamed.toml")
+    assert main(["cluster", "up", str(renamed)]) == 1
+    assert "db_instance t-db (DBName invindex -> other)" in capsys.readouterr().err
+
+    table = write(tmp_path, '\n    name = "t-table"\n    shape = "dynamodb"\n    [aws]\n'
+                            '    region = "us-east-1"\n', "table.toml")
+    assert main(["-q", "cluster", "up", str(table)]) == 0
+    loose = write(tmp_path, table.read_text() + "[database]\ndeletion_protection = false\n",
+                  "loose.toml")
+    assert main(["-q", "cluster", "up", str(loose)]) == 0
+    assert "1 updated" in capsys.readouterr().out
+    assert boto3.client("dynamodb", region_name="us-east-1").describe_table(
+        TableName="t-table")["Table"]["DeletionProtectionEnabled"] is False

@@ -194,3 +194,40 @@ def _renamed(tmp_path, spec, name: str):
     text = Path(spec.source).read_text()
     path.write_text(text.replace(f'name = "{spec.name}"', f'name = "{name}"'))
     return path
+
+
+def test_dataproc_policy_updates_in_place_and_a_new_machine_type_is_refused(gcp, tmp_path):
+    """Against the local server: raising the secondary workers' max is an
+    UpdateAutoscalingPolicy (PUT of the whole policy) and nothing else; a new worker type
+    would need a new cluster: `up` refuses before sending anything."""
+    spec = spec_for(tmp_path, gcp, "dataproc")
+    creds = AnonymousCredentials()
+    api.up(spec, echo=quiet, credentials=creds)
+    _, same = api.diff(spec, credentials=creds)
+    assert [c.action for c in same if c.step.kind.startswith("dataproc")] == [
+        "unchanged", "unchanged"]
+    more = spec_for(tmp_path, gcp, "dataproc", """
+        [scaling]
+        min = 0
+        max = 12
+        desired = 0
+    """)
+    plan, changes = api.diff(more, credentials=creds)
+    (policy,) = [c for c in changes if c.step.kind == "dataproc_policy"]
+    assert policy.action == "update" and "max_instances" in " ".join(policy.update)
+    assert {c.action for c in changes if c is not policy} <= {"unchanged", "exists"}
+    writes = len([r for r in gcp.requests if r[0] != "GET"])
+    out = api.up(more, echo=quiet, credentials=creds)
+    assert [k for k, _, _ in out.updated] == ["dataproc_policy"]
+    (put,) = gcp.sent("PUT", "autoscalingPolicies/g-dataproc-scaling$")
+    assert put["secondaryWorkerConfig"]["maxInstances"] == 12
+    assert len([r for r in gcp.requests if r[0] != "GET"]) == writes + 1
+
+    other = spec_for(tmp_path, gcp, "dataproc", """
+        [dataproc]
+        worker_type = "n2-standard-8"
+    """)
+    with pytest.raises(InvindexError, match=r"dataproc_cluster g-dataproc \(worker_type "
+                                            r"n2-standard-4 -> n2-standard-8\)"):
+        api.up(other, echo=quiet, credentials=creds)
+    assert len([r for r in gcp.requests if r[0] != "GET"]) == writes + 1
