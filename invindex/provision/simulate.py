@@ -41,6 +41,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, List, Mapping, Sequence, Tuple
 
+from ..errors import UsageError
+
 EPS = 1e-9
 HORIZON = 7 * 24 * 3600  # stop a run that cannot finish (e.g. max too small) after a week
 
@@ -89,9 +91,10 @@ def policy_for(spec: Any, task_seconds: int = 60) -> Policy:
     metrics) next to the scaled ones; each shape's master is billed."""
     sc = spec.scaling
     if spec.shape == "emr":
-        mode = sc["mode"] if sc["mode"] != "managed" else "none"
-        return policy_from_scaling(dict(sc, mode=mode), fixed=spec.emr["core_count"],
-                                   overhead=1)
+        if sc["mode"] == "managed":
+            raise UsageError("EMR managed scaling's algorithm is not published: the "
+                             "simulator models automatic scaling rules (mode = \"simple\")")
+        return policy_from_scaling(sc, fixed=spec.emr["core_count"], overhead=1)
     if spec.shape == "dataproc":
         d = spec.dataproc
         mode = "dataproc" if sc["mode"] != "none" else "none"

@@ -257,3 +257,10 @@ def test_dataproc_scales_down_by_available_memory_and_drains_gracefully():
     assert [(e.t, e.action, e.desired) for e in result.events[1:]] == [
         (120, "scale-in", 2), (270, "scale-in", 1)]
     assert result.finish == 300 and result.instance_seconds == 1800
+
+
+def test_emr_managed_scaling_is_not_simulated(tmp_path):
+    spec = tmp_path / "m.toml"
+    spec.write_text('name = "m"\nshape = "emr"\n[emr]\nlog_uri = "s3://b/l/"\n'
+                    '[scaling]\nmode = "managed"\n')
+    assert main(["cluster", "simulate", str(spec), "--workload", "job:1GB@10MB/s"]) == 2
