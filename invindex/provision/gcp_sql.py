@@ -12,12 +12,12 @@ automated backups with point-in-time recovery, deletion protection (``down`` tur
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from ..errors import InvindexError
 from .deps import need
 from .gcp_steps import labels
-from .plan import Step
+from .plan import Fields, Step, diff_fields
 from .spec import Spec
 
 TIMEOUT = 1800.0
@@ -127,6 +127,25 @@ class SqlInstances:
         op = self.sql.api.instances().insert(project=self.gcp.project, body=params).execute()
         self.sql.wait(op, f"Cloud SQL instance {step.name} to be created")
         return step.name
+
+    _IN_PLACE = ("tier", "dataDiskSizeGb", "ipConfiguration", "backupConfiguration",
+                 "databaseFlags", "deletionProtectionEnabled")
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Settings change in place (instances.patch); the version and region do not."""
+        found = self._get(rid) or {}
+        want = params["settings"]
+        update = diff_fields({"settings": {k: want[k] for k in self._IN_PLACE}}, found)
+        return update, diff_fields({k: params[k] for k in ("databaseVersion", "region")},
+                                   found)
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        changed = {k.split(".")[1].split("[")[0] for k in fields}
+        op = self.sql.api.instances().patch(
+            project=self.gcp.project, instance=rid,
+            body={"settings": {k: params["settings"][k] for k in sorted(changed)}}).execute()
+        self.sql.wait(op, f"Cloud SQL instance {rid} to be updated")
+        return rid
 
     def delete(self, rid: str) -> None:
         found = self._get(rid)

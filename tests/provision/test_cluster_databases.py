@@ -222,3 +222,33 @@ def test_rds_class_and_dynamodb_protection_update_in_place_engine_is_refused(aws
     assert "1 updated" in capsys.readouterr().out
     assert boto3.client("dynamodb", region_name="us-east-1").describe_table(
         TableName="t-table")["Table"]["DeletionProtectionEnabled"] is False
+
+
+def test_cloudsql_settings_update_in_place_version_is_refused(gcp, tmp_path, capsys,
+                                                               monkeypatch):
+    """A bigger tier is an instances.patch of that setting alone; a new major version
+    would need a new instance: refused by name, nothing sent."""
+    from google.auth.credentials import AnonymousCredentials
+
+    import invindex.provision.gcp as gcp_module
+
+    monkeypatch.setattr(gcp_module, "default_credentials",
+                        lambda: (AnonymousCredentials(), "proj"))
+    text = f"""
+        name = "g-sql"
+        shape = "cloudsql-postgres"
+        [gcp]
+        project = "proj"
+        endpoint = "{gcp.url}"
+        [database]
+    """
+    assert main(["-q", "cluster", "up", str(write(tmp_path, text))]) == 0
+    bigger = write(tmp_path, text + '    instance_class = "db-custom-2-7680"\n', "big.toml")
+    assert main(["-q", "cluster", "up", str(bigger)]) == 0
+    assert "1 updated" in capsys.readouterr().out
+    assert gcp.sent("PATCH", "^/v1/projects/proj/instances/g-sql$") == [
+        {"settings": {"tier": "db-custom-2-7680"}}]
+    newer = write(tmp_path, text + '    engine_version = "POSTGRES_17"\n', "new.toml")
+    assert main(["cluster", "up", str(newer)]) == 1
+    assert "sql_instance g-sql (databaseVersion POSTGRES_16 -> POSTGRES_17)" in \
+        capsys.readouterr().err
