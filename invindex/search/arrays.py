@@ -25,10 +25,23 @@ class TermArrays:
     tfs: np.ndarray  # float64 term frequencies
     pos_offsets: np.ndarray | None  # int64, len(docs) + 1: positions of docs[i] are
     positions: np.ndarray | None  # positions[pos_offsets[i]:pos_offsets[i + 1]]
+    gpos: np.ndarray | None = None  # the positions in a PositionSpace, ascending
 
     @property
     def df(self) -> int:
         return len(self.docs)
+
+
+@dataclass
+class PositionSpace:
+    """All documents' positions laid end to end: document d's position p is
+    ``start[d] + p``, and ``start[d] + end[d]`` (its last position + 1) is followed by a
+    gap before the next document. A phrase is then a lookup of "is term t at global
+    position g + offset" in a bitmap of ``size`` bits, with no sort and no join by doc."""
+
+    start: np.ndarray  # int64 per document
+    end: np.ndarray  # int64 per document: last position + 1 (0 for an empty document)
+    size: int
 
 
 EMPTY = TermArrays(np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64),

@@ -14,12 +14,13 @@ the same code serves a rare term and the most frequent one.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Callable, Tuple
 
 import numpy as np
 
 from ..core.scoring import idf
-from .arrays import TermArrays
+from .arrays import PositionSpace, TermArrays
 from .plan import GroupNode, PhraseNode, PlanNode, TermNode
 from .query import Occur
 
@@ -31,10 +32,12 @@ class Evaluator:
     """Evaluates plan trees against ``term(t) -> TermArrays`` for one collection."""
 
     def __init__(self, term: Callable[[str], TermArrays], n_docs: int,
-                 norms: np.ndarray) -> None:
+                 norms: np.ndarray, space: PositionSpace | None = None) -> None:
         self.term = term
         self.n = n_docs
         self.norms = norms  # k1 * (1 - b + b * dl / avgdl) per document number
+        self.space = space  # when the term arrays carry global positions (gpos)
+        self._bitmaps: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def evaluate(self, node: PlanNode) -> Result:
         if isinstance(node, TermNode):
@@ -54,6 +57,8 @@ class Evaluator:
         arrays = [self.term(t) for t, _ in node.terms]
         if any(not a.df for a in arrays):
             return _NONE
+        if self.space is not None and all(a.gpos is not None for a in arrays):
+            return self._phrase_in_space(node, arrays)
         by_df = sorted(arrays, key=lambda a: a.df)
         candidates = by_df[0].docs  # documents holding every term
         for a in by_df[1:]:
@@ -75,6 +80,48 @@ class Evaluator:
         weight = sum(idf(self.n, a.df) for a in arrays)
         f = f.astype(np.float64)
         return docs, weight * f / (f + self.norms[docs])
+
+    def _phrase_in_space(self, node: PhraseNode, arrays: list) -> Result:
+        """Phrase starts from the rarest term's global positions, kept where every other
+        term is at start + its offset (a bitmap lookup each) inside the same document."""
+        space = self.space
+        assert space is not None
+        anchor = min(range(len(arrays)), key=lambda i: arrays[i].gpos.size)
+        starts = _dedupe(np.asarray(arrays[anchor].gpos, np.int64)) - node.terms[anchor][1]
+        for i, (term, offset) in enumerate(node.terms):
+            if i == anchor or not len(starts):
+                continue
+            at = starts + offset
+            starts = starts[self._bitmap(term, arrays[i])[np.clip(at, 0, space.size - 1)]
+                            & (at >= 0) & (at < space.size)]
+        if not len(starts):
+            return _NONE
+        doc = np.searchsorted(space.start, starts, side="right") - 1
+        last = max(offset for _, offset in node.terms)
+        inside = (doc >= 0) & (starts + last < space.start[doc] + space.end[doc])
+        doc = doc[inside]
+        if not len(doc):
+            return _NONE
+        first = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
+        docs = doc[first]
+        f = np.diff(np.append(first, len(doc))).astype(np.float64)
+        weight = sum(idf(self.n, a.df) for a in arrays)
+        return docs, weight * f / (f + self.norms[docs])
+
+    def _bitmap(self, term: str, a: TermArrays) -> np.ndarray:
+        """Which global positions hold ``term``; the last few frequent terms' are kept."""
+        bm = self._bitmaps.get(term)
+        if bm is not None:
+            self._bitmaps.move_to_end(term)
+            return bm
+        assert self.space is not None
+        bm = np.zeros(self.space.size, bool)
+        bm[a.gpos] = True
+        if a.gpos.size * 64 > self.space.size:  # frequent: worth keeping (size bytes each)
+            self._bitmaps[term] = bm
+            if len(self._bitmaps) > 8:
+                self._bitmaps.popitem(last=False)
+        return bm
 
     def _group(self, node: GroupNode) -> Result:
         parts = [(occ, self.evaluate(child)) for occ, child in node.clauses]

@@ -54,7 +54,8 @@ class Searcher:
         table = self.index.table
         avg = scoring.avgdl(table.tokens, table.n)
         norms = k1 * (1 - b + b * table.lengths / avg)  # = scoring.length_norm per doc
-        self.evaluator = Evaluator(self.index.term, table.n, np.asarray(norms, np.float64))
+        self.evaluator = Evaluator(self.index.term, table.n, np.asarray(norms, np.float64),
+                                   getattr(self.index, "space", None))
 
     def plan(self, query: str) -> GroupNode:
         return plan(parse(query), self.source.analyzer)
