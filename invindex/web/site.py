@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from ..errors import UsageError
 from ..search.searcher import Searcher
@@ -102,6 +103,31 @@ def fragment_of(text: str, terms: Sequence[str], source: IndexSource) -> Fragmen
                     start > 0, end < len(base))
 
 
+class TextCache:
+    """The stored texts last shown, up to ``max_chars`` characters in all: finding one in
+    the index is a bisection of a part (ranged reads in the cloud), and a result page
+    wants ten. The index does not change while it is served, so nothing goes stale."""
+
+    def __init__(self, max_chars: int = 16_000_000) -> None:
+        self.max_chars = max_chars
+        self._texts: OrderedDict[str, str | None] = OrderedDict()
+        self._chars = 0
+
+    def get(self, doc_id: str, load: Callable[[str], str | None]) -> str | None:
+        if doc_id in self._texts:
+            self._texts.move_to_end(doc_id)
+            return self._texts[doc_id]
+        text = load(doc_id)
+        size = len(text or "")
+        if size <= self.max_chars:
+            self._texts[doc_id] = text
+            self._chars += size
+            while self._chars > self.max_chars:
+                _, old = self._texts.popitem(last=False)
+                self._chars -= len(old or "")
+        return text
+
+
 class SearchSite:
     """One index source and its searcher, shared by every request."""
 
@@ -112,6 +138,7 @@ class SearchSite:
         self.lock = threading.RLock()  # held for every read of the source
         self.has_text = bool(source.analyzer.store_text)
         self.derived: Dict[str, Any] = {}  # computed once on demand (stats, plots)
+        self.texts = TextCache()
 
     def search(self, query: str, k: int = 10, offset: int = 0) -> SearchPage:
         """Hits ``offset+1 .. offset+k`` of ``invindex search``'s ranking (same scores)."""
@@ -128,7 +155,7 @@ class SearchSite:
         if self.has_text:
             for hit in hits:
                 with self.lock:
-                    text = self.source.stored_text(hit.doc_id)
+                    text = self.texts.get(hit.doc_id, self.source.stored_text)
                 if text is not None:
                     hit.fragment = fragment_of(text, results.terms, self.source)
         took = (time.perf_counter() - t0) * 1000
@@ -153,7 +180,8 @@ class SearchSite:
             length = self.source.doc_length(doc_id)
             if length is None:
                 return None
-            return length, self.source.stored_text(doc_id) if self.has_text else None
+            return length, self.texts.get(doc_id, self.source.stored_text) \
+                if self.has_text else None
 
     def documents(self) -> int:
         with self.lock:

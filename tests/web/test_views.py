@@ -281,3 +281,24 @@ def test_term_page_pagination(client, site, monkeypatch):
     last = body(client.get("/terms/light", {"page": "3"}))
     assert "showing postings 21–23" in last and 'rel="next"' not in last
     assert 'rel="prev" href="?page=2"' in last
+
+
+def test_text_cache_is_bounded_and_keeps_the_latest():
+    from invindex.web.site import TextCache
+
+    loads = []
+    cache = TextCache(max_chars=10)
+
+    def load(doc_id):
+        loads.append(doc_id)
+        return {"a": "xxxx", "b": "yyyy", "c": "zzzz", "big": "w" * 11, "none": None}[doc_id]
+
+    assert [cache.get(d, load) for d in ["a", "b", "a", "none", "none"]] == \
+        ["xxxx", "yyyy", "xxxx", None, None]
+    assert loads == ["a", "b", "none"]
+    cache.get("c", load)  # 12 characters: "b", the least recently used, goes
+    assert cache.get("a", load) == "xxxx" and cache.get("b", load) == "yyyy"
+    assert loads == ["a", "b", "none", "c", "b"]
+    assert cache.get("big", load) == "w" * 11 and cache.get("big", load) == "w" * 11
+    assert loads.count("big") == 2  # larger than the whole cache: never kept
+    assert cache._chars <= 10
