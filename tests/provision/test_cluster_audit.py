@@ -225,6 +225,10 @@ def test_plan_shows_updates_and_up_applies_them(aws, tmp_path, capsys):
     assert "update    security_group t-fleet-sg: ingress" in shown
     assert "unchanged scaling_policy t-fleet-scale-out" in shown
     assert "replace" not in shown
+    assert main(["cluster", "plan", str(changed), "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["resources"]}
+    assert rows["t-fleet-asg"]["action"] == "update"
+    assert rows["t-fleet-asg"]["fields"] == {"MaxSize": {"current": 4, "wanted": 8}}
 
     assert main(["-q", "cluster", "up", str(changed)]) == 0
     out = capsys.readouterr().out
