@@ -119,6 +119,9 @@ def _open_location(location: str) -> Any:
     if not path.is_dir():
         raise NotFound(f"no index at {location}")
     if not (path / indexfmt.SUCCESS).exists():
+        if not indexfmt.looks_like_index(p.name for p in path.iterdir()):
+            raise InvindexError(f"{location} is not an invindex index (no "
+                                f"{indexfmt.MANIFEST}, {indexfmt.SUCCESS} or part files)")
         raise InvindexError(f"{location} has no {indexfmt.SUCCESS}: the build that wrote it "
                             "did not finish; rebuild it")
     return _LocalIndexDir(path)

@@ -8,7 +8,9 @@ and, written last, ``_SUCCESS``. See DESIGN.md, "Index output".
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Dict, Iterator, List, Tuple
+from typing import IO, Any, Dict, Iterable, Iterator, List, Tuple
+
+from . import manifestschema
 
 FORMAT = "invindex"
 FORMAT_VERSION = 2
@@ -66,13 +68,23 @@ def dump_manifest(manifest: Dict[str, Any]) -> bytes:
 
 
 def load_manifest(data: bytes) -> Dict[str, Any]:
-    manifest = json.loads(data.decode("utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise ValueError("not an invindex manifest")
-    if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
-        raise ValueError(f"index format version {manifest['format_version']} is newer than "
-                         f"this invindex reads ({FORMAT_VERSION}); upgrade invindex")
+    """The manifest, checked against its schema (``manifestschema``): ValueError with
+    every problem found."""
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError(f"not valid JSON ({e})") from None
+    found = manifestschema.problems(manifest, FORMAT_VERSION)
+    if found:
+        raise ValueError("; ".join(found))
     return manifest
+
+
+def looks_like_index(names: Iterable[str]) -> bool:
+    """Whether files with these names are (part of) an index: a directory without
+    any is not an unfinished build but something else."""
+    return any(n in (MANIFEST, SUCCESS) or manifestschema.PART_NAME.fullmatch(n)
+               for n in names)
 
 
 def candidate_parts(manifest: Dict[str, Any], term: str) -> List[str]:
