@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..index import IndexReader
+from ..stores import open_reader
 
 
 def register(sub) -> None:
@@ -25,7 +25,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    reader = IndexReader(args.index)
+    reader = open_reader(args.index)  # an index directory, cloud URI or store URI
     missing = 0
     for raw in args.terms:
         terms = reader.analyzer.terms(raw)

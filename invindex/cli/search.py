@@ -75,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
         from ..search.compact import CompactIndex
         from ..search.output import format_results
         from ..search.searcher import Searcher
-        from ..search.source import IndexDirSource
+        from ..stores import open_source
     except ModuleNotFoundError as e:
         raise UsageError(f"search needs {e.name}: pip install 'invindex[search]'") from None
-    source = IndexDirSource(args.index)
+    source = open_source(args.index)  # an index directory, cloud URI or store URI
     index = None
     if args.compact:
         if "://" in args.index and not args.index.startswith("file://"):

@@ -23,6 +23,7 @@ Contract (every implementation keeps it, so results agree everywhere):
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, List, Protocol, Sequence, Tuple, runtime_checkable
 
 from ..core.analysis import Analyzer
@@ -77,7 +78,9 @@ class IndexDirSource:
     """
 
     def __init__(self, location: str | IndexReader) -> None:
-        self.reader = location if isinstance(location, IndexReader) else IndexReader(location)
+        # A reader as given: an IndexReader, or a store's reader (invindex.stores).
+        local = isinstance(location, (str, os.PathLike))
+        self.reader = IndexReader(location) if local else location
         self.manifest = self.reader.manifest
         self.analyzer = self.reader.analyzer
         check_searchable(self.manifest, self.reader.location)

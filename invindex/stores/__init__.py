@@ -1,0 +1,71 @@
+"""Serving stores, chosen by URI scheme, and the one way commands open what they read.
+
+``open_reader(location)`` gives ``lookup`` (and ``stats``) an ``IndexReader`` for an
+index directory or cloud prefix, or a store's reader for ``sqlite://``,
+``postgresql://`` or ``dynamodb://``; ``open_source(location)`` wraps either in the
+searcher's ``IndexDirSource``, so one searcher code path serves indexes and stores.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Dict
+
+from ..errors import UsageError
+from .base import Store, StoreReader, StoreURI
+
+# scheme -> (module, class); a backend's SDK is imported only when its scheme is used.
+BACKENDS: Dict[str, tuple] = {
+    "sqlite": ("sqlite", "SqliteStore"),
+    "postgresql": ("postgresql", "PostgresStore"),
+    "postgres": ("postgresql", "PostgresStore"),
+    "dynamodb": ("dynamodb", "DynamoStore"),
+}
+
+
+def is_store_uri(location: str) -> bool:
+    scheme, sep, _ = str(location).partition("://")
+    return bool(sep) and scheme in BACKENDS
+
+
+def parse_store_uri(uri: str, name: str | None = None, **params: Any) -> StoreURI:
+    """``uri``'s backend, target and index name (``name`` overrides ``?name=``)."""
+    from .base import check_name
+
+    scheme = uri.partition("://")[0]
+    if scheme not in BACKENDS:
+        raise UsageError(f"{uri}: not a store URI (sqlite://, postgresql://, dynamodb://)")
+    module = importlib.import_module(f".{BACKENDS[scheme][0]}", __name__)
+    parsed: StoreURI = module.parse(uri)
+    if name:
+        parsed.name = name
+    check_name(parsed.name)
+    parsed.params.update({k: v for k, v in params.items() if v})
+    return parsed
+
+
+def open_store(uri: str, name: str | None = None, **params: Any) -> Store:
+    parsed = parse_store_uri(uri, name, **params)
+    module_name, cls = BACKENDS[parsed.scheme]
+    module = importlib.import_module(f".{module_name}", __name__)
+    return getattr(module, cls)(parsed)
+
+
+def open_reader(location: str) -> Any:
+    """An ``IndexReader`` (directory, cloud prefix) or a ``StoreReader`` (store URI)."""
+    if is_store_uri(location):
+        return open_store(location).reader()
+    from ..index import IndexReader
+
+    return IndexReader(location)
+
+
+def open_source(location: str) -> Any:
+    """The ``IndexSource`` that ``search`` (and ``stats``) read, for any location."""
+    from ..search.source import IndexDirSource
+
+    return IndexDirSource(open_reader(location))
+
+
+__all__ = ["Store", "StoreReader", "StoreURI", "is_store_uri", "open_reader", "open_source",
+           "open_store", "parse_store_uri"]

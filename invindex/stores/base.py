@@ -1,0 +1,232 @@
+"""What every serving store shares: URIs, names, versions, the publish loop, the reader.
+
+A store holds an index's lines as ``key -> payload`` (the key is the term, or a
+document-table ``!XXX`` / stored-text ``#doc_id`` pseudo-term; the payload is the
+index line's JSON, byte for byte), plus the manifest. So a term is one key lookup, the
+document table is one key range (``!``), and ``lookup`` prints the index's own line.
+
+Versions make publishing atomic for readers: lines are loaded into a new version beside
+the serving one, batch by batch, and a single write then points the name at it. Until
+that write, readers see the previous version; a publish that fails or is killed leaves
+an unreferenced version that the next publish of that name removes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, Iterator, List, Tuple
+from urllib.parse import parse_qsl, urlencode
+
+from ..core.analysis import Analyzer
+from ..core.indexfmt import load_manifest
+from ..errors import InvindexError, NotFound, UsageError
+
+log = logging.getLogger("invindex.stores")
+
+STORE_FORMAT = 1  # the layout below; a store written with a higher one is refused
+DEFAULT_NAME = "default"
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
+# Our own URI parameters, removed before the rest goes to the backend's client.
+OWN_PARAMS = ("name", "iam", "region")
+
+
+class StoreError(InvindexError):
+    """A store that cannot be reached, read or written: one line, exit status 1."""
+
+
+class StoreChanged(StoreError):
+    """The version a reader was serving was replaced and removed: open the store again."""
+
+
+@dataclass
+class StoreURI:
+    scheme: str
+    target: str  # sqlite: a path; postgresql: a libpq URI; dynamodb: a table name
+    name: str = DEFAULT_NAME
+    params: Dict[str, str] = field(default_factory=dict)  # our own (iam, region)
+
+    def display(self) -> str:
+        """The URI as we print it: never with a password (we refuse those anyway)."""
+        extra = {k: v for k, v in self.params.items() if v}
+        if self.name != DEFAULT_NAME:
+            extra["name"] = self.name
+        sep = "&" if "?" in self.target else "?"
+        target = self.target if self.scheme == "postgresql" else f"{self.scheme}://{self.target}"
+        return target + (sep + urlencode(extra) if extra else "")
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise UsageError(f"index name {name!r}: use 1-48 letters, digits, '_' or '-'")
+    return name
+
+
+def split_params(uri: str) -> Tuple[str, Dict[str, str], Dict[str, str]]:
+    """``uri`` without its query, our own parameters, and the backend's."""
+    base, _, query = uri.partition("?")
+    ours: Dict[str, str] = {}
+    theirs: Dict[str, str] = {}
+    for k, v in parse_qsl(query, keep_blank_values=True):
+        (ours if k in OWN_PARAMS else theirs)[k] = v
+    return base, ours, theirs
+
+
+def check_store_format(value: Any, where: str) -> None:
+    if value is not None and int(value) > STORE_FORMAT:
+        raise StoreError(f"{where} was written by a newer invindex (store format {value}; "
+                         f"this one reads up to {STORE_FORMAT}): upgrade invindex")
+
+
+def parse_manifest(text: str | bytes, where: str) -> Dict[str, Any]:
+    try:
+        return load_manifest(text.encode("utf-8") if isinstance(text, str) else text)
+    except ValueError as e:
+        raise StoreError(f"{where}: {e}") from None
+
+
+def prefix_bound(prefix: str) -> str:
+    """The least string above every string that starts with ``prefix`` (a non-empty one)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def missing_index(where: str, name: str) -> NotFound:
+    return NotFound(f"{where} holds no index named {name!r} (publish one with "
+                    f"`invindex publish INDEX {where} --name {name}`)")
+
+
+class StoreReader:
+    """An ``IndexReader`` look-alike over one published version (what ``IndexDirSource``
+    and ``lookup`` use): ``location``, ``manifest``, ``analyzer``, ``lookup_line``,
+    ``iter_head_lines``, ``iter_lines``. Backends implement ``_get`` and ``_range``."""
+
+    def __init__(self, location: str, manifest: Dict[str, Any]) -> None:
+        self.location = location
+        self.manifest = manifest
+        self.analyzer = Analyzer.from_manifest(manifest["analyzer"])
+
+    def _get(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, str]]:
+        """``(key, payload)`` for low <= key < high (no bound when None), key order."""
+        raise NotImplementedError
+
+    def lookup_line(self, term: str) -> str | None:
+        payload = self._get(term)
+        return None if payload is None else f"{term}\t{payload}"
+
+    def iter_head_lines(self, prefix: str) -> Iterator[str]:
+        for key, payload in self._range(prefix, prefix_bound(prefix)):
+            yield f"{key}\t{payload}"
+
+    def iter_lines(self) -> Iterator[str]:
+        for key, payload in self._range("", None):
+            yield f"{key}\t{payload}"
+
+    def close(self) -> None:
+        pass
+
+
+class Loader:
+    """One publish in progress: ``write`` batches of lines into the new version, then
+    ``switch`` (one step) or ``abort``. Backends implement the three."""
+
+    version: Any
+
+    def write(self, lines: List[Tuple[str, str]]) -> None:
+        raise NotImplementedError
+
+    def switch(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+
+class Store:
+    """A database that holds published indexes, each under a name."""
+
+    def __init__(self, uri: StoreURI) -> None:
+        self.uri = uri
+        self.where = uri.display()
+
+    def reader(self) -> StoreReader:
+        raise NotImplementedError
+
+    def begin(self, manifest: Dict[str, Any], replace: bool) -> Loader:
+        """Check that publishing may proceed (``replace`` for an existing name), then
+        make a new, invisible version to load into."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class PublishReport:
+    where: str
+    name: str
+    version: Any
+    lines: int
+    bytes: int
+    seconds: float
+
+    def text(self) -> str:
+        mb = self.bytes / 1e6
+        rate = mb / self.seconds if self.seconds > 0 else 0.0
+        return (f"published {self.lines:,} lines ({mb:.1f} MB) to {self.where} as "
+                f"{self.name!r} (version {self.version}) in {self.seconds:.1f} s "
+                f"({rate:.1f} MB/s)")
+
+
+def batch_limits() -> Tuple[int, int]:
+    """Lines and bytes per batch; ``INVINDEX_PUBLISH_BATCH_LINES`` overrides the lines
+    (small batches make the interrupted-publish test's kill land between batches)."""
+    lines = int(os.environ.get("INVINDEX_PUBLISH_BATCH_LINES", "0") or 0)
+    return (lines, 1 << 62) if lines > 0 else (50_000, 32 << 20)
+
+
+def batches(lines: Iterable[str]) -> Iterator[Tuple[List[Tuple[str, str]], int]]:
+    """Index lines as ``([(key, payload), ...], bytes)`` batches."""
+    max_lines, max_bytes = batch_limits()
+    batch: List[Tuple[str, str]] = []
+    size = 0
+    for line in lines:
+        key, tab, payload = line.partition("\t")
+        if not tab:
+            raise StoreError(f"malformed index line (no tab): {line[:60]!r}")
+        batch.append((key, payload))
+        size += len(line) + 1
+        if len(batch) >= max_lines or size >= max_bytes:
+            yield batch, size
+            batch, size = [], 0
+    if batch:
+        yield batch, size
+
+
+def publish_lines(store: Store, manifest: Dict[str, Any], lines: Iterable[str],
+                  replace: bool) -> PublishReport:
+    """Load ``lines`` into a new version and switch the name to it in one step."""
+    start = time.monotonic()
+    loader = store.begin(manifest, replace)
+    total_lines = total_bytes = 0
+    try:
+        for n, (batch, size) in enumerate(batches(lines), 1):
+            loader.write(batch)
+            total_lines += len(batch)
+            total_bytes += size
+            log.info("loaded batch %d (%d lines, %d bytes in all)", n, total_lines,
+                     total_bytes)
+        loader.switch()
+    except BaseException:
+        try:
+            loader.abort()
+        except Exception as e:  # the next publish removes what is left
+            log.warning("could not remove the unfinished version: %s", e)
+        raise
+    return PublishReport(store.where, store.uri.name, loader.version, total_lines,
+                         total_bytes, time.monotonic() - start)

@@ -1,0 +1,354 @@
+"""``dynamodb://TABLE[?region=R]``: Amazon DynamoDB through boto3.
+
+Credentials from boto3's default chain; the endpoint from ``AWS_ENDPOINT_URL`` (or
+``AWS_ENDPOINT_URL_DYNAMODB``) as botocore reads it, like every AWS call here.
+
+One table holds any number of indexes. Keys: partition ``pk`` (string), sort ``c``
+(number, the chunk):
+
+- ``NAME/VERSION/KEY``, chunks 0..n-1: one index line (KEY = the term, ``!XXX`` or
+  ``#doc_id``), its payload zlib-compressed and cut into pieces of at most 350 KB (an
+  item is at most 400 KB); chunk 0 carries ``n``. A term is one ``Query``.
+- ``NAME/VERSION/@manifest``: the manifest, stored the same way.
+- ``@index/NAME`` (chunk 0): ``v``, the version that NAME serves; written last, with a
+  condition, so the switch is one conditional ``PutItem``.
+- ``@store`` (chunk 0): ``f``, the store format.
+
+A missing table is created on demand (PAY_PER_REQUEST, server-side encryption with a
+KMS key, point-in-time recovery on). Writes go through ``BatchWriteItem`` 25 items at a
+time, in parallel, with ``UnprocessedItems`` retried with exponential backoff. After a
+switch, a ``Scan`` of the name's keys deletes older versions (the replaced one and any
+left by an interrupted publish); it reads the whole table, which costs about 1/16 of
+writing it. A reader that misses a key checks that its version still serves, so a
+replaced version is an error, never a silently empty answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Tuple
+
+from ..core.doctable import BUCKETS, DOC_TABLE
+from ..index import utc_now
+from ..storage.errors import require
+from .base import (
+    STORE_FORMAT,
+    Loader,
+    Store,
+    StoreChanged,
+    StoreError,
+    StoreReader,
+    StoreURI,
+    UsageError,
+    check_store_format,
+    missing_index,
+    parse_manifest,
+    split_params,
+)
+
+log = logging.getLogger("invindex.stores")
+
+CHUNK = 350_000  # bytes of payload per item (the limit is 400 KB with keys and names)
+MANIFEST_KEY = "@manifest"
+STORE_KEY = "@store"
+WRITERS = 8  # parallel BatchWriteItem calls
+_AUTH = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
+         "MissingAuthenticationTokenException", "InvalidClientTokenId"}
+
+
+def parse(uri: str) -> StoreURI:
+    base, ours, theirs = split_params(uri)
+    table = base[len("dynamodb://"):]
+    if not table or "/" in table:
+        raise UsageError(f"{uri}: expected dynamodb://TABLE[?region=R]")
+    if theirs:
+        raise UsageError(f"{uri}: unknown parameter(s) {', '.join(sorted(theirs))} "
+                         "(dynamodb takes region= and name=)")
+    params = {"region": ours["region"]} if ours.get("region") else {}
+    return StoreURI("dynamodb", table, ours.get("name") or "default", params)
+
+
+def pointer_key(name: str) -> Dict[str, Any]:
+    return {"pk": {"S": f"@index/{name}"}, "c": {"N": "0"}}
+
+
+def line_items(prefix: str, key: str, payload: str) -> List[Dict[str, Any]]:
+    """One line's items: the compressed payload cut into CHUNK-byte pieces."""
+    data = zlib.compress(payload.encode("utf-8"), 3)
+    pieces = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
+    items = [{"pk": {"S": prefix + key}, "c": {"N": str(i)}, "d": {"B": piece}}
+             for i, piece in enumerate(pieces)]
+    items[0]["n"] = {"N": str(len(pieces))}
+    return items
+
+
+def join_chunks(items: List[Dict[str, Any]]) -> str:
+    items = sorted(items, key=lambda it: int(it["c"]["N"]))
+    return zlib.decompress(b"".join(it["d"]["B"] for it in items)).decode("utf-8")
+
+
+class DynamoStore(Store):
+    scheme = "dynamodb"
+
+    def __init__(self, uri: StoreURI) -> None:
+        super().__init__(uri)
+        boto3 = require("boto3", "dynamodb", "aws")
+        from botocore.config import Config
+
+        self.table = uri.target
+        with self.errors():
+            session = boto3.session.Session(region_name=uri.params.get("region") or None)
+            self.client = session.client("dynamodb", config=Config(
+                retries={"mode": "standard", "max_attempts": 5},
+                max_pool_connections=2 * WRITERS, connect_timeout=10, read_timeout=60))
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        from botocore import exceptions as bx
+
+        try:
+            yield
+        except bx.ClientError as e:
+            code = e.response.get("Error", {}).get("Code", "")
+            msg = e.response.get("Error", {}).get("Message", "") or str(e)
+            if code == "ResourceNotFoundException":
+                raise StoreError(f"{self.where}: no DynamoDB table {self.table!r} "
+                                 "(`invindex publish` creates it)") from None
+            if code in _AUTH:
+                raise StoreError(f"{self.where}: credentials rejected ({code})") from None
+            raise StoreError(f"{self.where}: {code}: {msg}") from None
+        except (bx.NoCredentialsError, bx.NoRegionError, bx.EndpointConnectionError,
+                bx.ConnectTimeoutError, bx.ReadTimeoutError, bx.ParamValidationError) as e:
+            raise StoreError(f"{self.where}: {e}") from None
+
+    # -- reading -----------------------------------------------------------------------
+    def serving_version(self) -> int | None:
+        with self.errors():
+            item = self.client.get_item(TableName=self.table, Key=pointer_key(self.uri.name),
+                                        ConsistentRead=True).get("Item")
+        return None if item is None else int(item["v"]["N"])
+
+    def reader(self) -> StoreReader:
+        with self.errors():
+            mark = self.client.get_item(TableName=self.table, ConsistentRead=True, Key={
+                "pk": {"S": STORE_KEY}, "c": {"N": "0"}}).get("Item")
+        check_store_format(mark["f"]["N"] if mark else None, self.where)
+        version = self.serving_version()
+        if version is None:
+            raise missing_index(self.where, self.uri.name)
+        return DynamoReader(self, version)
+
+    def query_items(self, pk: str) -> List[Dict[str, Any]]:
+        items: List[Dict[str, Any]] = []
+        kwargs: Dict[str, Any] = {
+            "TableName": self.table, "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :k", "ExpressionAttributeValues": {":k": {"S": pk}}}
+        with self.errors():
+            while True:
+                page = self.client.query(**kwargs)
+                items.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return items
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def scan_keys(self, prefix: str, attrs: str = "pk, c") -> Iterator[Dict[str, Any]]:
+        kwargs: Dict[str, Any] = {
+            "TableName": self.table, "ProjectionExpression": attrs,
+            "FilterExpression": "begins_with(pk, :p)",
+            "ExpressionAttributeValues": {":p": {"S": prefix}}}
+        with self.errors():
+            while True:
+                page = self.client.scan(**kwargs)
+                yield from page.get("Items", [])
+                if "LastEvaluatedKey" not in page:
+                    return
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- writing -----------------------------------------------------------------------
+    def ensure_table(self) -> None:
+        from botocore import exceptions as bx
+
+        try:
+            self.client.describe_table(TableName=self.table)
+            return
+        except bx.ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                with self.errors():
+                    raise
+        log.info("creating DynamoDB table %s (on-demand, encrypted, PITR)", self.table)
+        with self.errors():
+            self.client.create_table(
+                TableName=self.table, BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                      {"AttributeName": "c", "AttributeType": "N"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                           {"AttributeName": "c", "KeyType": "RANGE"}],
+                SSESpecification={"Enabled": True, "SSEType": "KMS"},
+                Tags=[{"Key": "created-by", "Value": "invindex"}])
+            self.client.get_waiter("table_exists").wait(
+                TableName=self.table, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+            self.client.update_continuous_backups(
+                TableName=self.table,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+
+    def begin(self, manifest: Dict[str, Any], replace: bool) -> Loader:
+        import json
+
+        self.ensure_table()
+        with self.errors():
+            mark = self.client.get_item(TableName=self.table, ConsistentRead=True, Key={
+                "pk": {"S": STORE_KEY}, "c": {"N": "0"}}).get("Item")
+            check_store_format(mark["f"]["N"] if mark else None, self.where)
+            current = self.serving_version()
+            if current is not None and not replace:
+                raise StoreError(f"{self.where} already serves an index named "
+                                 f"{self.uri.name!r}: add --replace to replace it")
+            if mark is None:
+                self.client.put_item(TableName=self.table, Item={
+                    "pk": {"S": STORE_KEY}, "c": {"N": "0"}, "f": {"N": str(STORE_FORMAT)}})
+        version = max(time.time_ns(), (current or 0) + 1)
+        loader = DynamoLoader(self, version, current)
+        loader.write([(MANIFEST_KEY, json.dumps(manifest, ensure_ascii=False))])
+        return loader
+
+    def batch_write(self, requests: List[Dict[str, Any]]) -> None:
+        """One ``BatchWriteItem`` (<= 25 requests), unprocessed ones retried with
+        exponential backoff and jitter."""
+        pending = {self.table: requests}
+        for attempt in range(12):
+            with self.errors():
+                out = self.client.batch_write_item(RequestItems=pending)
+            pending = out.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            delay = min(5.0, 0.05 * 2 ** attempt)
+            time.sleep(delay / 2 + random.uniform(0, delay / 2))
+        raise StoreError(f"{self.where}: DynamoDB kept {len(pending[self.table])} write(s) "
+                         "unprocessed after 12 attempts (throttled); try again later")
+
+    def write_all(self, requests: List[Dict[str, Any]]) -> None:
+        groups = [requests[i:i + 25] for i in range(0, len(requests), 25)]
+        if len(groups) == 1:
+            self.batch_write(groups[0])
+            return
+        with ThreadPoolExecutor(WRITERS) as pool:
+            for _ in pool.map(self.batch_write, groups):
+                pass
+
+    def delete_versions(self, prefix: str, keep) -> int:
+        """Delete the items under ``prefix`` whose version ``keep(v)`` rejects."""
+        doomed = []
+        for item in self.scan_keys(prefix):
+            version = item["pk"]["S"][len(prefix):].partition("/")[0]
+            if version.isdigit() and not keep(int(version)):
+                doomed.append({"DeleteRequest": {"Key": {"pk": item["pk"], "c": item["c"]}}})
+        self.write_all(doomed)
+        return len(doomed)
+
+
+class DynamoLoader(Loader):
+    def __init__(self, store: DynamoStore, version: int, current: int | None) -> None:
+        self.store, self.version, self.current = store, version, current
+        self.prefix = f"{store.uri.name}/{version}/"
+
+    def write(self, lines: List[Tuple[str, str]]) -> None:
+        requests = [{"PutRequest": {"Item": item}}
+                    for key, payload in lines for item in line_items(self.prefix, key, payload)]
+        self.store.write_all(requests)
+
+    def switch(self) -> None:
+        s = self.store
+        item = {**pointer_key(s.uri.name), "v": {"N": str(self.version)},
+                "published": {"S": utc_now()}}
+        if self.current is None:
+            cond: Dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            cond = {"ConditionExpression": "v = :old",
+                    "ExpressionAttributeValues": {":old": {"N": str(self.current)}}}
+        from botocore import exceptions as bx
+
+        try:
+            s.client.put_item(TableName=s.table, Item=item, **cond)
+        except bx.ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise StoreError(f"{s.where}: {s.uri.name!r} was published by someone else "
+                                 "meanwhile; this publish was abandoned") from None
+            with s.errors():
+                raise
+        removed = s.delete_versions(f"{s.uri.name}/", lambda v: v >= self.version)
+        log.info("removed %d item(s) of older versions", removed)
+
+    def abort(self) -> None:
+        self.store.delete_versions(f"{self.store.uri.name}/", lambda v: v != self.version)
+
+
+class DynamoReader(StoreReader):
+    def __init__(self, store: DynamoStore, version: int) -> None:
+        self.store, self.version = store, version
+        self.prefix = f"{store.uri.name}/{version}/"
+        items = store.query_items(self.prefix + MANIFEST_KEY)
+        if not items:
+            raise StoreChanged(f"{store.where}: the version being opened was just replaced; "
+                               "open the store again")
+        super().__init__(store.where, parse_manifest(join_chunks(items), store.where))
+
+    def _missing(self) -> None:
+        if self.store.serving_version() != self.version:
+            raise StoreChanged(f"{self.location}: the version being read was replaced by a "
+                               "newer publish; open the store again")
+
+    def _get(self, key: str) -> str | None:
+        items = self.store.query_items(self.prefix + key)
+        if not items:
+            self._missing()
+            return None
+        return join_chunks(items)
+
+    def _doc_table(self) -> Iterator[Tuple[str, str]]:
+        """The document table's lines: chunk 0 of each ``!XXX`` by ``BatchGetItem``."""
+        keys = [{"pk": {"S": f"{self.prefix}{DOC_TABLE}{b:03x}"}, "c": {"N": "0"}}
+                for b in range(BUCKETS)]
+        found: List[Dict[str, Any]] = []
+        with ThreadPoolExecutor(WRITERS) as pool:
+            for items in pool.map(self._batch_get, [keys[i:i + 100]
+                                                     for i in range(0, len(keys), 100)]):
+                found.extend(items)
+        lines = []
+        for item in found:
+            key = item["pk"]["S"][len(self.prefix):]
+            if int(item["n"]["N"]) > 1:
+                lines.append((key, join_chunks(self.store.query_items(item["pk"]["S"]))))
+            else:
+                lines.append((key, join_chunks([item])))
+        if not lines:
+            self._missing()
+        return iter(sorted(lines))
+
+    def _batch_get(self, keys: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        out: List[Dict[str, Any]] = []
+        pending = {self.store.table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(12):
+            with self.store.errors():
+                page = self.store.client.batch_get_item(RequestItems=pending)
+            out.extend(page.get("Responses", {}).get(self.store.table, []))
+            pending = page.get("UnprocessedKeys") or {}
+            if not pending:
+                return out
+            delay = min(5.0, 0.05 * 2 ** attempt)
+            time.sleep(delay / 2 + random.uniform(0, delay / 2))
+        raise StoreError(f"{self.location}: DynamoDB kept reads unprocessed (throttled)")
+
+    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, str]]:
+        if low == DOC_TABLE and high == chr(ord(DOC_TABLE) + 1):
+            return self._doc_table()
+        chunks: Dict[str, List[Dict[str, Any]]] = {}
+        for item in self.store.scan_keys(self.prefix, "pk, c, d"):
+            key = item["pk"]["S"][len(self.prefix):]
+            if key != MANIFEST_KEY and low <= key and (high is None or key < high):
+                chunks.setdefault(key, []).append(item)
+        return ((key, join_chunks(chunks[key])) for key in sorted(chunks))

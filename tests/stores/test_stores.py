@@ -1,0 +1,247 @@
+"""Publishing to SQLite, a real PostgreSQL and DynamoDB (moto's server), and searching there.
+
+Every test runs on each backend (the ``store`` fixture): the store answers ``search``
+(same documents, same scores: the JSON output's full-precision floats) and ``lookup``
+(the index's own lines) exactly as the index directory does; a re-publish replaces and
+leaves no older version behind; a publish killed between batches leaves the previous
+version serving; errors are one line with a non-zero exit and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from invindex.stores import open_reader, open_store
+
+QUERIES = ["alpha", "beta gamma", "+delta -alpha", '"gamma delta"', "zeta OR eta",
+           "(alpha beta) AND epsilon", "théta", "nothingmatches", "alpha -beta -gamma",
+           "\"epsilon zeta eta\"", "kappa lambda mu nu"]
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "théta", "iota",
+         "kappa", "lambda", "mu", "nu", "ξι", "omicron"]
+
+
+def corpus(path: Path, docs: int, seed: int) -> Path:
+    """Records with awkward doc ids (backslash, quote, non-ASCII) and repeated ids."""
+    rng = random.Random(seed)
+    lines = []
+    for i in range(docs):
+        doc = rng.choice([f"d{i}", f"doc\\{i}", f'q"{i}', f"é{i}", f"d{i % 7}"])
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 30)))
+        lines.append(f"{doc}\t{text}\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory) -> dict:
+    """Two real indexes (the default runner), built once: ``a`` and a different ``b``."""
+    from invindex.cli import main
+
+    root = tmp_path_factory.mktemp("indexes")
+    out = {}
+    for name, docs, seed in (("a", 400, 1), ("b", 250, 2)):
+        path = root / name
+        assert main(["-q", "build", str(corpus(root / f"{name}.tsv", docs, seed)), "-o",
+                     str(path), "--store-text", "--parts", "2"]) == 0
+        out[name] = str(path)
+    return out
+
+
+def search_json(cli, where: str, query: str) -> dict:
+    r = cli("search", where, query, "--format", "json", "-k", "1000")
+    assert r.code == 0, r.err
+    return json.loads(r.out)
+
+
+def assert_serves(cli, store: str, index: str) -> None:
+    for q in QUERIES:
+        assert search_json(cli, store, q) == search_json(cli, index, q), q
+    want = sorted(open_reader(index).iter_lines())
+    assert sorted(open_reader(store).iter_lines()) == want
+    terms = [ln.partition("\t")[0] for ln in want if ln[0] not in "!#"]
+    r_store = cli("lookup", store, *terms)
+    r_index = cli("lookup", index, *terms)
+    assert r_store.code == r_index.code == 0 and r_store.out == r_index.out
+
+
+def test_publish_then_search_and_lookup_equal_the_index(cli, store, indexes):
+    r = cli("publish", indexes["a"], store)
+    assert r.code == 0, r.err
+    assert "published" in r.err and "PGPASSWORD" not in r.err
+    assert_serves(cli, store, indexes["a"])
+    hits = search_json(cli, store, "alpha")["hits"]
+    assert hits and any("\\" in h["doc_id"] or '"' in h["doc_id"] for h in
+                        search_json(cli, store, "alpha OR beta OR gamma")["hits"])
+    src = open_reader(store)
+    assert src.manifest == open_reader(indexes["a"]).manifest
+
+
+def test_republish_replaces_and_leaves_no_old_version(cli, store, indexes):
+    assert cli("publish", indexes["a"], store).code == 0
+    r = cli("publish", indexes["b"], store)
+    assert r.code == 1 and "--replace" in r.err and r.err.count("\n") == 1
+    assert_serves(cli, store, indexes["a"])  # refused: nothing changed
+    assert cli("publish", indexes["b"], store, "--replace").code == 0
+    assert_serves(cli, store, indexes["b"])
+    assert versions(store) == 1
+
+
+def test_several_indexes_in_one_store(cli, store, indexes):
+    assert cli("publish", indexes["a"], store, "--name", "first").code == 0
+    assert cli("publish", indexes["b"], store, "--name", "second").code == 0
+    sep = "&" if "?" in store else "?"
+    assert_serves(cli, f"{store}{sep}name=first", indexes["a"])
+    assert_serves(cli, f"{store}{sep}name=second", indexes["b"])
+    r = cli("search", store, "alpha")  # no index named 'default'
+    assert r.code == 1 and "no index named 'default'" in r.err
+
+
+def test_interrupted_publish_leaves_the_old_version_serving(cli, store, indexes):
+    assert cli("publish", indexes["a"], store).code == 0
+    env = {**os.environ, "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish",
+                             indexes["b"], store, "--replace"], env=env,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen: List[str] = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "loaded batch 3 " in line:
+            proc.send_signal(signal.SIGKILL)  # between batches, long before the last
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "".join(seen)
+    assert_serves(cli, store, indexes["a"])
+    assert versions(store) == 2  # the killed publish's version is there, unreferenced
+    assert cli("publish", indexes["b"], store, "--replace").code == 0
+    assert_serves(cli, store, indexes["b"])
+    assert versions(store) == 1  # ... and the next publish removed it
+
+
+def versions(store: str) -> int:
+    """How many versions (served or not) the store holds for the default name."""
+    s = open_store(store)
+    if store.startswith("dynamodb://"):
+        return len({it["pk"]["S"].split("/")[1] for it in s.scan_keys("default/")})
+    conn = s.connect(write=False)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM invindex_versions WHERE name = 'default'")
+        n = cur.fetchone()[0]
+        cur.execute("SELECT id FROM invindex_versions")
+        tables = {f"invindex_lines_{r[0]}" for r in cur.fetchall()}
+        cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                    if store.startswith("sqlite") else
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        assert {r[0] for r in cur.fetchall() if r[0].startswith("invindex_lines_")} == tables
+        return n
+    finally:
+        conn.close()
+
+
+def test_missing_store_or_name_is_one_line(cli, store, indexes):
+    for args in (("search", store, "alpha"), ("lookup", store, "alpha")):
+        r = cli(*args)
+        assert r.code == 1 and r.err.count("\n") == 1 and "Traceback" not in r.err, r.err
+    if store.startswith("sqlite://"):
+        assert not Path(store[len("sqlite://"):]).exists()  # a reader creates nothing
+
+
+def test_store_from_a_newer_invindex_is_refused(cli, store, indexes):
+    assert cli("publish", indexes["a"], store).code == 0
+    s = open_store(store)
+    if store.startswith("dynamodb://"):
+        s.client.put_item(TableName=s.table, Item={"pk": {"S": "@store"}, "c": {"N": "0"},
+                                                   "f": {"N": "99"}})
+    else:
+        conn = s.connect(write=True)
+        conn.cursor().execute("UPDATE invindex_store SET value = '99' WHERE key = 'format'")
+        conn.commit()
+        conn.close()
+    for args in (("search", store, "alpha"), ("publish", indexes["b"], store, "--replace")):
+        r = cli(*args)
+        assert r.code == 1 and "newer invindex" in r.err and r.err.count("\n") == 1, r.err
+
+
+def test_publish_refuses_a_format_1_index(cli, tmp_path, sqlite_store, indexes):
+    import shutil
+
+    from invindex.core import indexfmt
+
+    old = tmp_path / "old"
+    shutil.copytree(indexes["a"], old)
+    m = json.loads((old / indexfmt.MANIFEST).read_text())
+    m["format_version"] = 1
+    (old / indexfmt.MANIFEST).write_text(json.dumps(m))
+    r = cli("publish", str(old), sqlite_store)
+    assert r.code == 1 and "rebuild" in r.err
+    assert not Path(sqlite_store[len("sqlite://"):]).exists()
+
+
+def test_postgres_password_never_in_the_uri(cli, postgres_server, indexes):
+    uri = postgres_server.uri().replace("invindex@", "invindex:secret@")
+    r = cli("publish", indexes["a"], uri)
+    assert r.code == 2 and "PGPASSWORD" in r.err and "secret" not in r.err
+
+
+def test_postgres_bad_password_and_unreachable_server(cli, pg_store, indexes, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "wrong")
+    r = cli("publish", indexes["a"], pg_store)
+    assert r.code == 1 and r.err.count("\n") == 1 and "wrong" not in r.err, r.err
+    assert "password authentication failed" in r.err
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    closed = f"postgresql://invindex@127.0.0.1:{port}/x?sslmode=disable"
+    r = cli("search", closed, "alpha")
+    assert r.code == 1 and r.err.count("\n") == 1 and "Traceback" not in r.err, r.err
+
+
+def test_postgres_missing_database(cli, postgres_server, indexes, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", postgres_server.password)
+    r = cli("publish", indexes["a"], postgres_server.uri("nosuchdb"))
+    assert r.code == 1 and 'database "nosuchdb" does not exist' in r.err, r.err
+
+
+def test_dynamodb_table_is_created_on_demand_encrypted_with_pitr(cli, dynamo_store, indexes):
+    assert cli("publish", indexes["a"], dynamo_store).code == 0
+    s = open_store(dynamo_store)
+    table = s.client.describe_table(TableName=s.table)["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    backups = s.client.describe_continuous_backups(TableName=s.table)
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {
+        "pk": "HASH", "c": "RANGE"}
+
+
+def test_dynamodb_long_posting_list_is_split_into_items(cli, dynamo_store, tmp_path):
+    """A term whose compressed postings exceed one item (400 KB) spans several chunks."""
+    rng = random.Random(3)
+    path = tmp_path / "big.tsv"
+    # Random doc ids and positions compress poorly: the line for 'common' is > 1 MB.
+    path.write_text("".join(f"{rng.getrandbits(64):016x}\tcommon " + " ".join(
+        "w" for _ in range(rng.randint(1, 40))) + " common\n" for _ in range(60_000)))
+    idx = tmp_path / "idx"
+    assert cli("-q", "build", str(path), "-o", str(idx)).code == 0
+    assert cli("publish", str(idx), dynamo_store).code == 0
+    s = open_store(dynamo_store)
+    chunks = [it for it in s.scan_keys("default/") if it["pk"]["S"].endswith("/common")]
+    assert len(chunks) > 1
+    assert cli("lookup", dynamo_store, "common").out == cli("lookup", str(idx), "common").out
+    assert search_json(cli, dynamo_store, "common w") == search_json(cli, str(idx), "common w")
+
+
+def test_dynamodb_missing_table_is_one_line(cli, dynamo_store):
+    r = cli("search", dynamo_store, "alpha")
+    assert r.code == 1 and "no DynamoDB table" in r.err and r.err.count("\n") == 1
