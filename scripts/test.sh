@@ -20,6 +20,15 @@ pick_python() {
     echo "error: need Python 3.11 or 3.12 (set PYTHON=...)" >&2; return 1
 }
 
+# PostgreSQL's server binaries for tests/stores (initdb + pg_ctl on a loopback port).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        echo "warning: PostgreSQL server binaries missing (apt-get install postgresql); its tests skip" >&2
+    fi
+fi
+
 PY=$(pick_python)
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -9,6 +9,8 @@ One table holds any number of indexes. Keys: partition ``pk`` (string), sort ``c
 - ``NAME/VERSION/KEY``, chunks 0..n-1: one index line (KEY = the term, ``!XXX`` or
   ``#doc_id``), its payload zlib-compressed and cut into pieces of at most 350 KB (an
   item is at most 400 KB); chunk 0 carries ``n``. A term is one ``Query``.
+- ``NAME/VERSION/!``: the document table; bucket ``!XXX``'s line at sort keys
+  XXX x 10000 + chunk, so all document lengths are one ``Query`` (one bucket, a range).
 - ``NAME/VERSION/@manifest``: the manifest, stored the same way.
 - ``@index/NAME`` (chunk 0): ``v``, the version that NAME serves; written last, with a
   condition, so the switch is one conditional ``PutItem``.
@@ -33,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Tuple
 
-from ..core.doctable import BUCKETS, DOC_TABLE
+from ..core.doctable import DOC_TABLE
 from ..index import utc_now
 from ..storage.errors import require
 from .base import (
@@ -57,6 +59,7 @@ CHUNK = 350_000  # bytes of payload per item (the limit is 400 KB with keys and 
 MANIFEST_KEY = "@manifest"
 STORE_KEY = "@store"
 WRITERS = 8  # parallel BatchWriteItem calls
+SPAN = 10_000  # sort keys per document-table bucket (chunks of one bucket's line)
 _AUTH = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
          "MissingAuthenticationTokenException", "InvalidClientTokenId"}
 
@@ -77,11 +80,24 @@ def pointer_key(name: str) -> Dict[str, Any]:
     return {"pk": {"S": f"@index/{name}"}, "c": {"N": "0"}}
 
 
+def item_key(key: str) -> Tuple[str, int]:
+    """An index line's partition suffix and first sort key: the term itself and 0, but
+    the document table's ``!XXX`` buckets share the partition ``!`` (sort key = bucket
+    x SPAN + chunk), so all document lengths are one ``Query``."""
+    if len(key) == 4 and key[0] == DOC_TABLE:
+        try:
+            return DOC_TABLE, int(key[1:], 16) * SPAN
+        except ValueError:
+            pass
+    return key, 0
+
+
 def line_items(prefix: str, key: str, payload: str) -> List[Dict[str, Any]]:
     """One line's items: the compressed payload cut into CHUNK-byte pieces."""
     data = zlib.compress(payload.encode("utf-8"), 3)
     pieces = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
-    items = [{"pk": {"S": prefix + key}, "c": {"N": str(i)}, "d": {"B": piece}}
+    part, first = item_key(key)
+    items = [{"pk": {"S": prefix + part}, "c": {"N": str(first + i)}, "d": {"B": piece}}
              for i, piece in enumerate(pieces)]
     items[0]["n"] = {"N": str(len(pieces))}
     return items
@@ -143,11 +159,18 @@ class DynamoStore(Store):
             raise missing_index(self.where, self.uri.name)
         return DynamoReader(self, version)
 
-    def query_items(self, pk: str) -> List[Dict[str, Any]]:
+    def query_items(self, pk: str, low: int | None = None,
+                    high: int | None = None) -> List[Dict[str, Any]]:
+        """The items of partition ``pk`` (with ``low <= c <= high`` when given)."""
         items: List[Dict[str, Any]] = []
-        kwargs: Dict[str, Any] = {
-            "TableName": self.table, "ConsistentRead": True,
-            "KeyConditionExpression": "pk = :k", "ExpressionAttributeValues": {":k": {"S": pk}}}
+        values: Dict[str, Any] = {":k": {"S": pk}}
+        cond = "pk = :k"
+        if low is not None:
+            cond += " AND c BETWEEN :lo AND :hi"
+            values.update({":lo": {"N": str(low)}, ":hi": {"N": str(high)}})
+        kwargs: Dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
+                                  "KeyConditionExpression": cond,
+                                  "ExpressionAttributeValues": values}
         with self.errors():
             while True:
                 page = self.client.query(**kwargs)
@@ -303,45 +326,24 @@ class DynamoReader(StoreReader):
                                "newer publish; open the store again")
 
     def _get(self, key: str) -> str | None:
-        items = self.store.query_items(self.prefix + key)
+        part, first = item_key(key)
+        if first or part == DOC_TABLE:
+            items = self.store.query_items(self.prefix + part, first, first + SPAN - 1)
+        else:
+            items = self.store.query_items(self.prefix + part)
         if not items:
             self._missing()
             return None
         return join_chunks(items)
 
     def _doc_table(self) -> Iterator[Tuple[str, str]]:
-        """The document table's lines: chunk 0 of each ``!XXX`` by ``BatchGetItem``."""
-        keys = [{"pk": {"S": f"{self.prefix}{DOC_TABLE}{b:03x}"}, "c": {"N": "0"}}
-                for b in range(BUCKETS)]
-        found: List[Dict[str, Any]] = []
-        with ThreadPoolExecutor(WRITERS) as pool:
-            for items in pool.map(self._batch_get, [keys[i:i + 100]
-                                                     for i in range(0, len(keys), 100)]):
-                found.extend(items)
-        lines = []
-        for item in found:
-            key = item["pk"]["S"][len(self.prefix):]
-            if int(item["n"]["N"]) > 1:
-                lines.append((key, join_chunks(self.store.query_items(item["pk"]["S"]))))
-            else:
-                lines.append((key, join_chunks([item])))
-        if not lines:
+        """The document table's lines: one ``Query`` of the ``!`` partition."""
+        buckets: Dict[int, List[Dict[str, Any]]] = {}
+        for item in self.store.query_items(self.prefix + DOC_TABLE):
+            buckets.setdefault(int(item["c"]["N"]) // SPAN, []).append(item)
+        if not buckets:
             self._missing()
-        return iter(sorted(lines))
-
-    def _batch_get(self, keys: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        out: List[Dict[str, Any]] = []
-        pending = {self.store.table: {"Keys": keys, "ConsistentRead": True}}
-        for attempt in range(12):
-            with self.store.errors():
-                page = self.store.client.batch_get_item(RequestItems=pending)
-            out.extend(page.get("Responses", {}).get(self.store.table, []))
-            pending = page.get("UnprocessedKeys") or {}
-            if not pending:
-                return out
-            delay = min(5.0, 0.05 * 2 ** attempt)
-            time.sleep(delay / 2 + random.uniform(0, delay / 2))
-        raise StoreError(f"{self.location}: DynamoDB kept reads unprocessed (throttled)")
+        return ((f"{DOC_TABLE}{b:03x}", join_chunks(buckets[b])) for b in sorted(buckets))
 
     def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, str]]:
         if low == DOC_TABLE and high == chr(ord(DOC_TABLE) + 1):
@@ -349,6 +351,8 @@ class DynamoReader(StoreReader):
         chunks: Dict[str, List[Dict[str, Any]]] = {}
         for item in self.store.scan_keys(self.prefix, "pk, c, d"):
             key = item["pk"]["S"][len(self.prefix):]
+            if key == DOC_TABLE:
+                key = f"{DOC_TABLE}{int(item['c']['N']) // SPAN:03x}"
             if key != MANIFEST_KEY and low <= key and (high is None or key < high):
                 chunks.setdefault(key, []).append(item)
         return ((key, join_chunks(chunks[key])) for key in sorted(chunks))

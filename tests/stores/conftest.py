@@ -3,19 +3,20 @@
 ``postgres_server`` runs ``initdb`` into a temporary directory and ``pg_ctl start`` on a
 free loopback port (as the ``postgres`` user when the tests run as root: PostgreSQL
 refuses to run as root), with a password for TCP logins that the tests pass through
-``PGPASSWORD`` only. ``dynamodb_server`` is moto's server in process. Each stops at the
-end of the session. A server that cannot start fails the run under CI (``CI`` set) and
-skips its tests otherwise. Self-contained, so it can move to a shared conftest as is.
+``PGPASSWORD`` only. ``dynamodb_server`` is moto's server (``python -m moto.server``).
+Each stops at the end of the session. A server that cannot start fails the run under CI
+(``CI`` set) and skips its tests otherwise. Self-contained, so it can move to a shared
+conftest as is.
 """
 
 from __future__ import annotations
 
 import glob
-import logging
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -138,22 +139,30 @@ class Moto:
 @pytest.fixture(scope="session")
 def dynamodb_server() -> Iterator[Moto]:
     try:
-        from moto.server import ThreadedMotoServer
+        import moto.server  # noqa: F401
     except ImportError as e:
         unavailable(f"moto[server] not installed ({e})")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    if not wait_port(port, timeout=20):
-        server.stop()
+    # A process of its own (not ThreadedMotoServer): the server gets the other core
+    # instead of sharing the tests' GIL.
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    if not wait_port(port, timeout=30):
+        proc.kill()
+        proc.wait()
         unavailable("moto server did not listen")
     yield Moto(port, {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-    server.stop()
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture

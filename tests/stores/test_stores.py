@@ -64,8 +64,12 @@ def search_json(cli, where: str, query: str) -> dict:
 
 
 def assert_serves(cli, store: str, index: str) -> None:
-    for q in QUERIES:
-        assert search_json(cli, store, q) == search_json(cli, index, q), q
+    queries = Path(index).with_suffix(".queries")
+    queries.write_text("".join(f"q{i}\t{q}\n" for i, q in enumerate(QUERIES)))
+    want = cli("search", index, "--queries", str(queries), "--format", "json", "-k", "1000")
+    got = cli("search", store, "--queries", str(queries), "--format", "json", "-k", "1000")
+    assert got.code == want.code == 0, got.err
+    assert got.out == want.out and want.out.count("\n") == len(QUERIES)
     want = sorted(open_reader(index).iter_lines())
     assert sorted(open_reader(store).iter_lines()) == want
     terms = [ln.partition("\t")[0] for ln in want if ln[0] not in "!#"]
@@ -225,21 +229,23 @@ def test_dynamodb_table_is_created_on_demand_encrypted_with_pitr(cli, dynamo_sto
         "pk": "HASH", "c": "RANGE"}
 
 
-def test_dynamodb_long_posting_list_is_split_into_items(cli, dynamo_store, tmp_path):
-    """A term whose compressed postings exceed one item (400 KB) spans several chunks."""
-    rng = random.Random(3)
-    path = tmp_path / "big.tsv"
-    # Random doc ids and positions compress poorly: the line for 'common' is > 1 MB.
-    path.write_text("".join(f"{rng.getrandbits(64):016x}\tcommon " + " ".join(
-        "w" for _ in range(rng.randint(1, 40))) + " common\n" for _ in range(60_000)))
-    idx = tmp_path / "idx"
-    assert cli("-q", "build", str(path), "-o", str(idx)).code == 0
-    assert cli("publish", str(idx), dynamo_store).code == 0
+def test_dynamodb_long_posting_list_is_split_into_items(cli, dynamo_store, indexes,
+                                                         monkeypatch):
+    """Lines longer than an item are cut into chunks (sort keys 0..n-1) and joined back:
+    with the chunk size cut to 20 bytes, every line of a small index is split."""
+    import invindex.stores.dynamodb as ddb
+
+    monkeypatch.setattr(ddb, "CHUNK", 20)
+    assert cli("publish", indexes["a"], dynamo_store).code == 0
     s = open_store(dynamo_store)
-    chunks = [it for it in s.scan_keys("default/") if it["pk"]["S"].endswith("/common")]
-    assert len(chunks) > 1
-    assert cli("lookup", dynamo_store, "common").out == cli("lookup", str(idx), "common").out
-    assert search_json(cli, dynamo_store, "common w") == search_json(cli, str(idx), "common w")
+    items = list(s.scan_keys("default/"))
+    alpha = [it for it in items if it["pk"]["S"].endswith("/alpha")]
+    assert len(alpha) > 3 and sorted(int(it["c"]["N"]) for it in alpha) == list(
+        range(len(alpha)))
+    doc_table = [it for it in items if it["pk"]["S"].endswith("/!")]
+    assert len(doc_table) > len({int(it["c"]["N"]) // ddb.SPAN for it in doc_table})
+    assert_serves(cli, dynamo_store, indexes["a"])
+    assert ddb.CHUNK < 400_000 - 2048 - 100  # the real size leaves room for key and names
 
 
 def test_dynamodb_missing_table_is_one_line(cli, dynamo_store):
