@@ -7,7 +7,7 @@ import logging
 import os
 
 from ..errors import UsageError
-from ..search.source import IndexDirSource
+from ..stores import open_source
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as e:
         raise UsageError(f"invindex serve needs the web extra ({e.name} is missing): "
                          "pip install 'invindex[web]'") from None
-    source = IndexDirSource(args.source)
+    source = open_source(args.source)  # an index directory, cloud URI or store URI
     name = os.path.basename(args.source.rstrip("/")) or args.source
     hosts = settings.allowed_hosts(args.host, args.allowed_host)
     if not hosts:

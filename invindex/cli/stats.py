@@ -7,8 +7,8 @@ import json
 import sys
 
 from ..errors import UsageError
-from ..index import IndexReader
 from ..search.stats import collect, plot, text_report
+from ..stores import open_reader
 
 
 def register(sub) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             import matplotlib  # noqa: F401
         except ModuleNotFoundError:
             raise UsageError("--png needs matplotlib: pip install 'invindex[plot]'") from None
-    reader = IndexReader(args.index)
+    reader = open_reader(args.index)  # an index directory, cloud URI or store URI
     stats = collect(reader.iter_lines(), args.top)
     if not stats.lengths:  # a format 1 index: no document table
         stats.documents = int(reader.manifest.get("counts", {}).get("documents", 0))

@@ -63,7 +63,8 @@ class PostgresStore(SqlStore):
 
     def connect(self, write: bool) -> Any:
         extra = self._iam_token() if self.uri.params.get("iam") not in (None, "", "0") else {}
-        return self.psycopg.connect(self.uri.target, connect_timeout=10,
+        # Readers autocommit: no transaction is held open between a server's requests.
+        return self.psycopg.connect(self.uri.target, connect_timeout=10, autocommit=not write,
                                     application_name="invindex", **extra)
 
     @contextmanager

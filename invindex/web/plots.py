@@ -13,8 +13,8 @@ import io
 import threading
 from typing import List, Tuple
 
-from ..index import IndexReader
 from ..search.stats import Stats, collect, plot
+from ..stores import open_reader
 from .site import SearchSite
 
 PLOT = "stats"  # one PNG: rank/frequency (Zipf) and the document-length histogram
@@ -28,7 +28,7 @@ def stats_of(site: SearchSite) -> Stats | None:
         return None
     with _stats_lock:  # one pass over the whole index, once
         if "stats" not in site.derived:
-            site.derived["stats"] = collect(IndexReader(reader.location).iter_lines())
+            site.derived["stats"] = collect(open_reader(reader.location).iter_lines())
         return site.derived["stats"]
 
 

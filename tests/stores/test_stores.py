@@ -72,6 +72,8 @@ def assert_serves(cli, store: str, index: str) -> None:
     assert got.out == want.out and want.out.count("\n") == len(QUERIES)
     want = sorted(open_reader(index).iter_lines())
     assert sorted(open_reader(store).iter_lines()) == want
+    stats = cli("stats", store, "--format", "json")
+    assert stats.code == 0 and stats.out == cli("stats", index, "--format", "json").out
     terms = [ln.partition("\t")[0] for ln in want if ln[0] not in "!#"]
     r_store = cli("lookup", store, *terms)
     r_index = cli("lookup", index, *terms)
