@@ -30,6 +30,24 @@ SERVER_LIMITS = dict(
 )
 
 
+class _ClientError(logging.Filter):
+    """A refused Host header is the client's mistake (scanners send them all day): one
+    warning line in the server's log, not an error with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_logs() -> None:
+    # waitress warns at every request queued behind busy threads: normal under load
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    disallowed = logging.getLogger("django.security.DisallowedHost")
+    if not any(isinstance(f, _ClientError) for f in disallowed.filters):
+        disallowed.addFilter(_ClientError())
+
+
 def application(site: SearchSite, hosts: List[str],
                 secret_key: str | None = None) -> WSGIHandler:
     settings.setup(hosts, secret_key)
@@ -44,8 +62,7 @@ def url_of(host: str, port: int) -> str:
 def serve(app: Callable, host: str, port: int, threads: int,
           out: TextIO = sys.stdout) -> None:
     """Serve until interrupted (Ctrl-C or SIGINT ends it quietly)."""
-    # waitress warns at every request queued behind busy threads: normal under load
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    quiet_logs()
     try:
         server = create_server(app, host=host, port=port, threads=threads, **SERVER_LIMITS)
     except OSError as e:  # port taken, address not on this machine, name not found
