@@ -77,7 +77,7 @@ def apply_defaults(parser: argparse.ArgumentParser, section: Mapping[str, Any],
             raise UsageError(f"config: unknown setting {key!r} for `{parser.prog}`")
     defaults: Dict[str, Any] = {}
     for dest, action in by_dest.items():
-        if dest in ("help", "config", "version"):
+        if dest in ("help", "config", "version", "verbose", "quiet"):
             continue
         for key in (dest, dest.replace("_", "-")):
             if key in section:

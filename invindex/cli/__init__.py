@@ -59,7 +59,22 @@ def make_parser() -> argparse.ArgumentParser:
                 continue  # a subcommand not built yet
             raise
         module.register(sub)
+    _after_subcommands(sub)
     return parser
+
+
+def _after_subcommands(sub: argparse._SubParsersAction) -> None:
+    """-v/-q accepted after a subcommand too (``invindex build ... -q``): each
+    subparser, nested ones included, takes them; SUPPRESS keeps the top-level value
+    when they are not repeated there."""
+    for p in set(sub.choices.values()):
+        p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                       help="more logging (-vv for debug); tracebacks on errors")
+        p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress bars, only errors")
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _after_subcommands(action)
 
 
 def _setup_logging(verbose: int, quiet: bool, sdk_logs: bool = False) -> None:
