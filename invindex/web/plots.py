@@ -2,8 +2,9 @@
 once per process on first use: they need one pass over the whole index.
 
 The pass uses a reader of its own (not the one searches share), so it holds up no
-search while it runs. Only a source with a reader that can be read line by line (an
-index directory or cloud prefix) has statistics. Plots need matplotlib (``plot`` extra).
+search while it runs. A source without a line-by-line reader (every source has one
+today: index directories, cloud prefixes, stores) would show none. Plots need
+matplotlib (the ``plot`` extra).
 """
 
 from __future__ import annotations
