@@ -73,12 +73,14 @@ class Evaluator:
             if not len(keys):
                 return _NONE
             candidates = _dedupe(keys >> 32)  # fewer documents for the next term
-        starts = keys >> 32
-        first = np.flatnonzero(np.concatenate(([True], starts[1:] != starts[:-1])))
-        docs = starts[first]
-        f = np.diff(np.append(first, len(starts)))
-        weight = sum(idf(self.n, a.df) for a in arrays)
-        f = f.astype(np.float64)
+        return self._phrase_scores(keys >> 32, arrays)
+
+    def _phrase_scores(self, doc: np.ndarray, arrays: list) -> Result:
+        """Scores from the document of each phrase occurrence (ascending): f = count."""
+        first = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
+        docs = doc[first]
+        f = np.diff(np.append(first, len(doc))).astype(np.float64)
+        weight = sum(idf(self.n, a.df) for a in arrays)  # the terms' IDFs, phrase order
         return docs, weight * f / (f + self.norms[docs])
 
     def _phrase_in_space(self, node: PhraseNode, arrays: list) -> Result:
@@ -100,13 +102,7 @@ class Evaluator:
         last = max(offset for _, offset in node.terms)
         inside = (doc >= 0) & (starts + last < space.start[doc] + space.end[doc])
         doc = doc[inside]
-        if not len(doc):
-            return _NONE
-        first = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
-        docs = doc[first]
-        f = np.diff(np.append(first, len(doc))).astype(np.float64)
-        weight = sum(idf(self.n, a.df) for a in arrays)
-        return docs, weight * f / (f + self.norms[docs])
+        return self._phrase_scores(doc, arrays) if len(doc) else _NONE
 
     def _bitmap(self, term: str, a: TermArrays) -> np.ndarray:
         """Which global positions hold ``term``; the last few frequent terms' are kept."""
