@@ -20,15 +20,17 @@ def register(sub) -> None:
     p.add_argument("index", metavar="INDEX")
     p.add_argument("terms", nargs="+", metavar="TERM")
     p.add_argument("--docs", action="store_true",
-                   help="print only the doc ids, one per line, for each term")
+                   help="print only the doc ids, one per line; with several terms each "
+                        "line is term<TAB>doc_id")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     reader = open_reader(args.index)  # an index directory, cloud URI or store URI
     missing = 0
-    for raw in args.terms:
-        terms = reader.analyzer.terms(raw)
+    analyzed = [(raw, reader.analyzer.terms(raw)) for raw in args.terms]
+    label = sum(len(terms) for _, terms in analyzed) > 1
+    for raw, terms in analyzed:
         if not terms:
             print(f"invindex: {raw!r} has no indexable term", file=sys.stderr)
             missing += 1
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 missing += 1
             elif args.docs:
                 for posting in json.loads(line.partition("\t")[2])["postings"]:
-                    print(posting[0])
+                    print(f"{term}\t{posting[0]}" if label else posting[0])
             else:
                 print(line)
     return 1 if missing else 0
