@@ -94,20 +94,25 @@ def _tokens(q: str) -> List[Tuple[str, str, int]]:
 
 
 # -- parser ----------------------------------------------------------------------------
+MAX_DEPTH = 64  # nested parentheses: deeper is a syntax error, not a RecursionError
+
+
 class _Parser:
     def __init__(self, q: str) -> None:
         self.q = q
         self.toks = _tokens(q)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> str | None:
         return self.toks[self.i][0] if self.i < len(self.toks) else None
 
     def error(self, what: str) -> QuerySyntaxError:
+        q = self.q if len(self.q) <= 80 else self.q[:77] + "..."
         if self.i < len(self.toks):
             kind, text, at = self.toks[self.i]
-            return QuerySyntaxError(f"{what} at column {at + 1} ({text!r}) in {self.q!r}")
-        return QuerySyntaxError(f"{what} at the end of {self.q!r}")
+            return QuerySyntaxError(f"{what} at column {at + 1} ({text[:40]!r}) in {q!r}")
+        return QuerySyntaxError(f"{what} at the end of {q!r}")
 
     def query(self, nested: bool) -> Tuple[Clause, ...]:
         clauses: List[Clause] = []
@@ -147,8 +152,12 @@ class _Parser:
             self.i += 1
             return Phrase(text)
         if kind == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"more than {MAX_DEPTH} nested parentheses")
             self.i += 1
             inner = self.query(nested=True)
+            self.depth -= 1
             if not inner:
                 raise self.error("empty group")
             self.i += 1  # the ')'
