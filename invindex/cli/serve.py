@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 def register(sub) -> None:
     p = sub.add_parser(
         "serve", help="the search site: pages and a JSON API over an index",
-        description="Serve a search site over SOURCE (an index directory or a cloud index "
-                    "URI, read in place and never written) with waitress, a production "
+        description="Serve a search site over SOURCE (an index directory, a cloud index "
+                    "URI or a store URI such as sqlite:///path/db, read in place and never "
+                    "written) with waitress, a production "
                     "WSGI server. Pages: search, term, document, index, help; API: "
                     "/api/search, /api/terms/TERM, /healthz.",
         epilog="Binds to loopback unless --host says otherwise; requests are accepted "

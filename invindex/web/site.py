@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from ..errors import UsageError
+from ..search.plan import terms_of
 from ..search.searcher import Searcher
 from ..search.snippets import spans
 from ..search.source import IndexSource, Posting
@@ -95,9 +96,12 @@ def check_window(offset: int, k: int, max_k: int = MAX_K) -> None:
         raise BadRequest(f"offset + k must be at most {MAX_WINDOW}")
 
 
-def fragment_of(text: str, terms: Sequence[str], source: IndexSource) -> Fragment:
-    """The snippet window of ``text`` around its best match (snippets.spans)."""
-    start, end, marks = spans(text, terms, source.analyzer, SNIPPET_WIDTH)
+def fragment_of(text: str, terms: Sequence[str], source: IndexSource,
+                width: int = SNIPPET_WIDTH) -> Fragment:
+    """The snippet window of ``text`` around its best match (snippets.spans); with
+    ``width`` at least five times the text's length, the whole text (spans starts its
+    window up to width/5 before the best match)."""
+    start, end, marks = spans(text, terms, source.analyzer, width)
     base = text if len(text.lower()) == len(text) else text.lower()  # spans' offsets
     return Fragment(base[start:end], tuple((s - start, e - start) for s, e in marks),
                     start > 0, end < len(base))
@@ -182,6 +186,15 @@ class SearchSite:
                 return None
             return length, self.texts.get(doc_id, self.source.stored_text) \
                 if self.has_text else None
+
+    def marked(self, text: str, query: str) -> Fragment | None:
+        """The whole ``text`` with ``query``'s terms marked; None for a query that does
+        not parse (the document is shown unmarked)."""
+        try:
+            terms = terms_of(self.searcher.plan(check_query(query)))
+        except UsageError:
+            return None
+        return fragment_of(text, terms, self.source, width=5 * len(text) + 5)
 
     def documents(self) -> int:
         with self.lock:

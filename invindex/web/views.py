@@ -35,6 +35,7 @@ def search(request: HttpRequest) -> HttpResponse:
         return render(request, "web/search.html", {**context, "error": str(e)}, status=400)
     context.update(
         page=page, page_no=page_no, last_rank=page.offset + len(page.hits),
+        doc_query=urlencode({"q": q}),
         hits=[(h, fragment_html(h.fragment) if h.fragment else None) for h in page.hits],
         prev_link=_page_link(q=q, page=page_no - 1) if page_no > 1 else None,
         next_link=_page_link(q=q, page=page_no + 1) if page.has_next else None)
@@ -77,8 +78,11 @@ def document(request: HttpRequest, doc_id: str) -> HttpResponse:
     if found is None:
         raise Http404("no such document in the index")
     length, text = found
-    return render(request, "web/document.html",
-                  {"site": site, "doc_id": doc_id, "length": length, "text": text})
+    q = text_param(request, "q")
+    marked = site.marked(text, q) if text and q.strip() else None
+    return render(request, "web/document.html", {
+        "site": site, "doc_id": doc_id, "length": length, "text": text, "q": q,
+        "marked": fragment_html(marked) if marked and marked.marks else None})
 
 
 @require_safe

@@ -115,7 +115,9 @@ def test_search_open_and_page(browser, server, sample_index):
     assert {m.text.lower() for m in marks} >= {"light", "darkness"}
     shot(browser, "results")
     first.click()
-    assert browser.current_url.endswith("/docs/kjv:John.1.5")
+    assert browser.current_url.endswith("/docs/kjv:John.1.5?q=light+darkness")
+    marked = browser.find_elements(By.CSS_SELECTOR, ".text mark")
+    assert [m.text for m in marked] == ["light", "darkness", "darkness"]
     assert "And the light shineth in darkness" in browser.find_element(
         By.CSS_SELECTOR, ".text").text
     shot(browser, "document")

@@ -51,7 +51,7 @@ def test_hostile_documents_and_queries_come_back_escaped(client, site):
     assert_no_raw_html(html)
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
     assert "evil&lt;script&gt;&quot;&amp;&#x27;/x" in html  # the doc_id as text
-    assert 'href="/docs/evil%3Cscript%3E%22&amp;&#x27;/x"' in html  # and in its link
+    assert 'href="/docs/evil%3Cscript%3E%22&amp;&#x27;/x?q=darkness"' in html  # its link
     doc = client.get("/docs/" + quote(HOSTILE_ID))
     assert doc.status_code == 200
     assert_no_raw_html(body(doc))
@@ -152,10 +152,21 @@ def test_document_page(client, site):
 def test_odd_doc_id_round_trips_through_its_link(client, site):
     html = body(client.get("/", {"q": "special"}))
     link = html.split('class="doc" href="')[1].split('"')[0]
-    assert link == "/docs//q%3Fx%23y%25z%20%C3%A9%20%C3%BC+"
+    assert link == "/docs//q%3Fx%23y%25z%20%C3%A9%20%C3%BC+?q=special"
     assert client.get("/api/search", {"q": "special"}).json()["hits"][0]["doc_id"] == ODD_ID
     doc = client.get(link)
-    assert doc.status_code == 200 and "special characters" in body(doc)
+    assert doc.status_code == 200 and "<mark>special</mark> characters" in body(doc)
+
+
+def test_document_page_marks_the_query(client, site):
+    html = body(client.get("/docs/html", {"q": f"darkness script {XSS}"}))
+    assert_no_raw_html(html)
+    assert "&lt;<mark>script</mark>&gt;" in html and "<mark>darkness</mark>" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html  # the whole text, not a snippet window
+    plain = body(client.get("/docs/html", {"q": '"unterminated'}))  # shown unmarked
+    assert "<mark>" not in plain and "&lt;b&gt;bold&lt;/b&gt;" in plain
+    long = body(client.get("/docs/light/19", {"q": "light filler"}))
+    assert long.count("<mark>filler</mark>") == 19  # every match, however long the text
 
 
 def test_document_page_without_stored_text(client, bare_site):
