@@ -97,6 +97,13 @@ def shot(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def fits(driver) -> None:
+    """Nothing on the page is wider than the window (no sideways scrolling)."""
+    width = driver.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], (driver.current_url, width)
+
+
 def search(driver, url: str, query: str) -> None:
     driver.get(url)
     box = driver.find_element(By.NAME, "q")
@@ -141,15 +148,17 @@ def test_phone_width_and_other_pages(browser, server):
     try:
         search(browser, server, '"the light"')
         assert browser.find_elements(By.CSS_SELECTOR, ".hit")
-        width = browser.execute_script(
-            "return [document.documentElement.scrollWidth, window.innerWidth]")
-        assert width[0] <= width[1]  # nothing wider than the phone's screen
+        fits(browser)
         shot(browser, "results-phone")
-        browser.get(server + "terms/light")
+        browser.get(server + "terms/the")
         assert "(df)" in browser.find_element(By.CSS_SELECTOR, ".summary").text
+        fits(browser)
+        browser.get(server + "help")
+        fits(browser)
         browser.get(server + "index")
         img = browser.find_element(By.CSS_SELECTOR, "figure img")
         assert browser.execute_script("return arguments[0].naturalWidth", img) > 0
+        fits(browser)
         shot(browser, "index-phone")
     finally:
         browser.set_window_size(1200, 900)
