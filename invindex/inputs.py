@@ -2,24 +2,22 @@
 
 Directories are walked recursively. As Hadoop's FileInputFormat does, names that
 start with ``_`` or ``.`` are skipped inside directories (``_SUCCESS``, ``.crc``), but
-a file named explicitly is always used. ``.gz`` and ``.bz2`` are decompressed.
+a file named explicitly is always used. gzip and bzip2 files are decompressed, known
+by their content (``core.compression``), whatever their name.
 """
 
 from __future__ import annotations
 
-import bz2
 import errno
 import glob
-import gzip
 import logging
 import os
 import stat
 from pathlib import Path
 from typing import IO, Dict, Iterable, Iterator, List, Tuple
 
-from .errors import UsageError
-
-COMPRESSED = (".gz", ".bz2")
+from .core import compression
+from .errors import InvindexError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +99,37 @@ def expand_inputs(args: Iterable[str]) -> List[Path]:
 
 
 def open_input(path: Path) -> IO[bytes]:
-    """The file's records as bytes, decompressed by extension."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    if path.suffix == ".bz2":
-        return bz2.open(path, "rb")
-    return open(path, "rb", buffering=1 << 20)
+    """The file's records as bytes, decompressed by content (magic bytes)."""
+    return compression.open_file(str(path))
+
+
+def compression_of(path: Path) -> str | None:
+    return compression.compression_of(str(path))
+
+
+def decompress_failed(path: Path, e: object) -> InvindexError:
+    """One line naming a damaged compressed file (truncated, garbled)."""
+    return InvindexError(f"cannot decompress {path}: {e}")
+
+
+def named_by_content(paths: List[Path], workdir: Path) -> List[Path]:
+    """The inputs under names whose suffix says what their content is, for readers that
+    go by the name (Hadoop's codecs, mrjob's local runners): a file whose content and
+    name disagree gets a symlink in ``workdir`` named right (``x.tsv`` holding gzip is
+    read as ``x.tsv.gz``, a ``.gz`` holding plain text without the suffix)."""
+    out: List[Path] = []
+    for i, path in enumerate(paths):
+        kind = compression_of(path)
+        want = compression.SUFFIXES.get(kind or "", "")
+        if path.suffix == want or (not want and path.suffix not in (".gz", ".bz2")):
+            out.append(path)
+            continue
+        stem = path.name[:-len(path.suffix)] if path.suffix in (".gz", ".bz2") else path.name
+        link = workdir / "by-content" / f"{i:05d}" / (stem + want)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(path.resolve())
+        out.append(link)
+    return out
 
 
 def total_size(paths: Iterable[Path]) -> int:

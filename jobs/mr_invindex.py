@@ -21,6 +21,7 @@ except ImportError:  # a node where only the job file and the shipped zip are pr
     from invindex.core import counters
 
 from invindex.core.analysis import Analyzer
+from invindex.core.compression import BOM
 from invindex.core.doctable import doc_table_line, key_counters, stored_text_line
 from invindex.core.postings import combine_term, reduce_term
 from invindex.core.records import (
@@ -80,6 +81,8 @@ class MRInvertedIndex(MRJob):
 
     def mapper(self, _key, raw: bytes):
         self._line_no += 1
+        if self._line_no == 1 and self._split_start == 0 and raw.startswith(BOM):
+            raw = raw[len(BOM):]  # a byte-order mark starting the file (as records does)
         if self._fffd_bad and _FFFD in raw:
             doc_id, text, kind = None, None, UNDECODABLE
         else:

@@ -1,15 +1,17 @@
 """Parse input records (``doc_id<TAB>text``) and account for the bad ones.
 
 A record is one line of bytes, split at the first tab. A trailing ``\\r`` (and the
-``\\n``) are dropped. Bad records are never raised as tracebacks nor silently lost:
-they are counted by kind, and the first few are kept with their location so that a
-user can find them.
+``\\n``) are dropped, and so is a UTF-8 byte-order mark that starts a file. Bad records
+are never raised as tracebacks nor silently lost: they are counted by kind, and the first
+few are kept with their location so that a user can find them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Tuple
+
+from .compression import BOM
 
 # Kinds of bad record. Keep in sync with DESIGN.md ("Input record").
 NO_TAB = "no_tab"
@@ -113,6 +115,7 @@ def iter_records(
     strict: bool = False,
     split_start: int = 0,
     first_offset: int | None = None,
+    first_line: int = 1,
 ) -> Iterator[Tuple[str, str]]:
     """Yield ``(doc_id, text)`` for each good line; count (or, if strict, raise on) bad ones.
 
@@ -120,10 +123,14 @@ def iter_records(
     is a split of a file starting at byte ``split_start`` > 0, as a Hadoop task sees
     it; when the caller knows the byte offset of the first line, each bad record also
     carries its own offset (the fast engine turns it into a file line number).
+    ``first_line`` numbers the first of ``lines`` when they do not start the split. A
+    byte-order mark is dropped from the line at offset 0 (the file's first).
     """
     offset = split_start if first_offset is None else first_offset
-    for line_no, raw in enumerate(lines, 1):
+    for line_no, raw in enumerate(lines, first_line):
         start, offset = offset, offset + len(raw) + (not raw.endswith(b"\n"))
+        if start == 0 and raw.startswith(BOM):
+            raw = raw[len(BOM):]
         doc_id, text, kind = parse_record(raw)
         if kind is None:
             yield doc_id, text  # type: ignore[misc]

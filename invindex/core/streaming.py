@@ -8,7 +8,6 @@ stderr for a fatal input problem; 2 for bad flags.
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import os
 import sys
@@ -16,6 +15,7 @@ from typing import BinaryIO, List, TextIO
 
 from . import counters
 from .analysis import add_analyzer_arguments, analyzer_from_args
+from .compression import decompressing
 from .doctable import key_counters
 from .postings import (
     LINE_TAIL,
@@ -41,14 +41,6 @@ def input_location(explicit: str | None = None) -> tuple[str, int]:
     return name, int(start) if start.isdigit() else 0
 
 
-def _maybe_gunzip(stream: BinaryIO) -> BinaryIO:
-    """``cat docs.tsv.gz | mapper`` works too: gzip input is recognised by its magic."""
-    peek = getattr(stream, "peek", None)
-    if peek is not None and peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
-    return stream
-
-
 def _utf8_stdout() -> TextIO:
     """UTF-8 whatever the node's locale (a POSIX locale would mean ASCII on old Pythons)."""
     return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
@@ -65,7 +57,7 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     p.add_argument("--source", help="input name used in bad-record messages")
     args = p.parse_args(argv)
     analyzer = analyzer_from_args(args)
-    stdin = _maybe_gunzip(stdin or sys.stdin.buffer)
+    stdin = decompressing(stdin or sys.stdin.buffer)
     out = stdout or _utf8_stdout()
     err = stderr or sys.stderr
     bad = BadRecordLog(keep=_MAX_NOTES)

@@ -41,10 +41,11 @@ from typing import IO, Dict, Iterator, List, Tuple
 
 from ..core import indexfmt
 from ..core.analysis import Analyzer
+from ..core.compression import DECOMPRESS_ERRORS
 from ..core.doctable import key_counters
 from ..core.records import BadRecord, BadRecordError, BadRecordLog, iter_records
 from ..errors import InvindexError
-from ..inputs import COMPRESSED, open_input
+from ..inputs import compression_of, decompress_failed, open_input
 from .base import BuildRequest, BuildResult
 from .fast_doctable import doc_run_lines
 
@@ -59,6 +60,10 @@ MIN_BATCH = 1 << 20
 MAX_BATCH = 64 << 20
 MIN_SPLIT = 8 << 20
 MAX_SPLIT = 64 << 20
+# A merge opens at most this many runs at once (more are merged in passes); under a low
+# `ulimit -n`, half of what is left after FDS_KEPT (the interpreter's own, the pool's).
+MAX_FAN_IN = 256
+FDS_KEPT = 24
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def plan_splits(paths: List[Path], split_bytes: int = MAX_SPLIT) -> List[Split]:
     splits: List[Split] = []
     for path in paths:
         size = path.stat().st_size
-        if path.suffix in COMPRESSED or size <= split_bytes:
+        if size <= split_bytes or compression_of(path):
             splits.append(Split(len(splits), path, 0, -1))
             continue
         for start in range(0, size, split_bytes):
@@ -110,11 +115,12 @@ def _align(f: IO[bytes], start: int) -> int:
     return start - 1 + len(f.readline())
 
 
-Batch = Tuple[int, List[List[bytes]]]
+Batch = Tuple[int, int, List[List[bytes]]]
 
 
 def _batches(f: IO[bytes], split: Split, size: List[int]) -> Iterator[Batch]:
-    """``(offset of first line, [lines])`` batches of about ``size[0]`` bytes each.
+    """``(offset of first line, its line number in the split, [lines])`` batches of
+    about ``size[0]`` bytes each.
 
     ``size`` is a one-item list so the caller can shrink batches as it goes; the lines
     come in a one-item list that the caller empties, so this generator holds no
@@ -124,6 +130,7 @@ def _batches(f: IO[bytes], split: Split, size: List[int]) -> Iterator[Batch]:
     if split.end >= 0:
         f.seek(pos)
     end = split.end if split.end >= 0 else None
+    line = 1
     while end is None or pos < end:
         want = size[0] if end is None else min(size[0], end - pos)
         block = f.read(want)
@@ -136,9 +143,10 @@ def _batches(f: IO[bytes], split: Split, size: List[int]) -> Iterator[Batch]:
         del block
         if not lines[-1]:
             lines.pop()  # the block ended with a newline
+        first_line, line = line, line + len(lines)
         holder = [lines]
         del lines
-        yield start, holder
+        yield start, first_line, holder
 
 
 def line_number(path: Path, offset: int) -> int:
@@ -261,6 +269,23 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
     invert = _inverter(engine)
     result = MapResult()
     bad = BadRecordLog(keep=5)
+    size = [batch_bytes]
+    try:
+        _map_batches(split, analyzer, parts, workdir, strict, size, budget, invert, bad,
+                     result)
+    except DECOMPRESS_ERRORS as e:  # an OSError with an errno is the disk's, not the data's
+        if (split.end < 0 and compression_of(split.path)
+                and getattr(e, "errno", None) is None):
+            raise decompress_failed(split.path, e) from None
+        raise
+    result.bad = dict(bad.counts)
+    result.notes = list(bad.examples)
+    return result
+
+
+def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
+                 size: List[int], budget: int, invert, bad: BadRecordLog,
+                 result: MapResult) -> None:
     part_cache: Dict[str, int] = {}
 
     def part_of(term: str) -> int:
@@ -269,12 +294,11 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
             p = part_cache[term] = indexfmt.partition_of(term, parts)
         return p
 
-    size = [batch_bytes]
     peak = _peak_rss()
     with open_input(split.path) as f:
-        for n, (first, holder) in enumerate(_batches(f, split, size)):
+        for n, (first, line, holder) in enumerate(_batches(f, split, size)):
             records = list(iter_records(holder.pop(), str(split.path), bad, strict,
-                                        split.start, first))
+                                        split.start, first, line))
             result.docs += len(records)
             unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
             if not unique:
@@ -292,9 +316,6 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
                 peak = _peak_rss()
                 if peak > budget:
                     size[0] = max(MIN_BATCH, int(size[0] * budget / peak * 0.9))
-    result.bad = dict(bad.counts)
-    result.notes = list(bad.examples)
-    return result
 
 
 # -- reduce ------------------------------------------------------------------------
@@ -376,13 +397,51 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
     return _interleave(encs) or _merge_exact(encs)
 
 
-def reduce_partition(runs: List[str], out_path: str) -> Dict[str, int]:
-    counts: Dict[str, int] = {}
+def max_fan_in() -> int:
+    """How many runs one merge opens at once: ``MAX_FAN_IN``, or fewer when this
+    process's open-file limit (``ulimit -n``) leaves less room."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_FAN_IN
+    return max(2, min(MAX_FAN_IN, (soft - FDS_KEPT) // 2))
+
+
+def _merged_terms(runs: List[str]) -> Iterator[Tuple[str, int, str]]:
+    """``(term, df, postings)`` over ``runs``, one per term, in term order."""
     merged = heapq.merge(*(_run_lines(r) for r in runs))
+    for term, group in groupby(merged, key=itemgetter(0)):
+        df, encs = _merge_pieces([(d, e) for _, d, e in group])
+        yield term, df, encs
+
+
+def merge_passes(runs: List[str], fan_in: int) -> List[str]:
+    """Merge runs ``fan_in`` at a time into bigger runs (beside the first) until at
+    most ``fan_in`` are left, so that no merge opens more files than it may."""
+    passes = 0
+    while len(runs) > fan_in:
+        merged: List[str] = []
+        for i in range(0, len(runs), fan_in):
+            group = runs[i:i + fan_in]
+            if len(group) == 1:
+                merged.append(group[0])
+                continue
+            path = f"{group[0]}.p{passes}"
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                for term, df, encs in _merged_terms(group):
+                    out.write(f"{term}\t{df}\t{encs}\n")
+            for r in group:
+                os.remove(r)  # the disk holds each pass once
+            merged.append(path)
+        runs, passes = merged, passes + 1
+    return runs
+
+
+def reduce_partition(runs: List[str], out_path: str, fan_in: int = 0) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
+    runs = merge_passes(runs, fan_in or max_fan_in())
     with open(out_path, "w", encoding="utf-8", newline="\n") as out:
         write = out.write
-        for term, group in groupby(merged, key=lambda t: t[0]):
-            df, encs = _merge_pieces([(d, e) for _, d, e in group])
+        for term, df, encs in _merged_terms(runs):
             write(f'{term}\t{{"df":{df},"postings":[')
             write(encs)  # written apart: a frequent term's postings can be many MB
             write("]}\n")

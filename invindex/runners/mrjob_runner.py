@@ -14,12 +14,14 @@ import logging
 import posixpath
 import shutil
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence
 
 from ..core import counters, indexfmt
 from ..core.records import BadRecordError
 from ..errors import InvindexError
+from ..inputs import named_by_content
 from . import cluster, spark_watchdog
 from .base import BuildRequest, BuildResult
 
@@ -184,7 +186,9 @@ def run(req: BuildRequest, runner: str) -> BuildResult:
     if runner == "spark":
         cluster.check_spark()
     out_dir = req.workdir / "output"
-    totals = run_job(req, runner, job_args(req, runner, out_dir))
+    # mrjob and Hadoop pick a codec by the file name; ours is the content's (magic bytes)
+    named = replace(req, inputs=named_by_content(req.inputs, req.workdir))
+    totals = run_job(req, runner, job_args(named, runner, out_dir))
     parts = sorted(p for p in out_dir.iterdir() if p.name.startswith("part-"))
     if req.on_progress:
         req.on_progress(sum(p.stat().st_size for p in req.inputs))

@@ -18,6 +18,7 @@ from typing import Dict, List, Tuple
 
 from ..core import counters, indexfmt
 from ..errors import InvindexError
+from ..inputs import compression_of, decompress_failed
 from .base import BuildRequest, BuildResult
 
 REPO_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
@@ -32,7 +33,8 @@ def script_command(role: str) -> List[str]:
 
 
 def _decompressor(path: Path) -> List[str] | None:
-    tool = {".gz": "gzip", ".bz2": "bzip2"}.get(path.suffix)
+    """The tool that decompresses ``path``, chosen by its content (magic bytes)."""
+    tool = compression_of(path)
     if tool is None:
         return None
     if shutil.which(tool) is None:
@@ -42,7 +44,9 @@ def _decompressor(path: Path) -> List[str] | None:
 
 def _last_error(stderr: str, default: str) -> str:
     lines = [ln for ln in stderr.splitlines() if ln and not ln.startswith("reporter:")]
-    return lines[-1] if lines else default
+    last = lines[-1] if lines else default
+    bad = last.removeprefix("mapper.py: error: ")  # a bad record: said as other runners do
+    return bad if bad.startswith("bad record at ") else last
 
 
 def _run_mapper(req: BuildRequest, i: int, path: Path) -> Tuple[Path, str]:
@@ -64,7 +68,7 @@ def _run_mapper(req: BuildRequest, i: int, path: Path) -> Tuple[Path, str]:
             feeder_rc = feeder.wait()
             if feeder_rc != 0 and proc.returncode == 0:
                 msg = feeder.stderr.read().decode(errors="replace").strip()  # type: ignore
-                raise InvindexError(f"cannot decompress {path}: {msg}")
+                raise decompress_failed(path, (msg.splitlines() or ["failed"])[0])
     err = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         raise InvindexError(_last_error(err, f"mapper failed on {path} "

@@ -14,8 +14,6 @@ import pytest
 
 from ..conftest import REPO, read_index_lines
 
-LOCAL_RUNNERS = ["fast", "pipe", "inline", "local"]
-
 
 def build_cmd(*args: str) -> List[str]:
     return [sys.executable, "-m", "invindex", "build", *args]

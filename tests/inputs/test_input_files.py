@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import read_index_lines
-from .conftest import LOCAL_RUNNERS, doc_ids, run_build
+from .conftest import doc_ids, run_build
 
 
 def _postings(index: Path, term: str):
@@ -25,7 +25,6 @@ def _postings(index: Path, term: str):
     return None
 
 
-@pytest.mark.parametrize("runner", LOCAL_RUNNERS)
 def test_one_file_under_several_spellings_is_read_once(tmp_path, runner):
     d = tmp_path / "in"
     d.mkdir()
