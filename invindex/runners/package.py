@@ -1,8 +1,8 @@
 """What a cluster node needs to run the job: ``invindex.zip`` and the streaming scripts.
 
 Nodes have their own python3 (3.9 on EMR 7) and nothing of ours installed, so the
-stdlib-only core travels with the job: a zip of ``invindex/__init__.py`` and
-``invindex/core/`` that goes on ``PYTHONPATH`` (mrjob's ``py_files``, Spark's
+core travels with the job: a zip of ``invindex/__init__.py``, ``invindex/core/`` and
+the pure-Python ``snowballstemmer`` it stems with, that goes on ``PYTHONPATH`` (mrjob's ``py_files``, Spark's
 ``--py-files``) or beside ``mapper.py``/``reducer.py`` (Hadoop's ``-files``), where
 the scripts look for it. The zip is reproducible (sorted entries, fixed timestamps), so
 the same code gives the same bytes and the same upload name.
@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from importlib import metadata
 from pathlib import Path
 from typing import List, Tuple
+
+import snowballstemmer
 
 import invindex
 
@@ -24,15 +27,22 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def node_files() -> List[Tuple[str, Path]]:
-    """``(name in the zip, source path)`` of the package part that runs on nodes."""
+    """``(name in the zip, source path)`` of what runs on nodes: the package's core
+    and the pure-Python packages it imports (``snowballstemmer``, with its licence)."""
     files = [("invindex/__init__.py", _PACKAGE_DIR / "__init__.py")]
     for path in sorted((_PACKAGE_DIR / "core").glob("*.py")):
         files.append((f"invindex/core/{path.name}", path))
+    stemmer_dir = Path(snowballstemmer.__file__).resolve().parent
+    for path in sorted(stemmer_dir.glob("*.py")):
+        files.append((f"snowballstemmer/{path.name}", path))
+    for dist_file in metadata.files("snowballstemmer") or []:
+        if dist_file.name.upper().startswith(("LICENSE", "COPYING")):
+            files.append((f"snowballstemmer/{dist_file.name}", Path(dist_file.locate())))
     return files
 
 
 def build_zip(dest_dir: str | Path) -> Path:
-    """Write ``dest_dir/invindex.zip`` (stdlib-only core) and return its path."""
+    """Write ``dest_dir/invindex.zip`` (the node-side code) and return its path."""
     dest = Path(dest_dir) / ZIP_NAME
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
