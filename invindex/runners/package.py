@@ -2,10 +2,10 @@
 
 Nodes have their own python3 (3.9 on EMR 7) and nothing of ours installed, so the
 core travels with the job: a zip of ``invindex/__init__.py``, ``invindex/core/`` and
-the pure-Python ``snowballstemmer`` it stems with, that goes on ``PYTHONPATH`` (mrjob's ``py_files``, Spark's
-``--py-files``) or beside ``mapper.py``/``reducer.py`` (Hadoop's ``-files``), where
-the scripts look for it. The zip is reproducible (sorted entries, fixed timestamps), so
-the same code gives the same bytes and the same upload name.
+the pure-Python ``snowballstemmer`` it stems with. The zip goes on ``PYTHONPATH``
+(mrjob's ``py_files``, Spark's ``--py-files``) or beside ``mapper.py``/``reducer.py``
+(Hadoop's ``-files``), where the scripts look for it. It is reproducible (sorted
+entries, fixed timestamps), so the same code gives the same bytes and upload name.
 """
 
 from __future__ import annotations
