@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import subprocess
 import sys
 import zlib
 
 import pytest
+
+from invindex.core.postings import (
+    MalformedIntermediateError,
+    UnsortedInputError,
+    reduce_lines,
+    reduce_term,
+)
+from invindex.core.streaming import _decoded_batches
 
 from .conftest import SAMPLE, SCRIPTS
 from .reference import reference_lines
@@ -141,3 +150,30 @@ def test_reducer_memory_is_bounded_by_the_output_line():
 
 def reference_line_len(n: int) -> str:
     return ",".join(f'["d{i:07d}",1,[{i % 97}]]' for i in range(n))
+
+
+@pytest.mark.parametrize("block", [1, 5, 64, 1 << 18])
+def test_reducer_reads_blocks_as_lines(block):
+    """Lines are decoded a block at a time: a line across blocks, longer than a block,
+    or without a final newline, comes out whole; a bad line stops after the good ones."""
+    data = "a\td1\t1\t0\nbé\td2\t2\t0,3\n" + "c" * 100 + "\td3\t1\t\nlast\td\t1\t5"
+    lines = [ln for b in _decoded_batches(io.BytesIO(data.encode()), block) for ln in b]
+    assert lines == data.split("\n")
+    got = []
+    with pytest.raises(MalformedIntermediateError, match="not UTF-8"):
+        for batch in _decoded_batches(io.BytesIO(b"a\td\t1\t0\n\xff\td\t1\t0\n"), block):
+            got.extend(batch)
+    assert got == ["a\td\t1\t0"]
+
+
+def test_reducer_edge_cases_match_the_per_term_path():
+    """The flat reducer loop agrees with reduce_term on merges, escapes and bad lines."""
+    vals = ["d1\t1\t10", "d1\t3\t0,9,100", 'q"\\\t1\t', "x\t2\t1,2"]
+    assert list(reduce_lines("t\t" + v for v in vals)) == [reduce_term("t", vals)]
+    for bad, exc in ((["t\td\t1\t0", "no tab"], MalformedIntermediateError),
+                     (["t\td\t1"], MalformedIntermediateError),
+                     (["t\td\tx\t0"], MalformedIntermediateError),
+                     (["t\td2\t1\t0", "t\td1\t1\t0"], UnsortedInputError),
+                     (["u\td\t1\t0", "t\td\t1\t0"], UnsortedInputError)):
+        with pytest.raises(exc):
+            list(reduce_lines(bad))

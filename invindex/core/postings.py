@@ -12,14 +12,15 @@ compact canonical JSON (no spaces, UTF-8 rather than ``\\u`` escapes).
 from __future__ import annotations
 
 import json
-from itertools import groupby
-from operator import itemgetter
 from typing import Iterable, Iterator, List, Tuple
 
 from .analysis import Analyzer
 from .doctable import doc_table_line, stored_text_line
 
 _dumps_str = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# What that encoder does for a str, without its per-call Python wrapper (the reducer's
+# hot path calls it once per posting).
+_encode_str = json.encoder.encode_basestring
 
 
 class UnsortedInputError(ValueError):
@@ -146,26 +147,69 @@ def split_intermediate(line: str) -> Tuple[str, str]:
     return term, value
 
 
-def reduce_groups(lines: Iterable[str]) -> Iterator[Tuple[str, int, List[str]]]:
-    """``(term, df, chunks)`` per term from sorted intermediate lines; checks the order."""
-    prev_term: str | None = None
-    for term, group in groupby(map(split_intermediate, lines), key=itemgetter(0)):
-        if prev_term is not None and term < prev_term:
-            raise UnsortedInputError(SORT_HINT)
-        prev_term = term
-        df, chunks = reduce_term_chunks(term, (value for _, value in group))
+def reduce_groups(lines: Iterable[str],
+                  batch: int = 2048) -> Iterator[Tuple[str, int, List[str]]]:
+    """``(term, df, chunks)`` per term from sorted intermediate lines; checks the order.
+
+    The streaming reducer's hot path, so one flat loop: a line is split once, its
+    posting encoded at once and replaced in the rare case that the next line repeats
+    its doc_id (``merge_postings``' rule). Every ``batch`` postings are joined into
+    one chunk, so a long posting list is held as about its output line.
+    """
+    enc = _encode_str
+    term: str | None = None
+    df = 0
+    chunks: List[str] = []
+    pending: List[str] = []
+    prev_doc = prev_pos = ""
+    prev_tf = 0
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) == 1:
+            split_intermediate(line)  # raises: no tab
+        t = parts[0]
+        if t != term:
+            if term is not None:
+                if pending:
+                    chunks.append(",".join(pending))
+                yield term, df, chunks
+                if t < term:
+                    raise UnsortedInputError(SORT_HINT)
+            term, df, chunks, pending = t, 0, [], []
+        elif parts[1] <= prev_doc and len(parts) == 4:
+            _, tf, pos = split_value(line[len(t) + 1:])
+            if parts[1] < prev_doc:
+                raise UnsortedInputError(SORT_HINT)
+            prev_tf += tf
+            prev_pos = _merge_positions(prev_pos, pos)
+            pending[-1] = encode_posting(prev_doc, prev_tf, prev_pos)
+            continue
+        if len(parts) != 4:
+            split_value(line[len(t) + 1:])  # raises with the value's message
+        _, prev_doc, tf_s, prev_pos = parts
+        try:
+            prev_tf = int(tf_s)
+        except ValueError:
+            split_value(line[len(t) + 1:])  # raises
+        if prev_pos:
+            pending.append(f"[{enc(prev_doc)},{prev_tf},[{prev_pos}]]")
+        else:
+            pending.append(f"[{enc(prev_doc)},{prev_tf}]")
+        df += 1
+        if len(pending) > batch:  # keep the last: the next line may repeat its doc_id
+            chunks.append(",".join(pending[:-1]))
+            del pending[:-1]
+    if term is not None:
+        if pending:
+            chunks.append(",".join(pending))
         yield term, df, chunks
 
 
 def reduce_lines(lines: Iterable[str]) -> Iterator[str]:
     """Index lines from sorted intermediate lines (no newlines); checks the sort order.
 
-    Values stream through ``reduce_term`` group by group, so what is held is the
-    encoded output line, never the term's raw values as well.
+    Values stream through ``reduce_groups``, so what is held is the encoded output
+    line, never the term's raw values as well.
     """
-    prev_term: str | None = None
-    for term, group in groupby(map(split_intermediate, lines), key=itemgetter(0)):
-        if prev_term is not None and term < prev_term:
-            raise UnsortedInputError(SORT_HINT)
-        prev_term = term
-        yield reduce_term(term, (value for _, value in group))
+    for term, df, chunks in reduce_groups(lines):
+        yield line_head(term, df) + ",".join(chunks) + LINE_TAIL

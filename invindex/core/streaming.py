@@ -11,7 +11,8 @@ import argparse
 import io
 import os
 import sys
-from typing import BinaryIO, List, TextIO
+from itertools import chain
+from typing import BinaryIO, Iterable, Iterator, List, TextIO
 
 from . import counters
 from .analysis import add_analyzer_arguments, analyzer_from_args
@@ -85,7 +86,41 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     return 0
 
 
-def _decoded_lines(stream: BinaryIO):
+_BLOCK = 1 << 18
+
+
+def _decoded_batches(stream: BinaryIO, block: int = _BLOCK) -> Iterator[Iterable[str]]:
+    """The stream's lines (no newline), decoded a block at a time: a line at a time
+    costs the reducer more than its own work. A block that is not UTF-8 is redone
+    line by line, so the lines before the bad one still count and the error names it."""
+    held: List[bytes] = []
+    while True:
+        data = stream.read(block)
+        if not data:
+            break
+        cut = data.rfind(b"\n") + 1
+        if not cut:  # a line longer than a block
+            held.append(data)
+            continue
+        held.append(data[:cut])
+        chunk = b"".join(held)
+        held = [data[cut:]] if cut < len(data) else []
+        yield _decode_lines(chunk)
+    if held:
+        yield _decode_lines(b"".join(held))
+
+
+def _decode_lines(chunk: bytes) -> Iterable[str]:
+    try:
+        lines = chunk.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return _decoded_lines(io.BytesIO(chunk))
+    if chunk.endswith(b"\n"):
+        lines.pop()
+    return lines
+
+
+def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
     for raw in stream:
         try:
             yield raw.decode("utf-8").rstrip("\n")
@@ -108,7 +143,7 @@ def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     write = out.write
     try:
         # Written piece by piece: the reducer holds one term's encoded postings at most.
-        for term, df, chunks in reduce_groups(_decoded_lines(stdin)):
+        for term, df, chunks in reduce_groups(chain.from_iterable(_decoded_batches(stdin))):
             write(line_head(term, df))
             for i, chunk in enumerate(chunks):
                 if i:
