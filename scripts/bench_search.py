@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import re
@@ -31,35 +30,16 @@ from pathlib import Path
 from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from realtext import default_corpora, repeat_corpus  # noqa: E402
+
 ROOT = HERE.parent
 TOKEN = re.compile(r"[^\W_]+")
 K = 10
 
 
-def default_corpora() -> List[Path]:
-    """../shared/corpora/*.tsv.gz beside the checkout (or a worktree's checkout)."""
-    for base in (ROOT.parent, ROOT.parent.parent):
-        found = sorted((base / "shared" / "corpora").glob("*.tsv.gz"))
-        if found:
-            return found
-    raise SystemExit("no corpora in ../shared/corpora: give --corpus FILE")
-
-
 def make_corpus(sources: List[Path], mb: float, out: Path) -> Path:
-    if out.exists():
-        return out
-    if not sources:
-        raise SystemExit("no corpus to repeat")
-    want, copy = mb * 1e6, 0
-    with open(out, "wb") as f:
-        while f.tell() < want:
-            for src in sources:
-                opener = gzip.open if src.suffix == ".gz" else open
-                with opener(src, "rb") as g:
-                    for line in g:
-                        f.write(b"c%d:" % copy + line)
-            copy += 1
-    return out
+    return repeat_corpus(sources, out, mb=mb)
 
 
 def make_queries(corpus: Path, n: int, seed: int) -> List[str]:

@@ -12,6 +12,8 @@ of time and memory against input size when matplotlib is installed.
     python scripts/benchmark.py --size-mb 50 --size-mb 200 --size-mb 800 --runners fast \\
         --runs 3 --png bench-out/scaling.png
     python scripts/benchmark.py --serve sample-index   # load run of invindex serve
+    python scripts/benchmark.py --repeat 7 --runners fast,tantivy   # README's real text
+    python scripts/benchmark.py --real-mb 50 --streaming --runs 5   # scripts' CPU time
 
 Runners: tutorial (scripts/baseline: whitespace mapper, LC_ALL=C sort, doc-list reducer,
 no tf, no positions), mrjob-local (our job on mrjob's local runner), pipe, fast,
@@ -45,6 +47,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import bench_search  # noqa: E402
 import loadtest  # noqa: E402
+import streaming_cpu  # noqa: E402
+from realtext import default_corpora, repeat_corpus  # noqa: E402
 from synth import make_corpus  # noqa: E402
 
 PY = sys.executable
@@ -160,6 +164,12 @@ def prepare_corpora(args: argparse.Namespace, work: Path) -> List[Path]:
             with open(path, "wb") as f:
                 make_corpus(f, size, seed=args.seed)
         corpora.append(path)
+    for copies in args.repeat or []:
+        corpora.append(repeat_corpus(default_corpora(), work / f"real-x{copies}.tsv",
+                                     copies=copies))
+    for mb in args.real_mb or []:
+        corpora.append(repeat_corpus(default_corpora(), work / f"real-{mb:g}mb.tsv", mb=mb,
+                                     cut=True))
     for given in args.corpus or []:
         p = Path(given)
         if p.suffix == ".gz":  # the tutorial pipeline and tantivy read plain text
@@ -170,7 +180,7 @@ def prepare_corpora(args: argparse.Namespace, work: Path) -> List[Path]:
             p = plain
         corpora.append(p)
     if not corpora:
-        raise SystemExit("give --size-mb or --corpus")
+        raise SystemExit("give --size-mb, --repeat, --real-mb or --corpus")
     return corpora
 
 
@@ -208,6 +218,14 @@ def main() -> None:
                                 epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--size-mb", type=float, action="append", help="synthetic corpus size")
     p.add_argument("--corpus", action="append", help="a doc_id<TAB>text file (.gz ok)")
+    p.add_argument("--repeat", type=int, action="append", metavar="N",
+                   help="real text: ../shared/corpora/*.tsv.gz concatenated N times under "
+                        "distinct doc ids (7: the README's 53 MB; scripts/realtext.py)")
+    p.add_argument("--real-mb", type=float, action="append", metavar="MB",
+                   help="real text: the first MB megabytes of that repeated mix")
+    p.add_argument("--streaming", action="store_true",
+                   help="instead: CPU time of the streaming scripts beside the tutorial's "
+                        "(scripts/streaming_cpu.py)")
     p.add_argument("--runners", default="tutorial,mrjob-local,pipe,fast,tantivy")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -234,6 +252,9 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     corpora = prepare_corpora(args, work)
+    if args.streaming:
+        streaming_cpu.run(corpora, args.runs, work, Path(args.json))
+        return
     runners = [r for r in args.runners.split(",") if r]
     for r in runners:
         if r not in ALL_RUNNERS:
