@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Dict, Iterator, List
 
+from . import integrity
 from .core import counters, indexfmt
 from .core.analysis import Analyzer
 from .errors import InvindexError, NotFound
@@ -40,7 +41,10 @@ def staging_dir(output: Path, overwrite: bool) -> Path:
 
 
 def finish(staging: Path, output: Path, manifest: Dict[str, Any]) -> None:
-    """Manifest, then ``_SUCCESS``, then the rename that makes the index visible."""
+    """Manifest (with each part's size and checksum), then ``_SUCCESS``, then the
+    rename that makes the index visible."""
+    manifest["part_files"] = integrity.part_files(
+        manifest["parts"], lambda name: (staging / name).open("rb"))
     (staging / indexfmt.MANIFEST).write_bytes(indexfmt.dump_manifest(manifest))
     (staging / indexfmt.SUCCESS).write_bytes(b"")
     umask = os.umask(0)
@@ -143,13 +147,34 @@ class IndexReader:
             raise InvindexError(f"{self.location}/{indexfmt.MANIFEST}: {e}") from None
         self.analyzer = Analyzer.from_manifest(self.manifest["analyzer"])
 
+    def file_size(self, name: str) -> int | None:
+        """A file's size as stored (None when it is missing), unchecked."""
+        return self._dir.size(name) if self._dir.exists(name) else None
+
+    def open_file(self, name: str) -> IO[bytes]:
+        """A file as stored, unchecked (``verify`` compares it itself)."""
+        return self._dir.open(name)
+
+    def part_size(self, name: str) -> int:
+        """A part's size, refused when it is not the one the manifest records."""
+        size = self._dir.size(name)
+        integrity.check_size(self.location, self.manifest, name, size)
+        return size
+
+    def open_part(self, name: str) -> IO[bytes]:
+        """A part, opened after its size was checked against the manifest."""
+        self.part_size(name)
+        return self._dir.open(name)
+
     def lookup_line(self, term: str) -> str | None:
-        """The raw index line for an already-analyzed term, or None."""
+        """The raw index line for an already-analyzed term, or None; a damaged part
+        or line is ``DamagedIndex``, never an answer."""
         for part in indexfmt.candidate_parts(self.manifest, term):
+            size = self.part_size(part)
             with self._dir.open(part) as f:
-                line = indexfmt.find_in_part(f, self._dir.size(part), term)
+                line = indexfmt.find_in_part(f, size, term)
             if line is not None:
-                return line.decode("utf-8").rstrip("\n")
+                return integrity.check_line(self.location, self.manifest, part, line)
         return None
 
     def lookup(self, term: str) -> Dict[str, Any] | None:
@@ -161,7 +186,7 @@ class IndexReader:
         table's ``!``: those sort first), reading no further into a part."""
         mark = prefix.encode("utf-8")
         for part in self.manifest["parts"]:
-            with self._dir.open(part) as f:
+            with self.open_part(part) as f:
                 for raw in f:
                     if not raw.startswith(mark):
                         break
@@ -169,5 +194,5 @@ class IndexReader:
 
     def iter_lines(self) -> Iterator[str]:
         for part in self.manifest["parts"]:
-            with self._dir.open(part) as f:
+            with self.open_part(part) as f:
                 yield from indexfmt.iter_part_lines(f)

@@ -20,8 +20,8 @@ from ..errors import InvindexError
 log = logging.getLogger("invindex")
 
 # Subcommand modules, each with register(subparsers) -> parser whose defaults set func.
-COMMANDS = ["build", "lookup", "search", "stats", "serve", "publish", "prepare", "stage",
-            "cluster", "hadoop_command"]
+COMMANDS = ["build", "lookup", "verify", "search", "stats", "serve", "publish", "prepare",
+            "stage", "cluster", "hadoop_command"]
 
 
 class _Parser(argparse.ArgumentParser):
