@@ -24,6 +24,12 @@ Search mode (scripts/bench_search.py): invindex search beside tantivy on ~30 MB 
 text from ../shared/corpora, 300 mixed queries: open time, QPS, p50/p95/p99, peak RSS.
 
     python scripts/benchmark.py --search --search-mb 30 --json bench-out/search.json
+
+Stores mode (scripts/bench_stores.py): publish the index of a --size-mb corpus to SQLite
+and a throwaway PostgreSQL (and DynamoDB on moto with --stores-list ...,dynamodb), then
+the search set against the index directory and each store.
+
+    python scripts/benchmark.py --stores --size-mb 50 --json bench-out/stores.json
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from typing import Dict, List
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import bench_search  # noqa: E402
+import bench_stores  # noqa: E402
 import loadtest  # noqa: E402
 import streaming_cpu  # noqa: E402
 from realtext import default_corpora, repeat_corpus  # noqa: E402
@@ -237,6 +244,11 @@ def main() -> None:
     p.add_argument("--search", action="store_true", help="the search benchmark instead")
     p.add_argument("--search-mb", type=float, default=30, help="search corpus size")
     p.add_argument("--queries", type=int, default=300, help="search queries")
+    p.add_argument("--stores", action="store_true", help="the serving-store benchmark")
+    p.add_argument("--stores-list", default="sqlite,postgresql",
+                   help="stores to publish to (sqlite,postgresql,dynamodb)")
+    p.add_argument("--pg-uri", help="an existing PostgreSQL for --stores (else a "
+                   "throwaway server from Debian's binaries)")
     p.add_argument("--png", default=None)
     p.add_argument("--serve", metavar="INDEX",
                    help="instead: a load run of `invindex serve INDEX` (scripts/loadtest.py; "
@@ -244,6 +256,10 @@ def main() -> None:
     args = p.parse_args()
     if args.serve:
         return loadtest.main([args.serve, "--json", str(Path(args.work) / "serve.json")])
+    if args.stores:
+        args.json = args.json or "bench-out/stores.json"
+        bench_stores.run(args)
+        return
     if args.search:
         args.json = args.json or "bench-out/search.json"
         bench_search.run(args)

@@ -7,7 +7,7 @@ import sys
 
 from ..search.source import check_searchable
 from ..stores import open_reader, open_store
-from ..stores.base import publish_lines
+from ..stores.base import publish_index
 
 
 def register(sub) -> None:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     check_searchable(source.manifest, source.location)
     store = open_store(args.dest, args.name, iam="1" if args.iam else "")
     try:
-        report = publish_lines(store, source.manifest, source.iter_lines(), args.replace)
+        report = publish_index(store, source, args.replace)
     finally:
         store.close()
     if not args.quiet:

@@ -65,6 +65,9 @@ class ArrayIndex:
     def __init__(self, source: IndexSource, cache_terms: int = 256) -> None:
         self.source = source
         self.table = DocTable(source.doc_lengths())
+        # A serving store (invindex.stores) hands out ready arrays and a PositionSpace.
+        self._arrays = getattr(source, "term_arrays", None)
+        self.space = getattr(source, "space", None) if self._arrays else None
         self._cache: OrderedDict[str, TermArrays] = OrderedDict()
         self._cache_terms = cache_terms
 
@@ -80,6 +83,8 @@ class ArrayIndex:
         return arrays
 
     def _read(self, term: str) -> TermArrays:
+        if self._arrays is not None:
+            return self._arrays(term)
         postings = self.source.postings(term)
         if not postings:
             return EMPTY

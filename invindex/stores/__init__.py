@@ -3,7 +3,8 @@
 ``open_reader(location)`` gives ``lookup`` (and ``stats``) an ``IndexReader`` for an
 index directory or cloud prefix, or a store's reader for ``sqlite://``,
 ``postgresql://`` or ``dynamodb://``; ``open_source(location)`` wraps either in the
-searcher's ``IndexDirSource``, so one searcher code path serves indexes and stores.
+searcher's ``IndexDirSource`` (a store's in ``StoreSource``, which adds the binary
+term arrays), so one searcher code path serves indexes and stores.
 """
 
 from __future__ import annotations
@@ -61,10 +62,12 @@ def open_reader(location: str) -> Any:
 
 
 def open_source(location: str) -> Any:
-    """The ``IndexSource`` that ``search`` (and ``stats``) read, for any location."""
+    """The ``IndexSource`` that ``search`` (and ``serve``) read, for any location."""
     from ..search.source import IndexDirSource
+    from .base import StoreSource
 
-    return IndexDirSource(open_reader(location))
+    reader = open_reader(location)
+    return StoreSource(reader) if isinstance(reader, StoreReader) else IndexDirSource(reader)
 
 
 __all__ = ["Store", "StoreReader", "StoreURI", "is_store_uri", "open_reader", "open_source",

@@ -1,9 +1,10 @@
 """What every serving store shares: URIs, names, versions, the publish loop, the reader.
 
 A store holds an index's lines as ``key -> payload`` (the key is the term, or a
-document-table ``!XXX`` / stored-text ``#doc_id`` pseudo-term; the payload is the
-index line's JSON, byte for byte), plus the manifest. So a term is one key lookup, the
-document table is one key range (``!``), and ``lookup`` prints the index's own line.
+document-table ``!XXX`` / stored-text ``#doc_id`` pseudo-term; the payload is a term's
+postings as binary arrays (``layout``), the other lines' JSON as is), plus the manifest
+and ``@space``. So a term is one key lookup, the document table one key range (``!``),
+and ``lookup`` prints the index's own line.
 
 Versions make publishing atomic for readers: lines are loaded into a new version beside
 the serving one, batch by batch, and a single write then points the name at it. Until
@@ -22,12 +23,15 @@ from typing import Any, Dict, Iterable, Iterator, List, Tuple
 from urllib.parse import parse_qsl, urlencode
 
 from ..core.analysis import Analyzer
+from ..core.doctable import DOC_TABLE, is_term
 from ..core.indexfmt import load_manifest
 from ..errors import InvindexError, NotFound, UsageError
+from ..search.source import IndexDirSource
+from . import layout
 
 log = logging.getLogger("invindex.stores")
 
-STORE_FORMAT = 1  # the layout below; a store written with a higher one is refused
+STORE_FORMAT = 2  # the layout below; a store written with another one is refused
 DEFAULT_NAME = "default"
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 # Our own URI parameters, removed before the rest goes to the backend's client.
@@ -79,6 +83,9 @@ def check_store_format(value: Any, where: str) -> None:
     if value is not None and int(value) > STORE_FORMAT:
         raise StoreError(f"{where} was written by a newer invindex (store format {value}; "
                          f"this one reads up to {STORE_FORMAT}): upgrade invindex")
+    if value is not None and int(value) < STORE_FORMAT:
+        raise StoreError(f"{where} was written by an older invindex (store format {value}): "
+                         "publish the index to a new store")
 
 
 def parse_manifest(text: str | bytes, where: str) -> Dict[str, Any]:
@@ -99,36 +106,74 @@ def missing_index(where: str, name: str) -> NotFound:
 
 
 class StoreReader:
-    """An ``IndexReader`` look-alike over one published version (what ``IndexDirSource``
-    and ``lookup`` use): ``location``, ``manifest``, ``analyzer``, ``lookup_line``,
-    ``iter_head_lines``, ``iter_lines``. Backends implement ``_get`` and ``_range``."""
+    """An ``IndexReader`` look-alike over one published version (what ``IndexDirSource``,
+    ``lookup`` and ``stats`` use): ``location``, ``manifest``, ``analyzer``,
+    ``lookup_line``, ``iter_head_lines``, ``iter_lines``; and for the searcher,
+    ``term_arrays`` and ``space``. Backends implement ``_get`` and ``_range``."""
 
     def __init__(self, location: str, manifest: Dict[str, Any]) -> None:
         self.location = location
         self.manifest = manifest
         self.analyzer = Analyzer.from_manifest(manifest["analyzer"])
+        self._ids: List[str] | None = None
+        self._space: Any = None
 
-    def _get(self, key: str) -> str | None:
+    def _get(self, key: str) -> bytes | None:
         raise NotImplementedError
 
-    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, str]]:
+    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, bytes]]:
         """``(key, payload)`` for low <= key < high (no bound when None), key order."""
         raise NotImplementedError
 
+    def _line(self, key: str, payload: bytes) -> str:
+        if is_term(key):
+            if self._ids is None:
+                self._ids = layout.doc_numbers(self.iter_head_lines(DOC_TABLE))
+            return layout.json_line(key, payload, self._ids, self.analyzer.positions)
+        return f"{key}\t{bytes(payload).decode('utf-8')}"
+
     def lookup_line(self, term: str) -> str | None:
         payload = self._get(term)
-        return None if payload is None else f"{term}\t{payload}"
+        return None if payload is None else self._line(term, payload)
 
     def iter_head_lines(self, prefix: str) -> Iterator[str]:
         for key, payload in self._range(prefix, prefix_bound(prefix)):
-            yield f"{key}\t{payload}"
+            yield f"{key}\t{bytes(payload).decode('utf-8')}"
 
     def iter_lines(self) -> Iterator[str]:
         for key, payload in self._range("", None):
-            yield f"{key}\t{payload}"
+            if not key.startswith("@"):
+                yield self._line(key, payload)
+
+    @property
+    def space(self) -> Any:
+        """The ``PositionSpace`` of all documents (phrases look terms up in it)."""
+        if self._space is None:
+            blob = self._get(layout.SPACE_KEY)
+            if blob is None:
+                raise StoreError(f"{self.location}: no {layout.SPACE_KEY} entry")
+            self._space = layout.position_space(bytes(blob))
+        return self._space
+
+    def term_arrays(self, term: str) -> Any:
+        """The searcher's ``TermArrays`` for an analyzed term, straight from its bytes."""
+        blob = self._get(term) if term and is_term(term) else None
+        return layout.term_arrays(None if blob is None else bytes(blob), self.space)
 
     def close(self) -> None:
         pass
+
+
+class StoreSource(IndexDirSource):
+    """The searcher's source over a store: ``IndexDirSource`` (document table, stored
+    texts, postings) plus the binary fast path the ``ArrayIndex`` looks for."""
+
+    def term_arrays(self, term: str) -> Any:
+        return self.reader.term_arrays(term)
+
+    @property
+    def space(self) -> Any:
+        return self.reader.space
 
 
 class Loader:
@@ -137,7 +182,7 @@ class Loader:
 
     version: Any
 
-    def write(self, lines: List[Tuple[str, str]]) -> None:
+    def write(self, rows: List[Tuple[str, bytes]]) -> None:
         raise NotImplementedError
 
     def switch(self) -> None:
@@ -190,17 +235,15 @@ def batch_limits() -> Tuple[int, int]:
     return (lines, 1 << 62) if lines > 0 else (50_000, 32 << 20)
 
 
-def batches(lines: Iterable[str]) -> Iterator[Tuple[List[Tuple[str, str]], int]]:
-    """Index lines as ``([(key, payload), ...], bytes)`` batches."""
+def batches(rows: Iterable[Tuple[str, bytes, int]]
+            ) -> Iterator[Tuple[List[Tuple[str, bytes]], int]]:
+    """``(key, payload, line size)`` rows as ``([(key, payload), ...], bytes)`` batches."""
     max_lines, max_bytes = batch_limits()
-    batch: List[Tuple[str, str]] = []
+    batch: List[Tuple[str, bytes]] = []
     size = 0
-    for line in lines:
-        key, tab, payload = line.partition("\t")
-        if not tab:
-            raise StoreError(f"malformed index line (no tab): {line[:60]!r}")
+    for key, payload, line_size in rows:
         batch.append((key, payload))
-        size += len(line) + 1
+        size += line_size
         if len(batch) >= max_lines or size >= max_bytes:
             yield batch, size
             batch, size = [], 0
@@ -208,19 +251,21 @@ def batches(lines: Iterable[str]) -> Iterator[Tuple[List[Tuple[str, str]], int]]
         yield batch, size
 
 
-def publish_lines(store: Store, manifest: Dict[str, Any], lines: Iterable[str],
-                  replace: bool) -> PublishReport:
-    """Load ``lines`` into a new version and switch the name to it in one step."""
+def publish_index(store: Store, source: Any, replace: bool) -> PublishReport:
+    """Load ``source`` (an ``IndexReader`` or a ``StoreReader``) into a new version,
+    terms converted to binary arrays, and switch the name to it in one step."""
     start = time.monotonic()
-    loader = store.begin(manifest, replace)
+    encoder = layout.Encoder(layout.doc_numbers(source.iter_head_lines(DOC_TABLE)))
+    loader = store.begin(source.manifest, replace)
     total_lines = total_bytes = 0
     try:
-        for n, (batch, size) in enumerate(batches(lines), 1):
+        for n, (batch, size) in enumerate(batches(encoder.rows(source.iter_lines())), 1):
             loader.write(batch)
             total_lines += len(batch)
             total_bytes += size
             log.info("loaded batch %d (%d lines, %d bytes in all)", n, total_lines,
                      total_bytes)
+        loader.write([(layout.SPACE_KEY, encoder.space())])
         loader.switch()
     except BaseException:
         try:

@@ -7,8 +7,9 @@ One table holds any number of indexes. Keys: partition ``pk`` (string), sort ``c
 (number, the chunk):
 
 - ``NAME/VERSION/KEY``, chunks 0..n-1: one index line (KEY = the term, ``!XXX`` or
-  ``#doc_id``), its payload zlib-compressed and cut into pieces of at most 350 KB (an
-  item is at most 400 KB); chunk 0 carries ``n``. A term is one ``Query``.
+  ``#doc_id``; a term's payload in ``layout``'s binary arrays), zlib-compressed and
+  cut into pieces of at most 350 KB (an item is at most 400 KB); chunk 0 carries
+  ``n``. A term is one ``Query``.
 - ``NAME/VERSION/!``: the document table; bucket ``!XXX``'s line at sort keys
   XXX x 10000 + chunk, so all document lengths are one ``Query`` (one bucket, a range).
 - ``NAME/VERSION/@manifest``: the manifest, stored the same way.
@@ -92,9 +93,9 @@ def item_key(key: str) -> Tuple[str, int]:
     return key, 0
 
 
-def line_items(prefix: str, key: str, payload: str) -> List[Dict[str, Any]]:
+def line_items(prefix: str, key: str, payload: bytes) -> List[Dict[str, Any]]:
     """One line's items: the compressed payload cut into CHUNK-byte pieces."""
-    data = zlib.compress(payload.encode("utf-8"), 3)
+    data = zlib.compress(payload, 3)
     pieces = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
     part, first = item_key(key)
     items = [{"pk": {"S": prefix + part}, "c": {"N": str(first + i)}, "d": {"B": piece}}
@@ -103,9 +104,9 @@ def line_items(prefix: str, key: str, payload: str) -> List[Dict[str, Any]]:
     return items
 
 
-def join_chunks(items: List[Dict[str, Any]]) -> str:
+def join_chunks(items: List[Dict[str, Any]]) -> bytes:
     items = sorted(items, key=lambda it: int(it["c"]["N"]))
-    return zlib.decompress(b"".join(it["d"]["B"] for it in items)).decode("utf-8")
+    return zlib.decompress(b"".join(it["d"]["B"] for it in items))
 
 
 class DynamoStore(Store):
@@ -236,7 +237,7 @@ class DynamoStore(Store):
                     "pk": {"S": STORE_KEY}, "c": {"N": "0"}, "f": {"N": str(STORE_FORMAT)}})
         version = max(time.time_ns(), (current or 0) + 1)
         loader = DynamoLoader(self, version, current)
-        loader.write([(MANIFEST_KEY, json.dumps(manifest, ensure_ascii=False))])
+        loader.write([(MANIFEST_KEY, json.dumps(manifest, ensure_ascii=False).encode())])
         return loader
 
     def batch_write(self, requests: List[Dict[str, Any]]) -> None:
@@ -279,9 +280,9 @@ class DynamoLoader(Loader):
         self.store, self.version, self.current = store, version, current
         self.prefix = f"{store.uri.name}/{version}/"
 
-    def write(self, lines: List[Tuple[str, str]]) -> None:
+    def write(self, rows: List[Tuple[str, bytes]]) -> None:
         requests = [{"PutRequest": {"Item": item}}
-                    for key, payload in lines for item in line_items(self.prefix, key, payload)]
+                    for key, payload in rows for item in line_items(self.prefix, key, payload)]
         self.store.write_all(requests)
 
     def switch(self) -> None:
@@ -325,7 +326,7 @@ class DynamoReader(StoreReader):
             raise StoreChanged(f"{self.location}: the version being read was replaced by a "
                                "newer publish; open the store again")
 
-    def _get(self, key: str) -> str | None:
+    def _get(self, key: str) -> bytes | None:
         part, first = item_key(key)
         if first or part == DOC_TABLE:
             items = self.store.query_items(self.prefix + part, first, first + SPAN - 1)
@@ -336,7 +337,7 @@ class DynamoReader(StoreReader):
             return None
         return join_chunks(items)
 
-    def _doc_table(self) -> Iterator[Tuple[str, str]]:
+    def _doc_table(self) -> Iterator[Tuple[str, bytes]]:
         """The document table's lines: one ``Query`` of the ``!`` partition."""
         buckets: Dict[int, List[Dict[str, Any]]] = {}
         for item in self.store.query_items(self.prefix + DOC_TABLE):
@@ -345,7 +346,7 @@ class DynamoReader(StoreReader):
             self._missing()
         return ((f"{DOC_TABLE}{b:03x}", join_chunks(buckets[b])) for b in sorted(buckets))
 
-    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, str]]:
+    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, bytes]]:
         if low == DOC_TABLE and high == chr(ord(DOC_TABLE) + 1):
             return self._doc_table()
         chunks: Dict[str, List[Dict[str, Any]]] = {}

@@ -5,9 +5,10 @@ Tables (all prefixed ``invindex_``, so they can sit in a database with others):
 - ``invindex_store(key, value)``: ``format`` = the store format that wrote it;
 - ``invindex_versions(id, name, manifest, created)``: one row per loaded version;
 - ``invindex_indexes(name, version, published)``: which version each name serves;
-- ``invindex_lines_<id>(key PRIMARY KEY, payload)``: one version's index lines, the key
-  in byte order (``COLLATE "C"`` on PostgreSQL), so a term or one document's length is a
-  primary-key lookup and the document table a range scan of its 4096 ``!`` rows.
+- ``invindex_lines_<id>(key PRIMARY KEY, payload)``: one version's index lines (a
+  term's payload in ``layout``'s binary arrays), the key in byte order (``COLLATE "C"``
+  on PostgreSQL), so a term or one document's length is a primary-key lookup and the
+  document table a range scan of its 4096 ``!`` rows.
 
 A version gets its own table: loading it never touches the serving one, the switch is
 one row update, and removing the old version is a ``DROP TABLE`` (no row-by-row delete).
@@ -63,7 +64,7 @@ class SqlStore(Store):
     def create_lines(self, cur: Any, table: str) -> None:
         raise NotImplementedError
 
-    def load(self, conn: Any, table: str, lines: List[Tuple[str, str]]) -> None:
+    def load(self, conn: Any, table: str, rows: List[Tuple[str, bytes]]) -> None:
         raise NotImplementedError
 
     def finish_lines(self, conn: Any, table: str) -> None:
@@ -148,9 +149,9 @@ class SqlLoader(Loader):
         self.store, self.conn, self.version, self.current = store, conn, version, current
         self.table = lines_table(version)
 
-    def write(self, lines: List[Tuple[str, str]]) -> None:
+    def write(self, rows: List[Tuple[str, bytes]]) -> None:
         with self.store.errors():
-            self.store.load(self.conn, self.table, lines)
+            self.store.load(self.conn, self.table, rows)
             self.conn.commit()
 
     def switch(self) -> None:
@@ -211,13 +212,13 @@ class SqlReader(StoreReader):
         finally:
             self.conn.rollback()
 
-    def _get(self, key: str) -> str | None:
+    def _get(self, key: str) -> bytes | None:
         with self._query() as cur:
             cur.execute(self._get_sql, (key,))
             row = cur.fetchone()
         return None if row is None else row[0]
 
-    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, str]]:
+    def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, bytes]]:
         with self._query() as cur:
             if high is None:
                 cur.execute(self._all_sql)

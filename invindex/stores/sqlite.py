@@ -57,8 +57,8 @@ class SqliteStore(SqlStore):
         return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
 
     def create_lines(self, cur: Any, table: str) -> None:
-        cur.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, payload TEXT NOT NULL) "
+        cur.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, payload BLOB NOT NULL) "
                     "WITHOUT ROWID")
 
-    def load(self, conn: Any, table: str, lines: List[Tuple[str, str]]) -> None:
-        conn.executemany(f"INSERT INTO {table} (key, payload) VALUES (?, ?)", lines)
+    def load(self, conn: Any, table: str, rows: List[Tuple[str, bytes]]) -> None:
+        conn.executemany(f"INSERT INTO {table} (key, payload) VALUES (?, ?)", rows)

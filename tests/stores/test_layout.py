@@ -1,0 +1,47 @@
+"""The store's binary term layout: every encoding route gives the same bytes, and the
+index's own JSON line comes back byte for byte (what ``lookup`` prints)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from invindex.core.postings import LINE_TAIL, encode_posting, line_head
+from invindex.stores import layout
+
+IDS = sorted({"d1", 'q"uote', "back\\slash", "é", "日本", "tab-free", "x" * 40} |
+             {f"doc{i}" for i in range(300)})
+
+
+def payload(rng: random.Random, positions: bool) -> str:
+    chosen = sorted(rng.sample(IDS, rng.randint(1, len(IDS))))
+    parts = []
+    for d in chosen:
+        ps = sorted(rng.sample(range(0, 10**6 if rng.random() < 0.1 else 50),
+                               rng.randint(1, 6)))
+        parts.append(encode_posting(d, len(ps), ",".join(map(str, ps)) if positions else ""))
+    return (line_head("t", len(chosen)) + ",".join(parts) + LINE_TAIL).partition("\t")[2]
+
+
+@pytest.mark.parametrize("positions", [True, False])
+@pytest.mark.parametrize("seed", range(20))
+def test_vectorized_small_and_json_routes_agree(positions, seed, monkeypatch):
+    rng = random.Random(seed)
+    text = payload(rng, positions)
+    small, big = layout.Encoder(IDS), layout.Encoder(IDS)
+    monkeypatch.setattr(layout, "SMALL", 0)  # force the vectorized parser
+    fast = layout.parse_postings(text.encode(), big.json_number)
+    assert fast is not None
+    slow = big._slow(text)
+    assert all((a == b).all() for a, b in zip(fast, slow, strict=True))
+    blob = big.term(text)
+    assert blob == small._small(text)
+    assert (big.ends == small.ends).all()
+    assert layout.json_line("t", blob, IDS, positions) == "t\t" + text
+
+
+def test_unexpected_shape_falls_back_to_json():
+    enc = layout.Encoder(IDS)
+    assert layout.parse_postings(b'{"postings":[],"df":0}', enc.json_number) is None
+    assert layout.parse_postings(b'{"df":1,"postings":[["nope",1]]}', enc.json_number) is None
