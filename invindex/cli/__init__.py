@@ -20,7 +20,7 @@ from ..errors import InvindexError
 log = logging.getLogger("invindex")
 
 # Subcommand modules, each with register(subparsers) -> parser whose defaults set func.
-COMMANDS = ["build", "lookup", "verify", "search", "stats", "serve", "publish", "prepare",
+COMMANDS = ["build", "lookup", "verify", "info", "search", "stats", "serve", "publish", "prepare",
             "stage", "cluster", "hadoop_command"]
 
 
