@@ -36,9 +36,12 @@ def diff(spec: Spec, **inject: Any) -> Tuple[Plan, List[engine.Change]]:
 
 def up(spec: Spec, echo: Callable[[str], None] = print, **inject: Any) -> Outcome:
     plan, backend = make_plan(spec, **inject)
-    state.save(spec.name, {"name": spec.name, "shape": spec.shape, "provider": spec.provider,
-                           "location": backend.label, "spec": spec.source})
-    return engine.apply(plan, backend, echo)
+    record = {"name": spec.name, "shape": spec.shape, "provider": spec.provider,
+              "location": backend.label, "spec": spec.source}
+    state.save(spec.name, record)
+    out = engine.apply(plan, backend, echo)
+    state.save(spec.name, dict(record, ids=out.ids))  # e.g. the EMR id `build` looks up
+    return out
 
 
 def location_of(name: str, spec: Spec | None = None) -> Dict[str, str]:

@@ -37,3 +37,27 @@ def load(name: str) -> Dict[str, Any] | None:
 
 def forget(name: str) -> None:
     (state_dir() / f"{name}.json").unlink(missing_ok=True)
+
+
+def region_of(kind: str, rid: str) -> str | None:
+    """The region recorded for the resource ``rid`` of ``kind`` (say an EMR cluster id
+    given to `build --cluster-id`), from the records `up` keeps; None if no record has it."""
+    for path in sorted(state_dir().glob("*.json")):
+        record = load(path.stem)
+        if record and (record.get("ids") or {}).get(kind) == rid:
+            return (record.get("location") or {}).get("region") or None
+    return None
+
+
+def emr_region(cluster_id: str) -> str | None:
+    """Where EMR cluster ``cluster_id`` runs: its record (from `cluster up`), else boto3's
+    default chain (AWS_REGION, AWS_DEFAULT_REGION, the profile); mrjob's own default,
+    us-west-2, would look for it in the wrong region."""
+    found = region_of("emr_cluster", cluster_id)
+    if found:
+        return found
+    try:
+        import boto3
+    except ImportError:
+        return None
+    return boto3.session.Session().region_name

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping
 
 from ..errors import InvindexError, UsageError
+from ..provision.state import emr_region
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,12 @@ def conf_args(runner: str, opts: Mapping[str, Any], workdir: Path, jobs: int,
     conf_dir = workdir / "conf"
     conf_dir.mkdir(parents=True, exist_ok=True)
     paths: List[str] = []
-    for name, values in (("defaults", defaults(runner, jobs, workdir)), ("user", None),
+    base = defaults(runner, jobs, workdir)
+    region = emr_region(opts["cluster_id"]) if runner == "emr" and opts.get("cluster_id") \
+        else None
+    if region:  # the given cluster's own region, not mrjob's default us-west-2
+        base["region"] = region
+    for name, values in (("defaults", base), ("user", None),
                          ("options", dict(opts))):
         if name == "user":
             conf = user_conf or find_mrjob_conf()

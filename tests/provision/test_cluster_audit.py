@@ -292,3 +292,30 @@ def test_emr_task_scaling_updates_in_place_release_needs_replacement(aws, tmp_pa
                                                         '    log_uri'), "newer.toml")
     assert main(["cluster", "up", str(newer)]) == 1
     assert "emr_cluster t-emr (ReleaseLabel emr-7.1.0 -> emr-7.2.0)" in capsys.readouterr().err
+
+
+# 5. --cluster-id without --region: the cluster's own region --------------------------------
+
+def test_build_on_a_cluster_id_uses_the_region_it_was_created_in(aws, tmp_path, monkeypatch):
+    """mrjob looks for a --cluster-id in its default region (us-west-2) unless told; the
+    sample EMR cluster is in us-east-1. The region now comes from the record `cluster up`
+    keeps (here eu-west-1, while the environment says us-east-1), as the lowest-precedence
+    mrjob option: a region in mrjob.conf or on the command line still wins."""
+    pytest.importorskip("mrjob")
+    from invindex.runners.cluster import conf_args
+
+    spec = write(tmp_path, EMR.replace("us-east-1", "eu-west-1"))
+    assert main(["-q", "cluster", "up", str(spec)]) == 0
+    (summary,) = boto3.client("emr", region_name="eu-west-1").list_clusters()["Clusters"]
+    monkeypatch.setenv("MRJOB_CONF", str(tmp_path / "no-mrjob.conf"))
+    (tmp_path / "no-mrjob.conf").write_text("{}")
+
+    def region(opts, where):
+        args = conf_args("emr", opts, where, 1)
+        confs = [json.loads(Path(p).read_text()) for p in args[1::2]]
+        found = [c.get("runners", {}).get("emr", {}).get("region") for c in confs]
+        return [r for r in found if r][-1] if any(found) else None
+
+    assert region({"cluster_id": summary["Id"]}, tmp_path / "w1") == "eu-west-1"
+    assert region({"cluster_id": summary["Id"], "region": "ap-south-1"},
+                  tmp_path / "w2") == "ap-south-1"
