@@ -88,8 +88,10 @@ def _posting_problem(key: str, p: Any, positions: bool) -> str | None:
         ps = p[2]
         if not (isinstance(ps, list) and len(ps) == p[1]
                 and all(isinstance(x, int) and x >= 0 for x in ps)
-                and all(a < b for a, b in zip(ps, ps[1:], strict=False))):
-            return f"has positions of {p[0]!r} that are not tf increasing integers"
+                # non-decreasing: a doc_id in several records merges their positions,
+                # so the same ordinal can occur twice (tf counts both)
+                and all(a <= b for a, b in zip(ps, ps[1:], strict=False))):
+            return f"has positions of {p[0]!r} that are not tf ascending integers"
     return None
 
 
