@@ -110,7 +110,11 @@ class Analyzer:
     # -- analysis -----------------------------------------------------------------
     def term_positions(self, text: str) -> Dict[str, List[int]]:
         """Map each term of ``text`` to its ascending positions."""
-        return _make_term_positions(self)(text)
+        return _make_term_positions(self)(text)  # type: ignore[return-value]
+
+    def term_position_texts(self, text: str) -> Dict[str, List[str]]:
+        """``term_positions`` with each position as its decimal string."""
+        return _make_term_positions(self, True)(text)
 
     def terms(self, text: str) -> List[str]:
         """The terms of a query string, in order, duplicates kept."""
@@ -147,21 +151,36 @@ def analyzer_from_args(args) -> Analyzer:
                                  getattr(args, "store_text", False))
 
 
-_CACHE: Dict[Analyzer, Callable[[str], Dict[str, List[int]]]] = {}
+_CACHE: Dict[Tuple[Analyzer, bool], Callable[[str], Dict[str, list]]] = {}
+# Positions as text, made once: the streaming mapper writes them, so str(i) per token
+# would be its largest cost after the tokenizer.
+_POS_TEXT = [str(i) for i in range(1 << 14)]
 
 
-def _make_term_positions(a: Analyzer) -> Callable[[str], Dict[str, List[int]]]:
-    """Compile the analyzer into one closure; the hot path of every runner."""
-    fn = _CACHE.get(a)
+def _int_positions(n: int) -> Sequence[int]:
+    return range(n)
+
+
+def _text_positions(n: int) -> Sequence[str]:
+    return _POS_TEXT if n <= len(_POS_TEXT) else [str(i) for i in range(n)]
+
+
+def _make_term_positions(a: Analyzer, as_text: bool = False
+                         ) -> Callable[[str], Dict[str, list]]:
+    """Compile the analyzer into one closure; the hot path of every runner. With
+    ``as_text`` the positions are decimal strings (what the streaming mapper writes)."""
+    fn = _CACHE.get((a, as_text))
     if fn is not None:
         return fn
     findall = TOKEN_RE.findall
+    numbers = _text_positions if as_text else _int_positions
     plain = not a.stopwords and not a.stem and a.min_token_length == 1 and (
         a.max_token_length is None)
     if plain:
-        def fn(text: str) -> Dict[str, List[int]]:
-            out: Dict[str, List[int]] = {}
-            for i, tok in enumerate(findall(text.lower())):
+        def fn(text: str) -> Dict[str, list]:
+            out: Dict[str, list] = {}
+            toks = findall(text.lower())
+            for i, tok in zip(numbers(len(toks)), toks):
                 ps = out.get(tok)
                 if ps is None:
                     out[tok] = [i]
@@ -178,9 +197,10 @@ def _make_term_positions(a: Analyzer) -> Callable[[str], Dict[str, List[int]]]:
         lo = a.min_token_length
         hi = a.max_token_length if a.max_token_length is not None else 1 << 30
 
-        def fn(text: str) -> Dict[str, List[int]]:
-            out: Dict[str, List[int]] = {}
-            for i, tok in enumerate(findall(text.lower())):
+        def fn(text: str) -> Dict[str, list]:
+            out: Dict[str, list] = {}
+            toks = findall(text.lower())
+            for i, tok in zip(numbers(len(toks)), toks):
                 if not lo <= len(tok) <= hi or tok in stop:
                     continue
                 if stem is not None:
@@ -191,7 +211,7 @@ def _make_term_positions(a: Analyzer) -> Callable[[str], Dict[str, List[int]]]:
                 else:
                     ps.append(i)
             return out
-    _CACHE[a] = fn
+    _CACHE[(a, as_text)] = fn
     return fn
 
 

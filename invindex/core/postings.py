@@ -39,17 +39,13 @@ SORT_HINT = ("reducer input is not sorted in byte order: sort with LC_ALL=C "
 def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], int]:
     """Intermediate lines (no newline) for one record, and its number of indexed tokens:
     its terms', then its document-table line (and its stored text, if kept)."""
-    tp = analyzer.term_positions(text)
-    out = []
-    tokens = 0
+    tp = analyzer.term_position_texts(text)
+    mid = f"\t{doc_id}\t"
     if analyzer.positions:
-        for term, ps in tp.items():
-            tokens += len(ps)
-            out.append(f"{term}\t{doc_id}\t{len(ps)}\t{','.join(map(str, ps))}")
+        out = [f"{term}{mid}{len(ps)}\t{','.join(ps)}" for term, ps in tp.items()]
     else:
-        for term, ps in tp.items():
-            tokens += len(ps)
-            out.append(f"{term}\t{doc_id}\t{len(ps)}\t")
+        out = [f"{term}{mid}{len(ps)}\t" for term, ps in tp.items()]
+    tokens = sum(map(len, tp.values()))
     out.append(doc_table_line(doc_id, tokens))
     if analyzer.store_text:
         out.append(stored_text_line(doc_id, text))
@@ -161,13 +157,21 @@ def reduce_groups(lines: Iterable[str],
     df = 0
     chunks: List[str] = []
     pending: List[str] = []
-    prev_doc = prev_pos = ""
-    prev_tf = 0
+    prev_doc = prev_line = ""  # prev_line: the last posting, as a line (merged if so)
     for line in lines:
-        parts = line.split("\t")
-        if len(parts) == 1:
-            split_intermediate(line)  # raises: no tab
-        t = parts[0]
+        try:
+            t, doc, tf_s, pos = line.split("\t")
+            tf = int(tf_s)
+        except ValueError:  # the message split_intermediate/split_value give, in order
+            t = split_intermediate(line)[0]
+            if t != term and term is not None:
+                if pending:
+                    chunks.append(",".join(pending))
+                yield term, df, chunks
+                if t < term:
+                    raise UnsortedInputError(SORT_HINT) from None
+            split_value(line[len(t) + 1:])
+            raise  # pragma: no cover - split_value raised
         if t != term:
             if term is not None:
                 if pending:
@@ -176,25 +180,21 @@ def reduce_groups(lines: Iterable[str],
                 if t < term:
                     raise UnsortedInputError(SORT_HINT)
             term, df, chunks, pending = t, 0, [], []
-        elif parts[1] <= prev_doc and len(parts) == 4:
-            _, tf, pos = split_value(line[len(t) + 1:])
-            if parts[1] < prev_doc:
+        elif doc <= prev_doc:
+            if doc < prev_doc:
                 raise UnsortedInputError(SORT_HINT)
-            prev_tf += tf
-            prev_pos = _merge_positions(prev_pos, pos)
-            pending[-1] = encode_posting(prev_doc, prev_tf, prev_pos)
+            _, _, ptf, ppos = prev_line.split("\t")
+            tf += int(ptf)
+            pos = _merge_positions(ppos, pos)
+            pending[-1] = encode_posting(doc, tf, pos)
+            prev_line = f"{t}\t{doc}\t{tf}\t{pos}"
             continue
-        if len(parts) != 4:
-            split_value(line[len(t) + 1:])  # raises with the value's message
-        _, prev_doc, tf_s, prev_pos = parts
-        try:
-            prev_tf = int(tf_s)
-        except ValueError:
-            split_value(line[len(t) + 1:])  # raises
-        if prev_pos:
-            pending.append(f"[{enc(prev_doc)},{prev_tf},[{prev_pos}]]")
+        prev_doc = doc
+        prev_line = line
+        if pos:
+            pending.append(f"[{enc(doc)},{tf},[{pos}]]")
         else:
-            pending.append(f"[{enc(prev_doc)},{prev_tf}]")
+            pending.append(f"[{enc(doc)},{tf}]")
         df += 1
         if len(pending) > batch:  # keep the last: the next line may repeat its doc_id
             chunks.append(",".join(pending[:-1]))

@@ -64,18 +64,25 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     bad = BadRecordLog(keep=_MAX_NOTES)
     docs = tokens = 0
     write = out.write
+    held: List[str] = []  # lines written a few thousand at a time
     try:
         source, split_start = input_location(args.source)
         for doc_id, text in iter_records(stdin, source, bad, args.strict, split_start):
             lines, n = map_record(analyzer, doc_id, text)
             docs += 1
             tokens += n
-            if lines:
-                write("\n".join(lines))
-                write("\n")
+            held += lines
+            if len(held) >= 4096:
+                held.append("")
+                write("\n".join(held))
+                held.clear()
     except BadRecordError as e:
         err.write(f"mapper.py: error: {e}\n")
         return 1
+    finally:
+        if held:
+            held.append("")
+            write("\n".join(held))
     for record in bad.examples:
         err.write(f"{counters.NOTE_PREFIX}{record.describe()}\n")
     err.write(counters.counter_line("documents", docs))
