@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import posixpath
 import shutil
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Sequence
 
 from ..core import counters, indexfmt
 from ..core.records import BadRecordError
@@ -140,6 +140,16 @@ def _fix_spark_job_args(mr: Any) -> None:
     mr._spark_script_args = script_args
 
 
+@contextmanager
+def _lock_removed(mr: Any) -> Iterator[None]:
+    """mrjob's setup wrapper locks ``/tmp/wrapper.lock.<job key>`` and never deletes it
+    (one empty file left per local run): remove this job's when it ends."""
+    try:
+        yield
+    finally:
+        Path(f"/tmp/wrapper.lock.{mr.get_job_key()}").unlink(missing_ok=True)
+
+
 def run_job(req: BuildRequest, runner: str, args: List[str],
             after: Callable[[Any], None] | None = None) -> Dict[str, int]:
     """Run the job and return our counters; ``after(mr)`` runs before mrjob's cleanup
@@ -153,7 +163,7 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
     job = job_cls(args=args)
     watch: Any = nullcontext()
     try:
-        with cluster.interruptible(), job.make_runner() as mr:
+        with cluster.interruptible(), job.make_runner() as mr, _lock_removed(mr):
             if runner == "spark":
                 _fix_spark_job_args(mr)
                 watch = spark_watchdog.attach(mr, req.options.get("spark_start_timeout"))
