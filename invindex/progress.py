@@ -2,44 +2,45 @@
 
 Any long operation takes a ``ProgressCallback`` (called with the number of units just
 done, as s3transfer and fsspec callbacks are) so that storage transfers, builds and
-downloads report the same way. ``progress()`` draws a bar only when stderr is a
-terminal and the user has not asked for quiet; in logs and CI it draws nothing.
+downloads report the same way; ``phase(callback, name, total)`` says a later stage
+began. Bars are tqdm's (the command line only: node-side code never imports this).
+``progress()`` draws a bar only when stderr is a terminal and the user has not asked
+for quiet; in logs and CI it draws nothing.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import time
 from typing import Callable, TextIO
+
+from tqdm import tqdm
 
 ProgressCallback = Callable[[int], None]
 
 
-def _human(n: float, unit: str) -> str:
-    if unit != "B":
-        return f"{n:,.0f} {unit}" if unit else f"{n:,.0f}"
-    for prefix in ("", "K", "M", "G", "T"):
-        if abs(n) < 1024 or prefix == "T":
-            return f"{n:.0f} {prefix}B" if not prefix else f"{n:.1f} {prefix}B"
-        n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover
+def _format(total: int | None) -> str | None:
+    """tqdm's bar with the unit after both counts (``12.3MB/50.0MB``, as the summary
+    writes sizes); tqdm's own counter line when the total is unknown."""
+    if not total:
+        return None
+    return "{l_bar}{bar}| {n_fmt}{unit}/{total_fmt}{unit} [{elapsed}<{remaining}, {rate_fmt}]"
 
 
 class Progress:
-    """A thread-safe bar: ``update(n)`` from any thread; ``close()`` ends the line."""
+    """A thread-safe bar drawn by tqdm: ``update(n)`` from any thread; ``phase(name,
+    total)`` starts a later stage on the same line (the pipe runner's sort and reduce);
+    ``close()`` ends the line. Units are decimal (kB, MB: 1000), as in the summary."""
 
     def __init__(self, total: int | None, desc: str = "", unit: str = "B",
                  stream: TextIO | None = None, min_interval: float = 0.1) -> None:
-        self.total = total
         self.desc = desc
-        self.unit = unit
         self.done = 0
-        self.stream = stream or sys.stderr
-        self.min_interval = min_interval
-        self._start = time.monotonic()
-        self._last = 0.0
         self._lock = threading.Lock()
+        self._bar = tqdm(total=total or None, desc=desc, unit=unit, unit_scale=True,
+                         unit_divisor=1000, file=stream or sys.stderr,
+                         mininterval=min_interval, dynamic_ncols=True, leave=True,
+                         bar_format=_format(total))
 
     def __call__(self, n: int) -> None:
         self.update(n)
@@ -47,38 +48,33 @@ class Progress:
     def update(self, n: int) -> None:
         with self._lock:
             self.done += n
-            now = time.monotonic()
-            if now - self._last >= self.min_interval:
-                self._last = now
-                self._draw(now)
+            self._bar.update(n)
 
-    def _draw(self, now: float) -> None:
-        elapsed = max(now - self._start, 1e-9)
-        rate = self.done / elapsed
-        text = f"{self.desc} {_human(self.done, self.unit)}"
-        if self.total:
-            frac = min(self.done / self.total, 1.0)
-            bar = "#" * int(frac * 24)
-            eta = (self.total - self.done) / rate if rate > 0 else 0
-            text = (f"{self.desc} [{bar:<24}] {frac:4.0%} {_human(self.done, self.unit)}"
-                    f"/{_human(self.total, self.unit)} {_human(rate, self.unit)}/s "
-                    f"ETA {eta:4.0f}s")
-        else:
-            text += f" {_human(rate, self.unit)}/s"
-        self.stream.write("\r" + text[:120].ljust(80))
-        self.stream.flush()
+    def phase(self, name: str, total: int | None = None) -> None:
+        """A new stage: the description says it, the count restarts at 0 of ``total``."""
+        with self._lock:
+            self.done = 0
+            self._bar.set_description(f"{self.desc}: {name}", refresh=False)
+            self._bar.bar_format = _format(total)
+            self._bar.reset(total=total or None)
+            self._bar.refresh()
 
     def close(self) -> None:
         with self._lock:
-            self._draw(time.monotonic())
-            self.stream.write("\n")
-            self.stream.flush()
+            self._bar.close()
 
     def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def phase(callback: ProgressCallback | None, name: str, total: int | None = None) -> None:
+    """Tell a progress callback that a new stage started (when it can show one)."""
+    show = getattr(callback, "phase", None)
+    if show is not None:
+        show(name, total)
 
 
 class NullProgress:
@@ -90,6 +86,9 @@ class NullProgress:
         pass
 
     def update(self, n: int) -> None:
+        pass
+
+    def phase(self, name: str, total: int | None = None) -> None:
         pass
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from ..core import counters, indexfmt
 from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed
 from .base import BuildRequest, BuildResult
+from .pipewatch import sort_and_reduce
 
 REPO_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
@@ -98,8 +99,10 @@ def run(req: BuildRequest) -> BuildResult:
     with open(part, "wb") as out:
         sorter = subprocess.Popen(sort_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   env=env)
-        reducer = subprocess.run(script_command("reducer"), stdin=sorter.stdout, stdout=out,
-                                 stderr=subprocess.PIPE)
+        with sort_and_reduce(req.on_progress, sorter.pid, part,
+                             sum(p.stat().st_size for p, _ in results)):
+            reducer = subprocess.run(script_command("reducer"), stdin=sorter.stdout,
+                                     stdout=out, stderr=subprocess.PIPE)
         sorter.stdout.close()  # type: ignore[union-attr]
         sort_err = sorter.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
         if sorter.wait() != 0:
