@@ -15,8 +15,9 @@ def register(sub) -> None:
     p = sub.add_parser(
         "hadoop-command", help="print the `hadoop jar hadoop-streaming.jar ...` command",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Write mapper.py, reducer.py and invindex.zip (the stdlib-only core, "
-                    "for the nodes' python3 >= 3.9)\ninto --files-dir and print the Hadoop "
+        description="Write mapper.py, reducer.py and invindex.zip (the core and "
+                    "snowballstemmer, for the nodes' python3 >= 3.9)\ninto --files-dir and "
+                    "print the Hadoop "
                     "streaming command that builds the index's parts\nwith them: key "
                     "term<TAB>doc_id, partitioned on the term, byte-ordered.",
         epilog="Run it where the `hadoop` client is configured (e.g. the cluster's "
