@@ -157,7 +157,10 @@ class IndexReader:
 
     def part_size(self, name: str) -> int:
         """A part's size, refused when it is not the one the manifest records."""
-        size = self._dir.size(name)
+        try:
+            size = self._dir.size(name)
+        except (FileNotFoundError, NotFound):
+            raise integrity.damaged(self.location, f"{name} is missing") from None
         integrity.check_size(self.location, self.manifest, name, size)
         return size
 

@@ -62,3 +62,12 @@ def test_a_grown_part_is_refused(cli, index):
 def test_an_index_from_before_part_files_is_still_read(cli, index):
     edit_manifest(index, part_files=None)
     assert cli("lookup", str(index), "light").code == 0
+
+
+def test_a_missing_part_is_one_line(cli, index):
+    part = _part_with(index, "light")
+    part.unlink()
+    err = _one_error(cli("lookup", str(index), "light"))
+    assert f"{part.name} is missing" in err and "FileNotFoundError" not in err
+    err = _one_error(cli("search", str(index), "light"))
+    assert f"{part.name} is missing" in err
