@@ -89,6 +89,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+MIN_MEMORY_MB = 64  # below this no runner can work; fast warns below what it needs
+
 # flag -> the runner option it sets (mrjob's names; dataproc's are its own)
 _FLAG_OPTIONS = {
     "spark_master": "spark_master", "spark_tmp_dir": "spark_tmp_dir",
@@ -123,8 +125,10 @@ def runner_options(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+    for flag, value, least in (("--jobs", args.jobs, 1), ("--parts", args.parts, 1),
+                               ("--memory", args.memory, MIN_MEMORY_MB)):
+        if value is not None and value < least:
+            raise UsageError(f"{flag} must be at least {least} (got {value})")
     try:
         analyzer = analyzer_from_args(args)
     except (ValueError, OSError) as e:

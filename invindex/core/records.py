@@ -53,12 +53,46 @@ class BadRecord:
     offset: int | None = None  # the line's byte offset in the file, when known
 
     def describe(self) -> str:
-        if self.split_start:  # a Hadoop-style split: its line numbers are not the file's
-            where = (f"{self.source or 'input'} (split at byte {self.split_start}) "
-                     f"line {self.line_no}")
-        else:
-            where = f"{self.source}:{self.line_no}" if self.source else f"line {self.line_no}"
+        where = location(self.source, self.line_no, self.split_start)
         return f"bad record at {where} ({_EXPLAIN[self.kind]}): {self.preview!r}"
+
+
+def location(source: str, line_no: int, split_start: int = 0) -> str:
+    """``file:line``, or for a Hadoop-style split (whose line numbers are not the
+    file's) ``file (split at byte S) line K``."""
+    if split_start:
+        return f"{source or 'input'} (split at byte {split_start}) line {line_no}"
+    return f"{source}:{line_no}" if source else f"line {line_no}"
+
+
+class RecordTooLongError(ValueError):
+    """A record longer than the memory budget lets one record be: inverting it would
+    take several times its size (``fast.RECORD_MEMORY_PER_BYTE``), so it is refused."""
+
+    def __init__(self, where: str, limit: int) -> None:
+        super().__init__(f"record at {where} is longer than {limit / 2**20:.1f} MB, the "
+                         f"most one record may be within the memory budget (raise "
+                         f"--memory, lower --jobs, or split the record)")
+        self.where, self.limit = where, limit
+
+    def __reduce__(self):  # survive the trip back from a worker process
+        return (RecordTooLongError, (self.where, self.limit))
+
+
+def bounded_lines(stream: Iterable[bytes], limit: int, source: str = "",
+                  split_start: int = 0) -> Iterator[bytes]:
+    """The stream's lines, none read past ``limit`` bytes (newline excluded): a longer
+    one raises ``RecordTooLongError`` instead of being read whole into memory."""
+    readline = stream.readline  # type: ignore[attr-defined]
+    line_no = 0
+    while True:
+        raw = readline(limit + 1)
+        if not raw:
+            return
+        line_no += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            raise RecordTooLongError(location(source, line_no, split_start), limit)
+        yield raw
 
 
 @dataclass

@@ -26,7 +26,13 @@ from .postings import (
     map_record,
     reduce_groups,
 )
-from .records import BadRecordError, BadRecordLog, iter_records
+from .records import (
+    BadRecordError,
+    BadRecordLog,
+    RecordTooLongError,
+    bounded_lines,
+    iter_records,
+)
 
 _MAX_NOTES = 5
 
@@ -56,6 +62,9 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     add_analyzer_arguments(p)
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--source", help="input name used in bad-record messages")
+    p.add_argument("--max-record-bytes", type=int, default=0, metavar="N",
+                   help="stop with an error at a record longer than N bytes (default: "
+                        "no limit), instead of reading it whole into memory")
     args = p.parse_args(argv)
     analyzer = analyzer_from_args(args)
     stdin = decompressing(stdin or sys.stdin.buffer)
@@ -67,7 +76,9 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     held: List[str] = []  # lines written a few thousand at a time
     try:
         source, split_start = input_location(args.source)
-        for doc_id, text in iter_records(stdin, source, bad, args.strict, split_start):
+        records = bounded_lines(stdin, args.max_record_bytes, source, split_start) if (
+            args.max_record_bytes > 0) else stdin
+        for doc_id, text in iter_records(records, source, bad, args.strict, split_start):
             lines, n = map_record(analyzer, doc_id, text)
             docs += 1
             tokens += n
@@ -76,7 +87,7 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
                 held.append("")
                 write("\n".join(held))
                 held.clear()
-    except BadRecordError as e:
+    except (BadRecordError, RecordTooLongError) as e:
         err.write(f"mapper.py: error: {e}\n")
         return 1
     finally:

@@ -43,7 +43,13 @@ from ..core import indexfmt
 from ..core.analysis import Analyzer
 from ..core.compression import DECOMPRESS_ERRORS
 from ..core.doctable import key_counters
-from ..core.records import BadRecord, BadRecordError, BadRecordLog, iter_records
+from ..core.records import (
+    BadRecord,
+    BadRecordError,
+    BadRecordLog,
+    RecordTooLongError,
+    iter_records,
+)
 from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed, open_input
 from .base import BuildRequest, BuildResult
@@ -56,6 +62,10 @@ log = logging.getLogger(__name__)
 # set higher because allocators keep some memory between batches).
 MEMORY_PER_INPUT_BYTE = {"arrow": 26, "python": 22}
 PROCESS_BASE_MB = 100
+# One huge record costs about this many bytes per byte to invert (measured on one 49 MB
+# record: arrow 12, python 14, the streaming mapper 15): a longer record than the budget
+# allows is refused rather than read (issue: 120 MB took 1.7 GB at --memory 512).
+RECORD_MEMORY_PER_BYTE = 16
 MIN_BATCH = 1 << 20
 MAX_BATCH = 64 << 20
 MIN_SPLIT = 8 << 20
@@ -106,6 +116,19 @@ def batch_bytes_for(memory_mb: int, jobs: int, engine: str) -> int:
     return max(MIN_BATCH, min(MAX_BATCH, batch))
 
 
+def max_record_bytes_for(memory_mb: int, jobs: int) -> int:
+    """The longest record a worker may invert within its share of ``memory_mb``."""
+    per_worker = worker_budget_bytes(memory_mb, jobs) - (PROCESS_BASE_MB << 20)
+    return max(MIN_BATCH, per_worker // RECORD_MEMORY_PER_BYTE)
+
+
+def memory_needed_mb(jobs: int) -> int:
+    """The least ``--memory`` the engine can keep to with ``jobs`` workers: every
+    interpreter, and each worker's smallest batch."""
+    per_batch = MIN_BATCH * max(MEMORY_PER_INPUT_BYTE.values()) >> 20
+    return PROCESS_BASE_MB * (1 + jobs) + jobs * per_batch
+
+
 # -- reading a split ---------------------------------------------------------------
 def _align(f: IO[bytes], start: int) -> int:
     """Offset of the first line starting at or after ``start``."""
@@ -118,13 +141,15 @@ def _align(f: IO[bytes], start: int) -> int:
 Batch = Tuple[int, int, List[List[bytes]]]
 
 
-def _batches(f: IO[bytes], split: Split, size: List[int]) -> Iterator[Batch]:
+def _batches(f: IO[bytes], split: Split, size: List[int],
+             max_record: int = 0) -> Iterator[Batch]:
     """``(offset of first line, its line number in the split, [lines])`` batches of
     about ``size[0]`` bytes each.
 
     ``size`` is a one-item list so the caller can shrink batches as it goes; the lines
     come in a one-item list that the caller empties, so this generator holds no
-    reference to a batch while it is being inverted.
+    reference to a batch while it is being inverted. A line longer than
+    ``max_record`` (0: no limit) raises ``RecordTooLongError`` and is not read whole.
     """
     pos = 0 if split.end < 0 else _align(f, split.start)
     if split.end >= 0:
@@ -136,17 +161,32 @@ def _batches(f: IO[bytes], split: Split, size: List[int]) -> Iterator[Batch]:
         block = f.read(want)
         if not block:
             return
-        if not block.endswith(b"\n"):
-            block += f.readline()  # finish the line that started in this batch
+        if not block.endswith(b"\n"):  # finish the line that started in this batch
+            block += f.readline(max_record + 1) if max_record else f.readline()
         start, pos = pos, pos + len(block)
         lines = block.split(b"\n")
-        del block
         if not lines[-1]:
             lines.pop()  # the block ended with a newline
+        if max_record and len(block) > max_record:
+            _refuse_long(split, lines, start, line, max_record)
+        del block
         first_line, line = line, line + len(lines)
         holder = [lines]
         del lines
         yield start, first_line, holder
+
+
+def _refuse_long(split: Split, lines: List[bytes], start: int, line: int,
+                 max_record: int) -> None:
+    """Raise for the first of ``lines`` (the batch at byte ``start``, line ``line`` of
+    the split) longer than ``max_record``, located by its line in the file."""
+    offset = start
+    for k, raw in enumerate(lines):
+        if len(raw) > max_record:
+            where = (f"{split.path}:{line + k}" if split.start == 0
+                     else f"{split.path}:{line_number(split.path, offset)}")
+            raise RecordTooLongError(where, max_record)
+        offset += len(raw) + 1
 
 
 def line_number(path: Path, offset: int) -> int:
@@ -262,17 +302,19 @@ def _peak_rss() -> int:
 
 
 def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
-              batch_bytes: int, engine: str = "python", budget: int = 0) -> MapResult:
+              batch_bytes: int, engine: str = "python", budget: int = 0,
+              max_record: int = 0) -> MapResult:
     """Invert one split in batches; ``budget`` (bytes, 0: none) is this worker's share
     of the memory budget: a batch that pushes the peak past it makes the next ones
-    smaller, whatever the estimate ``batch_bytes`` was based on got wrong."""
+    smaller, whatever the estimate ``batch_bytes`` was based on got wrong; a record
+    longer than ``max_record`` (0: no limit) is refused."""
     invert = _inverter(engine)
     result = MapResult()
     bad = BadRecordLog(keep=5)
     size = [batch_bytes]
     try:
         _map_batches(split, analyzer, parts, workdir, strict, size, budget, invert, bad,
-                     result)
+                     result, max_record)
     except DECOMPRESS_ERRORS as e:  # an OSError with an errno is the disk's, not the data's
         if (split.end < 0 and compression_of(split.path)
                 and getattr(e, "errno", None) is None):
@@ -285,7 +327,7 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
 
 def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
                  size: List[int], budget: int, invert, bad: BadRecordLog,
-                 result: MapResult) -> None:
+                 result: MapResult, max_record: int) -> None:
     part_cache: Dict[str, int] = {}
 
     def part_of(term: str) -> int:
@@ -296,7 +338,7 @@ def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, str
 
     peak = _peak_rss()
     with open_input(split.path) as f:
-        for n, (first, line, holder) in enumerate(_batches(f, split, size)):
+        for n, (first, line, holder) in enumerate(_batches(f, split, size, max_record)):
             records = list(iter_records(holder.pop(), str(split.path), bad, strict,
                                         split.start, first, line))
             result.docs += len(records)
@@ -457,6 +499,12 @@ def run(req: BuildRequest) -> BuildResult:
     parts = max(1, int(req.options.get("parts") or jobs))
     engine = resolve_engine(str(req.options.get("engine") or "auto"))
     batch = int(req.options.get("batch_bytes") or batch_bytes_for(req.memory_mb, jobs, engine))
+    max_record = int(req.options.get("max_record_bytes")
+                     or max_record_bytes_for(req.memory_mb, jobs))
+    if req.memory_mb < memory_needed_mb(jobs):
+        log.warning("--memory %d is below what the fast runner needs with %d worker(s), "
+                    "about %d MB: it will use more (or give fewer --jobs)", req.memory_mb,
+                    jobs, memory_needed_mb(jobs))
     splits = plan_splits(req.inputs, int(req.options.get("split_bytes")
                                          or split_bytes_for(req.inputs, jobs)))
     totals: Dict[str, int] = {"documents": 0, "tokens": 0, "terms": 0, "postings": 0}
@@ -465,7 +513,8 @@ def run(req: BuildRequest) -> BuildResult:
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         budget = worker_budget_bytes(req.memory_mb, jobs)
         futures = [pool.submit(map_split, s, req.analyzer, parts, str(req.workdir),
-                               req.strict, batch, engine, budget) for s in splits]
+                               req.strict, batch, engine, budget, max_record)
+                   for s in splits]
         try:
             for split, fut in zip(splits, futures, strict=True):
                 res = fut.result()
@@ -485,6 +534,10 @@ def run(req: BuildRequest) -> BuildResult:
             for f in futures:
                 f.cancel()
             raise InvindexError(resolve(e.bad, Path(e.bad.source)).describe()) from None
+        except RecordTooLongError as e:
+            for f in futures:
+                f.cancel()
+            raise InvindexError(str(e)) from None
         mapped = time.perf_counter()
         log.info("map: %d splits in %.2f s (%s inverter, batches of %d MB)", len(splits),
                  mapped - started, engine, batch >> 20)

@@ -20,9 +20,11 @@ from ..core import counters, indexfmt
 from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed
 from .base import BuildRequest, BuildResult
+from .fast import RECORD_MEMORY_PER_BYTE
 from .pipewatch import sort_and_reduce
 
 REPO_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+MAPPER_BASE_MB = 30  # a mapper's interpreter
 
 
 def script_command(role: str) -> List[str]:
@@ -43,16 +45,23 @@ def _decompressor(path: Path) -> List[str] | None:
     return [tool, "-dc", str(path)]
 
 
+def max_record_bytes(req: BuildRequest) -> int:
+    """The longest record a mapper may read: its share of ``--memory`` (mappers run
+    ``jobs`` at a time, before the sort), over what a record costs to invert."""
+    share = (req.memory_mb << 20) // max(1, req.jobs) - (MAPPER_BASE_MB << 20)
+    return max(1 << 20, share // RECORD_MEMORY_PER_BYTE)
+
+
 def _last_error(stderr: str, default: str) -> str:
     lines = [ln for ln in stderr.splitlines() if ln and not ln.startswith("reporter:")]
     last = lines[-1] if lines else default
-    bad = last.removeprefix("mapper.py: error: ")  # a bad record: said as other runners do
-    return bad if bad.startswith("bad record at ") else last
+    return last.removeprefix("mapper.py: error: ")  # said as the other runners say it
 
 
 def _run_mapper(req: BuildRequest, i: int, path: Path) -> Tuple[Path, str]:
     out_path = req.workdir / f"map-{i:05d}"
-    cmd = script_command("mapper") + req.analyzer.to_args() + ["--source", str(path)]
+    cmd = script_command("mapper") + req.analyzer.to_args() + [
+        "--source", str(path), "--max-record-bytes", str(max_record_bytes(req))]
     if req.strict:
         cmd.append("--strict")
     decompress = _decompressor(path)
