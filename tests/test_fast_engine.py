@@ -65,14 +65,17 @@ def test_keyfield_hash_matches_java():
 
 
 def test_single_20mb_document(tmp_path):
-    """One record of 20 MB: no line-length limits, exact tf and positions."""
+    """One record of 20 MB: no line-length limit but the memory budget's (2 workers at
+    --memory 1024 may take a record of 22 MB; tests/inputs/test_limits.py), exact tf and
+    positions."""
     words = ["alpha", "beta", "gamma", "delta"]
     n = 20_000_000 // 6
     text = " ".join(words[i % 4] for i in range(n))
     (tmp_path / "big.tsv").write_text("big\t" + text + "\n")
     for runner in ("fast", "pipe"):
         out = tmp_path / runner
-        build_index([str(tmp_path / "big.tsv")], str(out), Analyzer(), runner=runner)
+        build_index([str(tmp_path / "big.tsv")], str(out), Analyzer(), runner=runner,
+                    jobs=2, memory_mb=1024)
         table, *lines = read_index_lines(out)
         assert table == f'!249\t{{"df":1,"postings":[["big",{n}]]}}'  # the document table
         assert [ln.split("\t")[0] for ln in lines] == sorted(words)

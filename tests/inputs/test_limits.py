@@ -136,3 +136,24 @@ def test_budget_below_what_the_engine_needs_is_warned(tmp_path):
                    "--memory", "200"])
     assert r.returncode == 0, r.stderr
     assert "--memory 200" in r.stderr and "below" in r.stderr
+
+
+def test_streaming_mapper_max_record_bytes():
+    """The mapper reads no record past --max-record-bytes: a record of exactly N bytes
+    passes, N + 1 is one error line naming it; no limit by default (Hadoop's own)."""
+    import io
+
+    from invindex.core.streaming import mapper_main
+
+    def run(data: bytes, *flags: str):
+        out, err = io.StringIO(), io.StringIO()
+        code = mapper_main(["--source", "in.tsv", *flags], io.BufferedReader(
+            io.BytesIO(data)), out, err)
+        return code, err.getvalue()
+
+    ok = b"d1\t" + b"x" * 17 + b"\n"  # 20 bytes before the newline
+    assert run(ok + ok, "--max-record-bytes", "20")[0] == 0
+    code, err = run(ok + b"d2\t" + b"y" * 18 + b"\n", "--max-record-bytes", "20")
+    assert code == 1
+    assert err.startswith("mapper.py: error: record at in.tsv:2 is longer than")
+    assert run(ok + b"d2\t" + b"y" * 18 + b"\n")[0] == 0
