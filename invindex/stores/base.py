@@ -235,6 +235,11 @@ def batch_limits() -> Tuple[int, int]:
     return (lines, 1 << 62) if lines > 0 else (50_000, 32 << 20)
 
 
+def publish_jobs() -> int:
+    """Processes that convert postings (``INVINDEX_PUBLISH_JOBS``; default: CPUs, <= 4)."""
+    return int(os.environ.get("INVINDEX_PUBLISH_JOBS", "0") or 0) or min(4, os.cpu_count() or 1)
+
+
 def batches(rows: Iterable[Tuple[str, bytes, int]]
             ) -> Iterator[Tuple[List[Tuple[str, bytes]], int]]:
     """``(key, payload, line size)`` rows as ``([(key, payload), ...], bytes)`` batches."""
@@ -259,7 +264,8 @@ def publish_index(store: Store, source: Any, replace: bool) -> PublishReport:
     loader = store.begin(source.manifest, replace)
     total_lines = total_bytes = 0
     try:
-        for n, (batch, size) in enumerate(batches(encoder.rows(source.iter_lines())), 1):
+        rows = layout.encode_rows(encoder, source.iter_lines(), publish_jobs())
+        for n, (batch, size) in enumerate(batches(rows), 1):
             loader.write(batch)
             total_lines += len(batch)
             total_bytes += size

@@ -3,8 +3,8 @@
 Credentials from boto3's default chain; the endpoint from ``AWS_ENDPOINT_URL`` (or
 ``AWS_ENDPOINT_URL_DYNAMODB``) as botocore reads it, like every AWS call here.
 
-One table holds any number of indexes. Keys: partition ``pk`` (string), sort ``c``
-(number, the chunk):
+One table holds any number of indexes. Keys: partition ``term`` (string), sort
+``chunk`` (number), the schema ``invindex cluster up`` gives a ``dynamodb`` table:
 
 - ``NAME/VERSION/KEY``, chunks 0..n-1: one index line (KEY = the term, ``!XXX`` or
   ``#doc_id``; a term's payload in ``layout``'s binary arrays), zlib-compressed and
@@ -60,6 +60,7 @@ CHUNK = 350_000  # bytes of payload per item (the limit is 400 KB with keys and 
 MANIFEST_KEY = "@manifest"
 STORE_KEY = "@store"
 WRITERS = 8  # parallel BatchWriteItem calls
+NAMES = {"#t": "term", "#c": "chunk"}  # the key attributes, named as `cluster up` makes them
 SPAN = 10_000  # sort keys per document-table bucket (chunks of one bucket's line)
 _AUTH = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
          "MissingAuthenticationTokenException", "InvalidClientTokenId"}
@@ -78,7 +79,7 @@ def parse(uri: str) -> StoreURI:
 
 
 def pointer_key(name: str) -> Dict[str, Any]:
-    return {"pk": {"S": f"@index/{name}"}, "c": {"N": "0"}}
+    return {"term": {"S": f"@index/{name}"}, "chunk": {"N": "0"}}
 
 
 def item_key(key: str) -> Tuple[str, int]:
@@ -98,14 +99,14 @@ def line_items(prefix: str, key: str, payload: bytes) -> List[Dict[str, Any]]:
     data = zlib.compress(payload, 3)
     pieces = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
     part, first = item_key(key)
-    items = [{"pk": {"S": prefix + part}, "c": {"N": str(first + i)}, "d": {"B": piece}}
+    items = [{"term": {"S": prefix + part}, "chunk": {"N": str(first + i)}, "d": {"B": piece}}
              for i, piece in enumerate(pieces)]
     items[0]["n"] = {"N": str(len(pieces))}
     return items
 
 
 def join_chunks(items: List[Dict[str, Any]]) -> bytes:
-    items = sorted(items, key=lambda it: int(it["c"]["N"]))
+    items = sorted(items, key=lambda it: int(it["chunk"]["N"]))
     return zlib.decompress(b"".join(it["d"]["B"] for it in items))
 
 
@@ -153,7 +154,7 @@ class DynamoStore(Store):
     def reader(self) -> StoreReader:
         with self.errors():
             mark = self.client.get_item(TableName=self.table, ConsistentRead=True, Key={
-                "pk": {"S": STORE_KEY}, "c": {"N": "0"}}).get("Item")
+                "term": {"S": STORE_KEY}, "chunk": {"N": "0"}}).get("Item")
         check_store_format(mark["f"]["N"] if mark else None, self.where)
         version = self.serving_version()
         if version is None:
@@ -162,15 +163,17 @@ class DynamoStore(Store):
 
     def query_items(self, pk: str, low: int | None = None,
                     high: int | None = None) -> List[Dict[str, Any]]:
-        """The items of partition ``pk`` (with ``low <= c <= high`` when given)."""
+        """The items of partition ``pk`` (with ``low <= chunk <= high`` when given)."""
         items: List[Dict[str, Any]] = []
         values: Dict[str, Any] = {":k": {"S": pk}}
-        cond = "pk = :k"
+        cond = "#t = :k"
         if low is not None:
-            cond += " AND c BETWEEN :lo AND :hi"
+            cond += " AND #c BETWEEN :lo AND :hi"
             values.update({":lo": {"N": str(low)}, ":hi": {"N": str(high)}})
         kwargs: Dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
                                   "KeyConditionExpression": cond,
+                                  "ExpressionAttributeNames": dict(
+                                      NAMES if low is not None else {"#t": "term"}),
                                   "ExpressionAttributeValues": values}
         with self.errors():
             while True:
@@ -180,10 +183,11 @@ class DynamoStore(Store):
                     return items
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def scan_keys(self, prefix: str, attrs: str = "pk, c") -> Iterator[Dict[str, Any]]:
+    def scan_keys(self, prefix: str, data: bool = False) -> Iterator[Dict[str, Any]]:
+        """The keys (and with ``data`` the payloads) of the items under ``prefix``."""
         kwargs: Dict[str, Any] = {
-            "TableName": self.table, "ProjectionExpression": attrs,
-            "FilterExpression": "begins_with(pk, :p)",
+            "TableName": self.table, "ProjectionExpression": "#t, #c" + (", d" if data else ""),
+            "FilterExpression": "begins_with(#t, :p)", "ExpressionAttributeNames": NAMES,
             "ExpressionAttributeValues": {":p": {"S": prefix}}}
         with self.errors():
             while True:
@@ -208,10 +212,10 @@ class DynamoStore(Store):
         with self.errors():
             self.client.create_table(
                 TableName=self.table, BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                      {"AttributeName": "c", "AttributeType": "N"}],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                           {"AttributeName": "c", "KeyType": "RANGE"}],
+                AttributeDefinitions=[{"AttributeName": "term", "AttributeType": "S"},
+                                      {"AttributeName": "chunk", "AttributeType": "N"}],
+                KeySchema=[{"AttributeName": "term", "KeyType": "HASH"},
+                           {"AttributeName": "chunk", "KeyType": "RANGE"}],
                 SSESpecification={"Enabled": True, "SSEType": "KMS"},
                 Tags=[{"Key": "created-by", "Value": "invindex"}])
             self.client.get_waiter("table_exists").wait(
@@ -226,7 +230,7 @@ class DynamoStore(Store):
         self.ensure_table()
         with self.errors():
             mark = self.client.get_item(TableName=self.table, ConsistentRead=True, Key={
-                "pk": {"S": STORE_KEY}, "c": {"N": "0"}}).get("Item")
+                "term": {"S": STORE_KEY}, "chunk": {"N": "0"}}).get("Item")
             check_store_format(mark["f"]["N"] if mark else None, self.where)
             current = self.serving_version()
             if current is not None and not replace:
@@ -234,7 +238,7 @@ class DynamoStore(Store):
                                  f"{self.uri.name!r}: add --replace to replace it")
             if mark is None:
                 self.client.put_item(TableName=self.table, Item={
-                    "pk": {"S": STORE_KEY}, "c": {"N": "0"}, "f": {"N": str(STORE_FORMAT)}})
+                    "term": {"S": STORE_KEY}, "chunk": {"N": "0"}, "f": {"N": str(STORE_FORMAT)}})
         version = max(time.time_ns(), (current or 0) + 1)
         loader = DynamoLoader(self, version, current)
         loader.write([(MANIFEST_KEY, json.dumps(manifest, ensure_ascii=False).encode())])
@@ -268,9 +272,10 @@ class DynamoStore(Store):
         """Delete the items under ``prefix`` whose version ``keep(v)`` rejects."""
         doomed = []
         for item in self.scan_keys(prefix):
-            version = item["pk"]["S"][len(prefix):].partition("/")[0]
+            version = item["term"]["S"][len(prefix):].partition("/")[0]
             if version.isdigit() and not keep(int(version)):
-                doomed.append({"DeleteRequest": {"Key": {"pk": item["pk"], "c": item["c"]}}})
+                key = {"term": item["term"], "chunk": item["chunk"]}
+                doomed.append({"DeleteRequest": {"Key": key}})
         self.write_all(doomed)
         return len(doomed)
 
@@ -290,7 +295,8 @@ class DynamoLoader(Loader):
         item = {**pointer_key(s.uri.name), "v": {"N": str(self.version)},
                 "published": {"S": utc_now()}}
         if self.current is None:
-            cond: Dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            cond: Dict[str, Any] = {"ConditionExpression": "attribute_not_exists(#t)",
+                                    "ExpressionAttributeNames": {"#t": "term"}}
         else:
             cond = {"ConditionExpression": "v = :old",
                     "ExpressionAttributeValues": {":old": {"N": str(self.current)}}}
@@ -341,7 +347,7 @@ class DynamoReader(StoreReader):
         """The document table's lines: one ``Query`` of the ``!`` partition."""
         buckets: Dict[int, List[Dict[str, Any]]] = {}
         for item in self.store.query_items(self.prefix + DOC_TABLE):
-            buckets.setdefault(int(item["c"]["N"]) // SPAN, []).append(item)
+            buckets.setdefault(int(item["chunk"]["N"]) // SPAN, []).append(item)
         if not buckets:
             self._missing()
         return ((f"{DOC_TABLE}{b:03x}", join_chunks(buckets[b])) for b in sorted(buckets))
@@ -350,10 +356,10 @@ class DynamoReader(StoreReader):
         if low == DOC_TABLE and high == chr(ord(DOC_TABLE) + 1):
             return self._doc_table()
         chunks: Dict[str, List[Dict[str, Any]]] = {}
-        for item in self.store.scan_keys(self.prefix, "pk, c, d"):
-            key = item["pk"]["S"][len(self.prefix):]
+        for item in self.store.scan_keys(self.prefix, data=True):
+            key = item["term"]["S"][len(self.prefix):]
             if key == DOC_TABLE:
-                key = f"{DOC_TABLE}{int(item['c']['N']) // SPAN:03x}"
+                key = f"{DOC_TABLE}{int(item['chunk']['N']) // SPAN:03x}"
             if key != MANIFEST_KEY and low <= key and (high is None or key < high):
                 chunks.setdefault(key, []).append(item)
         return ((key, join_chunks(chunks[key])) for key in sorted(chunks))

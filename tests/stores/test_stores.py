@@ -141,7 +141,7 @@ def versions(store: str) -> int:
     """How many versions (served or not) the store holds for the default name."""
     s = open_store(store)
     if store.startswith("dynamodb://"):
-        return len({it["pk"]["S"].split("/")[1] for it in s.scan_keys("default/")})
+        return len({it["term"]["S"].split("/")[1] for it in s.scan_keys("default/")})
     conn = s.connect(write=False)
     try:
         cur = conn.cursor()
@@ -170,7 +170,7 @@ def test_store_from_a_newer_invindex_is_refused(cli, store, indexes):
     assert cli("publish", indexes["a"], store).code == 0
     s = open_store(store)
     if store.startswith("dynamodb://"):
-        s.client.put_item(TableName=s.table, Item={"pk": {"S": "@store"}, "c": {"N": "0"},
+        s.client.put_item(TableName=s.table, Item={"term": {"S": "@store"}, "chunk": {"N": "0"},
                                                    "f": {"N": "99"}})
     else:
         conn = s.connect(write=True)
@@ -232,7 +232,7 @@ def test_dynamodb_table_is_created_on_demand_encrypted_with_pitr(cli, dynamo_sto
     pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {
-        "pk": "HASH", "c": "RANGE"}
+        "term": "HASH", "chunk": "RANGE"}
 
 
 def test_dynamodb_long_posting_list_is_split_into_items(cli, dynamo_store, indexes,
@@ -245,11 +245,11 @@ def test_dynamodb_long_posting_list_is_split_into_items(cli, dynamo_store, index
     assert cli("publish", indexes["a"], dynamo_store).code == 0
     s = open_store(dynamo_store)
     items = list(s.scan_keys("default/"))
-    alpha = [it for it in items if it["pk"]["S"].endswith("/alpha")]
-    assert len(alpha) > 3 and sorted(int(it["c"]["N"]) for it in alpha) == list(
+    alpha = [it for it in items if it["term"]["S"].endswith("/alpha")]
+    assert len(alpha) > 3 and sorted(int(it["chunk"]["N"]) for it in alpha) == list(
         range(len(alpha)))
-    doc_table = [it for it in items if it["pk"]["S"].endswith("/!")]
-    assert len(doc_table) > len({int(it["c"]["N"]) // ddb.SPAN for it in doc_table})
+    doc_table = [it for it in items if it["term"]["S"].endswith("/!")]
+    assert len(doc_table) > len({int(it["chunk"]["N"]) // ddb.SPAN for it in doc_table})
     assert_serves(cli, dynamo_store, indexes["a"])
     assert ddb.CHUNK < 400_000 - 2048 - 100  # the real size leaves room for key and names
 
