@@ -111,21 +111,32 @@ def test_analyzer_flags():
         "!c66", "run", "runner", "were"]  # the document table's line first
 
 
-def test_runs_on_python39(python39):
-    """Cluster nodes (EMR) run python3.9: the scripts and the core must too."""
+def test_runs_on_python39(python39, tmp_path):
+    """Cluster nodes (EMR) run python3.9 with nothing installed: the scripts the job
+    ships (and the invindex.zip beside them, which carries snowballstemmer) must run."""
+    from invindex.runners.package import write_streaming_files
+
+    write_streaming_files(tmp_path)
     data = SAMPLE.read_bytes()
-    _, r = pipeline(data, mapper=[python39, str(SCRIPTS / "mapper.py"), "--stem"],
-                    reducer=[python39, str(SCRIPTS / "reducer.py")])
+    _, r = pipeline(data, mapper=[python39, "-I", str(tmp_path / "mapper.py"), "--stem"],
+                    reducer=[python39, "-I", str(tmp_path / "reducer.py")])
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().splitlines() == reference_lines(data, stem=True)
 
 
 def test_scripts_need_only_the_standard_library(tmp_path):
-    """`python -S -I` (no site-packages, no user env) still runs them from the checkout."""
-    m = subprocess.run([sys.executable, "-S", "-I", str(SCRIPTS / "mapper.py"), "--stem"],
+    """`python -S -I` (no site-packages, no user env) still runs them from the checkout;
+    --stem there (no snowballstemmer) is one line saying what to install."""
+    m = subprocess.run([sys.executable, "-S", "-I", str(SCRIPTS / "mapper.py")],
                        input=b"d\tRunning\n", capture_output=True, cwd=tmp_path)
     assert m.returncode == 0, m.stderr
-    assert m.stdout == b"run\td\t1\t0\n!%03x\td\t1\t\n" % (zlib.crc32(b"d") & 0xfff)
+    assert m.stdout == b"running\td\t1\t0\n!%03x\td\t1\t\n" % (zlib.crc32(b"d") & 0xfff)
+    m = subprocess.run([sys.executable, "-S", "-I", str(SCRIPTS / "mapper.py"), "--stem"],
+                       input=b"d\tRunning\n", capture_output=True, cwd=tmp_path)
+    assert m.returncode == 1 and m.stdout == b""
+    assert m.stderr.decode().strip().splitlines() == [
+        "--stem needs the snowballstemmer package: `pip install snowballstemmer`, or run "
+        "the mapper.py that `invindex hadoop-command` writes (its invindex.zip carries it)"]
 
 
 @pytest.mark.slow

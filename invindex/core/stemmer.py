@@ -14,10 +14,19 @@ import threading
 from functools import lru_cache
 from typing import Callable
 
-from snowballstemmer.english_stemmer import EnglishStemmer
+try:
+    from snowballstemmer.english_stemmer import EnglishStemmer
+except ImportError:  # a bare python3 running the checkout's scripts by hand
+    EnglishStemmer = None
+
+MISSING = ("--stem needs the snowballstemmer package: `pip install snowballstemmer`, or "
+           "run the mapper.py that `invindex hadoop-command` writes (its invindex.zip "
+           "carries it)")
 
 
 def _locked_stemmer() -> Callable[[str], str]:
+    if EnglishStemmer is None:
+        raise SystemExit(MISSING)
     # The class itself, not snowballstemmer.stemmer("english"): that returns PyStemmer's
     # C stemmer when PyStemmer is installed, whose Snowball version may differ from the
     # pure-Python code the nodes run, and every runner must give the same stems.
@@ -31,8 +40,14 @@ def _locked_stemmer() -> Callable[[str], str]:
     return stem_word
 
 
-stem = _locked_stemmer()
-stem.__doc__ = "The Snowball English stem of one lowercased token."
+def stem(word: str) -> str:
+    """The Snowball English stem of one lowercased token."""
+    return _shared()(word)
+
+
+@lru_cache(maxsize=1)
+def _shared() -> Callable[[str], str]:
+    return _locked_stemmer()
 
 
 def make_stemmer(cache_size: int = 100_000) -> Callable[[str], str]:
