@@ -50,8 +50,10 @@ def test_command_content(cli, tmp_path):
     with zipfile.ZipFile(files / "invindex.zip") as z:
         names = z.namelist()
     assert names[0] == "invindex/__init__.py"
-    assert all(n.startswith("invindex/core/") for n in names[1:])
+    # the core, and the pure-Python stemmer it imports, with its licence
+    assert all(n.startswith(("invindex/core/", "snowballstemmer/")) for n in names[1:])
     assert "invindex/core/streaming.py" in names and "invindex/core/stemmer.py" in names
+    assert "snowballstemmer/english_stemmer.py" in names and "snowballstemmer/COPYING" in names
 
 
 def test_default_jar_left_to_the_shell(cli, tmp_path):
