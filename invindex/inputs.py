@@ -112,6 +112,22 @@ def decompress_failed(path: Path, e: object) -> InvindexError:
     return InvindexError(f"cannot decompress {path}: {e}")
 
 
+def check_compressed(paths: List[Path]) -> None:
+    """Read every compressed input to its end, for readers that stop quietly at a
+    truncated one (mrjob's local runners): a damaged file is one line naming it."""
+    for path in paths:
+        if compression_of(path) is None:
+            continue
+        try:
+            with open_input(path) as f:
+                while f.read(1 << 20):
+                    pass
+        except compression.DECOMPRESS_ERRORS as e:
+            if getattr(e, "errno", None) is not None:  # the disk's, not the data's
+                raise
+            raise decompress_failed(path, e) from None
+
+
 def named_by_content(paths: List[Path], workdir: Path) -> List[Path]:
     """The inputs under names whose suffix says what their content is, for readers that
     go by the name (Hadoop's codecs, mrjob's local runners): a file whose content and

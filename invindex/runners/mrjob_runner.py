@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, Iterator, List, Sequence
 from ..core import counters, indexfmt
 from ..core.records import BadRecordError
 from ..errors import InvindexError
-from ..inputs import named_by_content
+from ..inputs import check_compressed, named_by_content
 from . import cluster, spark_watchdog
 from .base import BuildRequest, BuildResult
 
@@ -197,6 +197,7 @@ def run(req: BuildRequest, runner: str) -> BuildResult:
         cluster.check_spark()
     out_dir = req.workdir / "output"
     # mrjob and Hadoop pick a codec by the file name; ours is the content's (magic bytes)
+    check_compressed(req.inputs)
     named = replace(req, inputs=named_by_content(req.inputs, req.workdir))
     totals = run_job(req, runner, job_args(named, runner, out_dir))
     parts = sorted(p for p in out_dir.iterdir() if p.name.startswith("part-"))
