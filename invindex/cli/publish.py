@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import UsageError
 from ..search.source import check_searchable
 from ..stores import open_reader, open_store
-from ..stores.base import publish_index
 
 
 def register(sub) -> None:
@@ -37,6 +37,10 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:  # numpy converts the postings: the other commands work without it
+        from ..stores.base import publish_index
+    except ModuleNotFoundError as e:
+        raise UsageError(f"publish needs {e.name}: pip install 'invindex[search]'") from None
     source = open_reader(args.index)  # checked before the store is touched
     check_searchable(source.manifest, source.location)
     store = open_store(args.dest, args.name, iam="1" if args.iam else "")

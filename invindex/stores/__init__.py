@@ -13,7 +13,8 @@ import importlib
 from typing import Any, Dict
 
 from ..errors import UsageError
-from .base import Store, StoreReader, StoreURI
+
+# Nothing from .base at import time: it needs numpy, and `lookup` on an index does not.
 
 # scheme -> (module, class); a backend's SDK is imported only when its scheme is used.
 BACKENDS: Dict[str, tuple] = {
@@ -29,7 +30,7 @@ def is_store_uri(location: str) -> bool:
     return bool(sep) and scheme in BACKENDS
 
 
-def parse_store_uri(uri: str, name: str | None = None, **params: Any) -> StoreURI:
+def parse_store_uri(uri: str, name: str | None = None, **params: Any) -> Any:
     """``uri``'s backend, target and index name (``name`` overrides ``?name=``)."""
     from .base import check_name
 
@@ -37,7 +38,7 @@ def parse_store_uri(uri: str, name: str | None = None, **params: Any) -> StoreUR
     if scheme not in BACKENDS:
         raise UsageError(f"{uri}: not a store URI (sqlite://, postgresql://, dynamodb://)")
     module = importlib.import_module(f".{BACKENDS[scheme][0]}", __name__)
-    parsed: StoreURI = module.parse(uri)
+    parsed = module.parse(uri)
     if name:
         parsed.name = name
     check_name(parsed.name)
@@ -45,7 +46,8 @@ def parse_store_uri(uri: str, name: str | None = None, **params: Any) -> StoreUR
     return parsed
 
 
-def open_store(uri: str, name: str | None = None, **params: Any) -> Store:
+def open_store(uri: str, name: str | None = None, **params: Any) -> Any:
+    """The ``Store`` (``.base``) for a store URI, its SDK imported now."""
     parsed = parse_store_uri(uri, name, **params)
     module_name, cls = BACKENDS[parsed.scheme]
     module = importlib.import_module(f".{module_name}", __name__)
@@ -64,11 +66,12 @@ def open_reader(location: str) -> Any:
 def open_source(location: str) -> Any:
     """The ``IndexSource`` that ``search`` (and ``serve``) read, for any location."""
     from ..search.source import IndexDirSource
-    from .base import StoreSource
 
-    reader = open_reader(location)
-    return StoreSource(reader) if isinstance(reader, StoreReader) else IndexDirSource(reader)
+    if is_store_uri(location):
+        from .base import StoreSource
+
+        return StoreSource(open_reader(location))
+    return IndexDirSource(open_reader(location))
 
 
-__all__ = ["Store", "StoreReader", "StoreURI", "is_store_uri", "open_reader", "open_source",
-           "open_store", "parse_store_uri"]
+__all__ = ["is_store_uri", "open_reader", "open_source", "open_store", "parse_store_uri"]
