@@ -4,11 +4,18 @@ Every long option of a command can also come from ``INVINDEX_<OPTION>`` in the
 environment (``INVINDEX_RUNNER=pipe``) or from the command's table in a TOML file
 (``[build]`` / ``runner = "pipe"``). The file is ``--config PATH``, else
 ``$INVINDEX_CONFIG``, else ``./invindex.toml``, else ``~/.config/invindex/config.toml``.
+
+This is the one config path: ``invindex.cli.main`` reads the file once, turns the
+command's table and the environment into the parser's defaults (a flag given on the
+command line wins), validating every value as the flag would be (type, choices) so
+that a bad one is one line and exit status 2 whatever its origin. Sub-tables
+(``[build.emr]``) are kept on the parsed arguments for the command (``build_table``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Dict, Mapping
@@ -58,11 +65,16 @@ def _convert(action: argparse.Action, value: Any, origin: str) -> Any:
         value = value.split(",")
     try:
         if action.type is not None and not isinstance(value, list):
-            return action.type(value)
-        if action.type is not None:
-            return [action.type(v) for v in value]
+            value = action.type(value)
+        elif action.type is not None:
+            value = [action.type(v) for v in value]
     except (TypeError, ValueError) as e:
         raise UsageError(f"{origin}: {e}") from None
+    if action.choices is not None:
+        for v in value if isinstance(value, list) else [value]:
+            if v not in action.choices:
+                raise UsageError(f"{origin}: invalid choice {v!r} (choose from "
+                                 f"{', '.join(map(str, action.choices))})")
     return value
 
 
@@ -71,11 +83,16 @@ def apply_defaults(parser: argparse.ArgumentParser, section: Mapping[str, Any],
     """Set the parser's defaults from the config section, then the environment."""
     by_dest = {a.dest: a for a in parser._actions if a.option_strings}
     known = set(by_dest)
+    tables = parser.get_default("config_tables") or ()
     for key in section:
         dest = key.replace("-", "_")
-        if dest not in known and not isinstance(section[key], dict):
+        if isinstance(section[key], dict):
+            if key not in tables:
+                raise UsageError(f"config: unknown table [{parser.prog.split()[-1]}.{key}]"
+                                 + (f" (tables: {', '.join(tables)})" if tables else ""))
+        elif dest not in known:
             raise UsageError(f"config: unknown setting {key!r} for `{parser.prog}`")
-    defaults: Dict[str, Any] = {}
+    defaults: Dict[str, Any] = {"config_section": dict(section)}
     for dest, action in by_dest.items():
         if dest in ("help", "config", "version", "verbose", "quiet"):
             continue
@@ -86,3 +103,16 @@ def apply_defaults(parser: argparse.ArgumentParser, section: Mapping[str, Any],
         if env_key in env:
             defaults[dest] = _convert(action, env[env_key], env_key)
     parser.set_defaults(**defaults)
+
+
+def build_table(args: argparse.Namespace, name: str) -> Dict[str, Any]:
+    """The ``[COMMAND.NAME]`` sub-table of the config (``[build.emr]``), from the file
+    ``main`` read; read here only when the arguments did not come through ``main``."""
+    section = getattr(args, "config_section", None)
+    if section is None:
+        section = load_config(find_config(getattr(args, "config", None), os.environ)).get(
+            "build", {})
+    table = section.get(name, {})
+    if not isinstance(table, dict):
+        raise UsageError(f"config: [build.{name}] must be a table of runner options")
+    return table

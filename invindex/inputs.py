@@ -3,7 +3,8 @@
 Directories are walked recursively. As Hadoop's FileInputFormat does, names that
 start with ``_`` or ``.`` are skipped inside directories (``_SUCCESS``, ``.crc``), but
 a file named explicitly is always used. gzip and bzip2 files are decompressed, known
-by their content (``core.compression``), whatever their name.
+by their content (``core.compression``), whatever their name. Directories given in
+``exclude`` (the build's own output and staging) are never walked.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import IO, Dict, Iterable, Iterator, List, Tuple
+from typing import IO, AbstractSet, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from .core import compression
 from .errors import InvindexError, UsageError
@@ -46,7 +47,8 @@ def _stat(path: Path, shown: str) -> os.stat_result:
         raise UsageError(f"input {shown!r}: {why}") from None
 
 
-def _walk(top: Path) -> Iterator[Tuple[Path, os.stat_result]]:
+def _walk(top: Path, skip: AbstractSet[str] = frozenset()
+          ) -> Iterator[Tuple[Path, os.stat_result]]:
     """Regular files under ``top`` in sorted order; hidden names skipped, special files
     skipped with a warning (a FIFO would block its reader forever), an unreadable
     directory an error (``os.walk`` would skip it silently)."""
@@ -54,7 +56,8 @@ def _walk(top: Path) -> Iterator[Tuple[Path, os.stat_result]]:
         raise UsageError(f"cannot read directory {e.filename}: {e.strerror}") from None
 
     for root, dirs, names in os.walk(top, onerror=fail):
-        dirs[:] = sorted(d for d in dirs if not _hidden(d))
+        dirs[:] = sorted(d for d in dirs if not _hidden(d) and
+                         os.path.realpath(os.path.join(root, d)) not in skip)
         for name in sorted(n for n in names if not _hidden(n)):
             path = Path(root) / name
             st = _stat(path, str(path))
@@ -64,7 +67,8 @@ def _walk(top: Path) -> Iterator[Tuple[Path, os.stat_result]]:
                 log.warning("skipped %s: a %s, not a regular file", path, _kind(st.st_mode))
 
 
-def _expand(arg: str) -> Iterator[Tuple[Path, os.stat_result]]:
+def _expand(arg: str, skip: AbstractSet[str] = frozenset()
+            ) -> Iterator[Tuple[Path, os.stat_result]]:
     matches = sorted(glob.glob(arg, recursive=True)) if glob.has_magic(arg) else [arg]
     if not matches:
         raise UsageError(f"input {arg!r} matches no files")
@@ -72,21 +76,23 @@ def _expand(arg: str) -> Iterator[Tuple[Path, os.stat_result]]:
         p = Path(m)
         st = _stat(p, m)
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk(p)
+            if os.path.realpath(p) not in skip:
+                yield from _walk(p, skip)
         elif stat.S_ISREG(st.st_mode):
             yield p, st
         else:
             raise UsageError(f"input {m!r} is a {_kind(st.st_mode)}, not a regular file")
 
 
-def expand_inputs(args: Iterable[str]) -> List[Path]:
+def expand_inputs(args: Iterable[str], exclude: Sequence[Path] = ()) -> List[Path]:
     """Every input file once: a file reached under several names (``x.tsv``,
     ``../in/x.tsv``, a symlink, a hard link, a directory holding it) is read once, under
     the first, and the user is told."""
+    skip = {os.path.realpath(p) for p in exclude}
     files: List[Path] = []
     first: Dict[Tuple[int, int], Path] = {}
     for arg in args:
-        for path, st in _expand(arg):
+        for path, st in _expand(arg, skip):
             key = (st.st_dev, st.st_ino)
             if key in first:
                 log.warning("%s is the same file as %s: read once", path, first[key])

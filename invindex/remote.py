@@ -2,12 +2,8 @@
 
 - ``stage_inputs``: cloud inputs are downloaded (verified) to a local temporary area
   for the local runners; local paths and globs pass through untouched.
-- ``publish_index``: a finished local index goes up with every part and the manifest
-  first and ``_SUCCESS`` last, so a reader never sees half an index; replacing an index
-  removes its ``_SUCCESS`` before anything else changes.
-- ``RemoteIndex``: what a reader needs without downloading the index: existence of
-  ``_SUCCESS``, the manifest's bytes, and seekable files over ranged GETs that
-  ``core.indexfmt.find_in_part`` bisects as it does local parts.
+- ``publish_index``, ``open_index``, ``RemoteIndex``: shorthands for the commit
+  protocol and the ``IndexLocation`` of ``invindex.index``.
 """
 
 from __future__ import annotations
@@ -15,10 +11,12 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
-from typing import IO, List
+from typing import List
 
-from .core import indexfmt
-from .errors import InvindexError, NotFound, UsageError
+from .errors import UsageError
+from .index.commit import publish
+from .index.location import IndexLocation, LocalLocation, StoreLocation, index_location
+from .index.reader import open_location
 from .progress import ProgressCallback, progress
 from .storage import get_store, is_remote, parse_uri
 from .storage.base import ObjectInfo, Store
@@ -94,103 +92,25 @@ def stage_inputs(uris: List[str], tmpdir: str | os.PathLike[str],
 
 
 def publish_index(local_dir: str | os.PathLike[str], uri: str, overwrite: bool = False,
-                  callback: ProgressCallback | None = None, jobs: int = 8,
-                  **options: object) -> None:
-    """Upload a finished local index to ``uri``: parts and manifest, then ``_SUCCESS``.
-
-    Refuses a destination that holds anything (an index or the leftovers of a failed
-    upload) unless ``overwrite``; then the old ``_SUCCESS`` is deleted first, so that
-    readers refuse the index while it is being replaced, and objects of the old index
-    that the new one does not have are deleted before the new ``_SUCCESS`` is written.
-    """
-    src = Path(local_dir)
-    if not (src / indexfmt.SUCCESS).exists() or not (src / indexfmt.MANIFEST).exists():
-        raise InvindexError(f"{src} is not a finished index (no {indexfmt.SUCCESS} or "
-                            f"{indexfmt.MANIFEST})")
-    dst = parse_uri(uri)
-    store = get_store(dst, **options)
-    old = [info.key for _, info in walk(store, dst)] if not dst.is_local or \
-        os.path.isdir(dst.key) else []
-    if old and not overwrite:
-        raise InvindexError(f"output {uri} already exists (use --overwrite to replace it)")
-    success_key = dst.join(indexfmt.SUCCESS).key
-    if old:
-        store.delete(success_key)
-    names = sorted(p.name for p in src.iterdir() if p.is_file() and p.name != indexfmt.SUCCESS)
-    items = [Item(get_store(str(src)), ObjectInfo(str(src / n), (src / n).stat().st_size),
-                  store, dst.join(n).key) for n in names]
+                  callback: ProgressCallback | None = None, **options: object) -> None:
+    """Upload a finished local index to ``uri`` by the commit protocol
+    (``index.commit``): refused when something is there unless ``overwrite``; then
+    only an index is replaced, its ``_SUCCESS`` deleted first and written last."""
+    dest = index_location(uri, **options)
+    src = LocalLocation(Path(local_dir))
     if callback is None:
-        with progress(transfer_bytes(items), "uploading index") as bar:
-            run_items(items, bar, jobs)
+        names = [n for n in src.names()] if Path(local_dir).is_dir() else []
+        with progress(sum(src.size(n) for n in names), "uploading index") as bar:
+            publish(src, dest, overwrite, bar)
     else:
-        run_items(items, callback, jobs)
-    new = {dst.join(n).key for n in names} | {success_key}
-    for key in old:
-        if key not in new:
-            store.delete(key)
-    store.put_file(str(src / indexfmt.SUCCESS), success_key)
+        publish(src, dest, overwrite, callback)
 
 
-class RemoteIndex:
-    """An index at a cloud URI, read in place.
-
-    ``has_success()``; ``read_manifest()`` (bytes); ``open(name)`` a seekable binary
-    file over ranged GETs with ``size(name)`` for ``indexfmt.find_in_part(f, size,
-    term)``. Also works on a local directory (plain files).
-    """
-
-    def __init__(self, uri: str, **options: object) -> None:
-        self.uri = uri
-        self._loc = parse_uri(uri)
-        self.store = get_store(self._loc, **options)
-        self._infos: dict = {}
-
-    def _key(self, name: str) -> str:
-        return self._loc.join(name).key
-
-    def info(self, name: str) -> ObjectInfo:
-        if name not in self._infos:
-            self._infos[name] = self.store.info(self._key(name))
-        return self._infos[name]
-
-    def exists(self, name: str) -> bool:
-        try:
-            self.info(name)
-            return True
-        except ObjectNotFound:
-            return False
-
-    def has_success(self) -> bool:
-        return self.exists(indexfmt.SUCCESS)
-
-    def size(self, name: str) -> int:
-        return self.info(name).size
-
-    def read_bytes(self, name: str) -> bytes:
-        return self.store.read_bytes(self._key(name))
-
-    def read_manifest(self) -> bytes:
-        try:
-            return self.read_bytes(indexfmt.MANIFEST)
-        except ObjectNotFound:
-            raise InvindexError(f"{self.uri} has no {indexfmt.MANIFEST}") from None
-
-    def open(self, name: str) -> IO[bytes]:
-        """Seekable, buffered; each uncached 64 KiB block is one ranged GET."""
-        return self.store.open(self._key(name), self.info(name))
+# An index at a cloud URI, read in place (seekable parts over ranged GETs).
+RemoteIndex = StoreLocation
 
 
-def open_index(uri: str, **options: object) -> RemoteIndex:
-    """A ``RemoteIndex`` after checking that the index is finished.
-
-    Raises ``NotFound`` when nothing is at ``uri`` and ``InvindexError`` when there is
-    no ``_SUCCESS`` (an unfinished or interrupted build/upload).
-    """
-    index = RemoteIndex(uri, **options)
-    if not index.has_success():
-        if not index.exists(indexfmt.MANIFEST) and not any(
-                True for _ in walk(index.store, index._loc)):
-            raise NotFound(f"no index at {uri}")
-        raise InvindexError(f"{uri} has no {indexfmt.SUCCESS}: the build or upload that wrote "
-                            "it did not finish; rebuild it")
-    return index
+def open_index(uri: str, **options: object) -> IndexLocation:
+    """The location of a finished index at ``uri`` (``NotFound`` when nothing is there,
+    ``InvindexError`` without ``_SUCCESS``)."""
+    return open_location(uri, **options)

@@ -25,8 +25,7 @@ def test_any_split_and_batch_size_gives_the_reference_index(tmp_path_factory, da
     d = tmp_path_factory.mktemp("c")
     (d / "in.tsv").write_bytes(data)
     build_index([str(d / "in.tsv")], str(d / "idx"), Analyzer(), runner="fast", jobs=2,
-                options={"split_bytes": split, "batch_bytes": batch, "parts": parts,
-                         "engine": "python"})
+                split_bytes=split, batch_bytes=batch, parts=parts, engine="python")
     assert read_index_lines(d / "idx") == reference_lines(data)
 
 
@@ -35,7 +34,7 @@ def test_bad_record_in_a_split_is_located_by_file_line(tmp_path):
     data = good + b"no tab here\n" + good
     (tmp_path / "in.tsv").write_bytes(data)
     summary = build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(),
-                          options={"split_bytes": 256})
+                          split_bytes=256)
     # the file's own line number, although the engine read it as a split from byte 768
     assert summary.notes == [f"bad record at {tmp_path / 'in.tsv'}:101 "
                              "(no tab between doc_id and text): 'no tab here'"]
@@ -44,7 +43,7 @@ def test_bad_record_in_a_split_is_located_by_file_line(tmp_path):
 def test_parts_follow_the_hadoop_partitioner(tmp_path):
     from invindex.core.indexfmt import partition_of
 
-    build_index([str(SAMPLE)], str(tmp_path / "idx"), Analyzer(), options={"parts": 4})
+    build_index([str(SAMPLE)], str(tmp_path / "idx"), Analyzer(), parts=4)
     for i in range(4):
         for line in (tmp_path / "idx" / f"part-{i:05d}").read_text().splitlines():
             assert partition_of(line.split("\t")[0], 4) == i

@@ -21,7 +21,7 @@ from .conftest import SAMPLE, read_index_lines
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     out = tmp_path_factory.mktemp("r") / "idx"
-    build_index([str(SAMPLE)], str(out), Analyzer(), options={"parts": 3})
+    build_index([str(SAMPLE)], str(out), Analyzer(), parts=3)
     return out
 
 

@@ -58,7 +58,7 @@ def built(corpus, tmp_path_factory):
         engine = "python" if runner == "fast-python" else "auto"  # fast without pyarrow
         summary = build_index([str(root), str(root / "sub" / ".." / "a.tsv")],
                               str(out / runner), Analyzer(),
-                              runner=runner.split("-")[0], options={"engine": engine})
+                              runner=runner.split("-")[0], engine=engine)
         manifests[runner] = summary.manifest
     return out, manifests
 

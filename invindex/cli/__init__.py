@@ -2,6 +2,8 @@
 
 Errors the user can act on (``InvindexError``) print one line and exit non-zero (2 for
 usage); anything else is a bug and prints its traceback only with ``--verbose``.
+SIGINT, SIGTERM and SIGHUP print ``invindex: interrupted`` and exit 128+N, after
+stopping child processes and removing temporaries (``invindex.interrupt``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import List
 from .. import __version__, logconfig, progress
 from ..config import apply_defaults, find_config, load_config
 from ..errors import InvindexError
+from ..interrupt import handled
 
 log = logging.getLogger("invindex")
 
@@ -96,7 +99,8 @@ def main(argv: List[str] | None = None) -> int:
             apply_defaults(sub_parser, config.get(pre.command, {}), os.environ)
         args = parser.parse_args(argv)
         _setup_logging(args.verbose, args.quiet, args.sdk_logs)
-        return int(args.func(args) or 0)
+        with handled():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
+            return int(args.func(args) or 0)
     except InvindexError as e:
         print(f"invindex: error: {logconfig.redact(str(e))}", file=sys.stderr)
         if verbose:
@@ -104,9 +108,9 @@ def main(argv: List[str] | None = None) -> int:
 
             traceback.print_exc()
         return e.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or invindex.interrupt.Interrupted
         print("invindex: interrupted", file=sys.stderr)
-        return 130
+        return getattr(e, "exit_code", 130)
     except BrokenPipeError:
         return 1
     except Exception as e:  # a bug: one line, details under --verbose

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import textwrap
 from typing import Any, Dict
 
 from ..build import build_index
-from ..config import find_config, load_config
+from ..config import build_table
 from ..core.analysis import add_analyzer_arguments, analyzer_from_args
 from ..errors import UsageError
-from ..runners import DEFAULT_RUNNER, RUNNERS, spark_watchdog
+from ..runners import DEFAULT_RUNNER, RUNNERS, get_runner, spark_watchdog
 from ..runners.cluster import EMR_DEFAULTS, parse_option
 
 
 def register(sub) -> None:
     runners = "\n".join(f"  {name:8} {textwrap.fill(what, 70, subsequent_indent=' ' * 11)}"
-                        for name, what in RUNNERS.items())
+                        for name, what in ((r.name, r.help) for r in RUNNERS.values()))
     p = sub.add_parser(
         "build", help="build an index from doc_id<TAB>text files",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -86,7 +85,7 @@ def register(sub) -> None:
                    help="any mrjob option of the runner, VALUE as JSON or a string "
                         "(repeatable), e.g. -O cloud_log_dir=s3://b/logs/ "
                         "-O num_core_instances=4")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, config_tables=tuple(RUNNERS))
 
 
 MIN_MEMORY_MB = 64  # below this no runner can work; fast warns below what it needs
@@ -102,25 +101,24 @@ _FLAG_OPTIONS = {
 
 def runner_options(args: argparse.Namespace) -> Dict[str, Any]:
     """``[build.<runner>]`` from the config file, then the flags, then ``-O``."""
+    entry = get_runner(args.runner)
     opts: Dict[str, Any] = {}
-    table = load_config(find_config(getattr(args, "config", None), os.environ)).get(
-        "build", {}).get(args.runner, {})
-    if not isinstance(table, dict):
-        raise UsageError(f"config: [build.{args.runner}] must be a table of runner options")
+    table = build_table(args, args.runner)
     opts.update({k.replace("-", "_"): v for k, v in table.items()})
     for flag, name in _FLAG_OPTIONS.items():
         value = getattr(args, flag, None)
         if value is not None:
             opts[name] = value
-    if args.instance_type and args.runner == "emr":  # --instance-type: every node
-        opts.setdefault("master_instance_type", args.instance_type)
+            if name in entry.implied_options:  # emr: --instance-type is every node's
+                opts.setdefault(entry.implied_options[name], value)
     given = args.runner_option or []
     for text in [given] if isinstance(given, str) else given:
         key, value = parse_option(text)
         opts[key] = value
-    if opts and args.runner not in ("spark", "emr", "hadoop", "dataproc"):
-        raise UsageError(f"runner options ({', '.join(sorted(opts))}) apply to the spark, "
-                         f"emr, hadoop and dataproc runners, not {args.runner}")
+    if opts and "runner_options" not in entry.takes:
+        *most, last = [r.name for r in RUNNERS.values() if "runner_options" in r.takes]
+        raise UsageError(f"runner options ({', '.join(sorted(opts))}) apply to the "
+                         f"{', '.join(most)} and {last} runners, not {args.runner}")
     return opts
 
 
@@ -135,11 +133,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     summary = build_index(args.inputs, args.output, analyzer, runner=args.runner,
                           overwrite=args.overwrite, strict=args.strict, jobs=args.jobs,
-                          memory_mb=args.memory,
-                          options={"parts": args.parts, "engine": args.engine,
-                                   "runner_options": runner_options(args),
-                                   "mrjob_conf": args.mrjob_conf,
-                                   "spark_start_timeout": args.spark_start_timeout})
+                          memory_mb=args.memory, parts=args.parts, engine=args.engine,
+                          runner_options=runner_options(args), mrjob_conf=args.mrjob_conf,
+                          spark_start_timeout=args.spark_start_timeout)
     for note in summary.notes:
         print(f"invindex: warning: {note}", file=sys.stderr)
     if not args.quiet:

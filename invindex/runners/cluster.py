@@ -7,25 +7,25 @@
   ``[build.<runner>]`` table of ``invindex.toml``, and the command line
   (``--cluster-id`` ..., ``-O key=value``). They reach mrjob as generated conf files
   (``-c`` repeated; later files win), so lists, dicts and booleans keep mrjob's meaning.
-- ``interruptible()`` turns SIGTERM into the KeyboardInterrupt Ctrl-C raises, so that
-  mrjob's cleanup runs and terminates a cluster this run created (never a given
-  ``cluster_id`` or a pooled cluster; mrjob decides that the same way).
+- ``interruptible()`` (``invindex.interrupt.handled``) turns SIGTERM/SIGHUP into the
+  KeyboardInterrupt Ctrl-C raises, so that mrjob's cleanup runs and terminates a
+  cluster this run created (never a given ``cluster_id`` or a pooled cluster; mrjob
+  decides that the same way).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import shutil
-import signal
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping
+from typing import Any, Dict, List, Mapping
 
 from ..errors import InvindexError, UsageError
+from ..interrupt import handled
 from ..provision.state import emr_region
 
 log = logging.getLogger(__name__)
@@ -46,20 +46,15 @@ EMR_DEFAULTS: Dict[str, Any] = {
 NO_HADOOP_SUCCESS = "mapreduce.fileoutputcommitter.marksuccessfuljobs=false"
 
 
+# mrjob's runner classes by its -r alias (imported only when options are checked)
+_RUNNER_CLASSES = {"spark": ("mrjob.spark.runner", "SparkMRJobRunner"),
+                   "emr": ("mrjob.emr", "EMRJobRunner"),
+                   "hadoop": ("mrjob.hadoop", "HadoopJobRunner")}
+
+
 def _runner_class(runner: str):
-    if runner == "spark":
-        from mrjob.spark.runner import SparkMRJobRunner
-
-        return SparkMRJobRunner
-    if runner == "emr":
-        from mrjob.emr import EMRJobRunner
-
-        return EMRJobRunner
-    if runner == "hadoop":
-        from mrjob.hadoop import HadoopJobRunner
-
-        return HadoopJobRunner
-    raise ValueError(runner)
+    module, name = _RUNNER_CLASSES[runner]
+    return getattr(importlib.import_module(module), name)
 
 
 def parse_option(text: str) -> tuple[str, Any]:
@@ -85,16 +80,21 @@ def check_options(runner: str, opts: Mapping[str, Any]) -> None:
                          "release_label, instance_type, num_core_instances, cluster_id)")
 
 
+def _spark_defaults(jobs: int, workdir: Path) -> Dict[str, Any]:
+    # A plain local spark_tmp_dir: for a spark:// master mrjob would otherwise pick
+    # hdfs:///, then fail looking for `hadoop`. This python (which has pyspark) runs
+    # the driver and, on this machine's executors, the tasks.
+    return {"spark_master": f"local[{jobs}]", "spark_tmp_dir": str(workdir / "spark"),
+            "python_bin": [sys.executable]}
+
+
+_DEFAULTS = {"emr": lambda jobs, workdir: dict(EMR_DEFAULTS), "spark": _spark_defaults}
+
+
 def defaults(runner: str, jobs: int, workdir: Path) -> Dict[str, Any]:
-    if runner == "emr":
-        return dict(EMR_DEFAULTS)
-    if runner == "spark":
-        # A plain local spark_tmp_dir: for a spark:// master mrjob would otherwise pick
-        # hdfs:///, then fail looking for `hadoop`. This python (which has pyspark) runs
-        # the driver and, on this machine's executors, the tasks.
-        return {"spark_master": f"local[{jobs}]", "spark_tmp_dir": str(workdir / "spark"),
-                "python_bin": [sys.executable]}
-    return {}
+    """Our defaults for an mrjob runner, below the user's mrjob.conf and options."""
+    make = _DEFAULTS.get(runner)
+    return make(jobs, workdir) if make else {}
 
 
 def conf_args(runner: str, opts: Mapping[str, Any], workdir: Path, jobs: int,
@@ -162,26 +162,4 @@ def check_aws() -> None:
                             "profile, SSO, instance role); the emr runner needs them")
 
 
-@contextmanager
-def interruptible() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt like Ctrl-C, so cleanup runs; while it runs,
-    further signals are noted and ignored rather than cutting the cleanup short."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    hit = []
-
-    def handler(signum: int, frame: Any) -> None:
-        if hit:
-            log.warning("interrupted again: still cleaning up (terminating what this run "
-                        "started), please wait")
-            return
-        hit.append(signum)
-        raise KeyboardInterrupt
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+interruptible = handled  # SIGTERM/SIGHUP like Ctrl-C, so mrjob's cleanup runs

@@ -24,7 +24,7 @@ from typing import Any, Dict, List
 from ..core import indexfmt
 from ..errors import InvindexError, UsageError
 from . import cluster
-from .base import BuildRequest, BuildResult
+from .base import BuildRequest, BuildResult, Runner
 from .hadoop_command import DATAPROC_JAR, parse_counters, shipped_files, streaming_args
 
 log = logging.getLogger(__name__)
@@ -112,11 +112,16 @@ def _driver_output(uri: str) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def run(req: BuildRequest, inputs: List[str], output: str | None) -> BuildResult:
+def check(req: BuildRequest) -> None:
+    settings(dict(req.runner_options), req.output_uri)
+
+
+def run(req: BuildRequest) -> BuildResult:
     from ..storage import get_store, parse_uri
     from .package import write_streaming_files
 
-    s = settings(dict(req.options.get("runner_options") or {}), output)
+    inputs, output = req.job_inputs, req.output_uri
+    s = settings(dict(req.runner_options), output)
     local = [i for i in inputs if not i.startswith("gs://")]
     if local:
         raise UsageError(f"the dataproc runner reads gs:// inputs; upload {local[0]} first "
@@ -137,7 +142,7 @@ def run(req: BuildRequest, inputs: List[str], output: str | None) -> BuildResult
         store.put_file(str(ship_dir / uri.rsplit("/", 1)[1]), parse_uri(uri).key)
     out_uri = output or f"{tmp}/output"
     args = streaming_args(inputs, out_uri, files, a, req.strict, s["python_bin"],
-                          req.options.get("parts"), job_name=run_id)
+                          req.parts, job_name=run_id)
     client = job_client(s["region"])
     job_id = run_id
     try:
@@ -176,3 +181,10 @@ def run(req: BuildRequest, inputs: List[str], output: str | None) -> BuildResult
             except Exception as e:  # leftovers in a tmp prefix are not worth a failure
                 log.warning("could not delete %s: %s", store.uri(info.key), e)
     return BuildResult(counters, {"scheme": indexfmt.HADOOP_KEYFIELD})
+
+
+RUNNER = Runner(
+    "dataproc", "Google Dataproc: the streaming job submitted to --cluster-id NAME "
+                "(with --region, --project); needs google-cloud-dataproc and "
+                "credentials; gs:// inputs/output in place",
+    run, check, takes=frozenset({"parts", "runner_options"}), uris_in_place=True)

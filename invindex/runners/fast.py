@@ -52,7 +52,8 @@ from ..core.records import (
 )
 from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed, open_input
-from .base import BuildRequest, BuildResult
+from ..interrupt import stop_workers
+from .base import BuildRequest, BuildResult, Runner
 from .fast_doctable import doc_run_lines
 
 log = logging.getLogger(__name__)
@@ -496,17 +497,15 @@ def run(req: BuildRequest) -> BuildResult:
     started = time.perf_counter()
     req.workdir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, req.jobs)
-    parts = max(1, int(req.options.get("parts") or jobs))
-    engine = resolve_engine(str(req.options.get("engine") or "auto"))
-    batch = int(req.options.get("batch_bytes") or batch_bytes_for(req.memory_mb, jobs, engine))
-    max_record = int(req.options.get("max_record_bytes")
-                     or max_record_bytes_for(req.memory_mb, jobs))
+    parts = max(1, req.parts or jobs)
+    engine = resolve_engine(req.engine or "auto")
+    batch = req.batch_bytes or batch_bytes_for(req.memory_mb, jobs, engine)
+    max_record = req.max_record_bytes or max_record_bytes_for(req.memory_mb, jobs)
     if req.memory_mb < memory_needed_mb(jobs):
         log.warning("--memory %d is below what the fast runner needs with %d worker(s), "
                     "about %d MB: it will use more (or give fewer --jobs)", req.memory_mb,
                     jobs, memory_needed_mb(jobs))
-    splits = plan_splits(req.inputs, int(req.options.get("split_bytes")
-                                         or split_bytes_for(req.inputs, jobs)))
+    splits = plan_splits(req.inputs, req.split_bytes or split_bytes_for(req.inputs, jobs))
     totals: Dict[str, int] = {"documents": 0, "tokens": 0, "terms": 0, "postings": 0}
     notes: List[BadRecord] = []
     runs_by_part: List[List[str]] = [[] for _ in range(parts)]
@@ -538,6 +537,10 @@ def run(req: BuildRequest) -> BuildResult:
             for f in futures:
                 f.cancel()
             raise InvindexError(str(e)) from None
+        except KeyboardInterrupt:  # do not wait for the running batches
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers()
+            raise
         mapped = time.perf_counter()
         log.info("map: %d splits in %.2f s (%s inverter, batches of %d MB)", len(splits),
                  mapped - started, engine, batch >> 20)
@@ -552,3 +555,7 @@ def run(req: BuildRequest) -> BuildResult:
         totals,
         {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": parts, "key_fields": "-k1,1"},
         [b.describe() for b in notes[:5]])
+
+
+RUNNER = Runner("fast", "one process pool on this machine, no external tools (default)", run,
+                takes=frozenset({"memory", "parts", "engine"}))

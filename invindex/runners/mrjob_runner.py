@@ -14,7 +14,7 @@ import logging
 import posixpath
 import shutil
 from contextlib import contextmanager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Sequence
 
@@ -27,8 +27,19 @@ from .base import BuildRequest, BuildResult
 
 log = logging.getLogger(__name__)
 
-MRJOB_RUNNERS = ("inline", "local", "spark", "emr", "hadoop")
-REMOTE_RUNNERS = ("spark", "emr", "hadoop")
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What differs between mrjob's runners (keyed by mrjob's ``-r`` alias)."""
+
+    ships_core: bool = False  # tasks leave this machine: invindex.zip, conf files, -D
+    spark: bool = False  # mrjob's Spark harness (its quirks are worked around here)
+    emr: bool = False  # a given/pooled cluster's steps are cancelled on interrupt
+
+
+TRAITS = {"inline": Traits(), "local": Traits(), "spark": Traits(True, spark=True),
+          "emr": Traits(True, emr=True), "hadoop": Traits(True)}
 
 
 def _import_job():
@@ -60,17 +71,17 @@ def job_args(req: BuildRequest, runner: str, output_dir: Path | str | None,
     args = ["-r", runner, "--no-output", "--local-tmp-dir", str(req.workdir)]
     if output_dir is not None:
         args += ["--output-dir", str(output_dir)]
-    if runner in REMOTE_RUNNERS:
+    traits = TRAITS[runner]
+    if traits.ships_core:
         from .package import build_zip
 
-        opts = dict(req.options.get("runner_options") or {})
-        args += cluster.conf_args(runner, opts, req.workdir, req.jobs,
-                                  req.options.get("mrjob_conf"))
+        args += cluster.conf_args(runner, dict(req.runner_options), req.workdir, req.jobs,
+                                  req.mrjob_conf)
         args += ["--py-files", str(build_zip(req.workdir / "package")),
                  "-D", cluster.NO_HADOOP_SUCCESS]
-        if req.options.get("parts"):
-            args += ["-D", f"mapreduce.job.reduces={int(req.options['parts'])}"]
-    if runner == "spark":
+        if req.parts:
+            args += ["-D", f"mapreduce.job.reduces={int(req.parts)}"]
+    if traits.spark:
         args.append("--replacement-char-is-undecodable")  # see jobs/mr_invindex.py
     args += analyzer_args(req) + list(extra)
     return args + [str(p) for p in (req.inputs if inputs is None else inputs)]
@@ -164,9 +175,9 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
     watch: Any = nullcontext()
     try:
         with cluster.interruptible(), job.make_runner() as mr, _lock_removed(mr):
-            if runner == "spark":
+            if TRAITS[runner].spark:
                 _fix_spark_job_args(mr)
-                watch = spark_watchdog.attach(mr, req.options.get("spark_start_timeout"))
+                watch = spark_watchdog.attach(mr, req.spark_start_timeout)
                 if not mr._spark_tmp_dir.startswith(("hdfs:", "s3:", "gs:")):
                     # the harness writes counters into a directory it assumes exists
                     Path(mr._spark_tmp_dir.removeprefix("file://")).mkdir(parents=True,
@@ -175,7 +186,7 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
                 with watch:
                     mr.run()
             except KeyboardInterrupt:
-                if runner == "emr" and (mr._opts.get("cluster_id") or
+                if TRAITS[runner].emr and (mr._opts.get("cluster_id") or
                                         mr._opts.get("pool_clusters")):
                     _cancel_own_steps(mr)
                 raise
@@ -191,10 +202,8 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
         mrjob_log.removeHandler(notes)
 
 
-def run(req: BuildRequest, runner: str) -> BuildResult:
-    """Inputs and output on this machine: inline, local, spark."""
-    if runner == "spark":
-        cluster.check_spark()
+def run_local(req: BuildRequest, runner: str) -> BuildResult:
+    """inline, local: the job's output on this machine, its parts moved to staging."""
     out_dir = req.workdir / "output"
     # mrjob and Hadoop pick a codec by the file name; ours is the content's (magic bytes)
     check_compressed(req.inputs)
@@ -203,27 +212,16 @@ def run(req: BuildRequest, runner: str) -> BuildResult:
     parts = sorted(p for p in out_dir.iterdir() if p.name.startswith("part-"))
     if req.on_progress:
         req.on_progress(sum(p.stat().st_size for p in req.inputs))
-    if runner == "spark":
-        from .repartition import repartition
-
-        n = repartition(parts, req.staging, int(req.options.get("parts") or len(parts)),
-                        req.memory_mb)
-        return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n})
     for i, p in enumerate(parts):
         shutil.move(str(p), req.staging / indexfmt.part_name(i))
     # mrjob's local runners sort all reducer input globally and cut it into ranges.
     return BuildResult(totals, {"scheme": "range", "num_parts": len(parts)})
 
 
-def run_cluster(req: BuildRequest, runner: str, inputs: List[str],
-                output: str | None) -> BuildResult:
-    """emr, hadoop: inputs as given (local files are uploaded by mrjob); the parts go to
-    ``output`` (a cloud/HDFS URI), or, when it is None, to the job's temporary output and
-    are then downloaded into ``req.staging``."""
-    if runner == "emr":
-        cluster.check_aws()
-    else:
-        cluster.check_hadoop(req.options.get("runner_options") or {})
+def run_cluster(req: BuildRequest, runner: str) -> BuildResult:
+    """emr, hadoop: ``req.job_inputs`` as given (local files are uploaded by mrjob); the
+    parts go to ``req.output_uri`` (a cloud/HDFS URI), or, when it is None, to the job's
+    temporary output and are then downloaded into ``req.staging``."""
     from .hadoop_command import RECURSIVE_INPUT
 
     def download(mr: Any) -> None:
@@ -234,6 +232,13 @@ def run_cluster(req: BuildRequest, runner: str, inputs: List[str],
                 for chunk in mr.fs.cat(path):
                     f.write(chunk)
 
-    args = job_args(req, runner, output, inputs, extra=["-D", RECURSIVE_INPUT])
-    totals = run_job(req, runner, args, after=None if output else download)
+    args = job_args(req, runner, req.output_uri, req.job_inputs,
+                    extra=["-D", RECURSIVE_INPUT])
+    totals = run_job(req, runner, args, after=None if req.output_uri else download)
     return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD})
+
+
+def check_cluster_options(req: BuildRequest, runner: str) -> None:
+    """The job can be imported and mrjob knows every runner option."""
+    _import_job()
+    cluster.check_options(runner, req.runner_options)

@@ -19,7 +19,7 @@ from typing import Dict, List, Tuple
 from ..core import counters, indexfmt
 from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed
-from .base import BuildRequest, BuildResult
+from .base import BuildRequest, BuildResult, Runner
 from .fast import RECORD_MEMORY_PER_BYTE
 from .pipewatch import sort_and_reduce
 
@@ -123,3 +123,7 @@ def run(req: BuildRequest) -> BuildResult:
     for k, v in counts.items():
         totals[k] = totals.get(k, 0) + v
     return BuildResult(totals, {"scheme": indexfmt.SINGLE, "num_parts": 1}, notes)
+
+
+RUNNER = Runner("pipe", "mapper.py | LC_ALL=C sort | reducer.py as real processes", run,
+                takes=frozenset({"memory"}))

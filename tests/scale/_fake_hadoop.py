@@ -1,7 +1,7 @@
 """A stand-in ``hadoop`` client for mrjob's Hadoop runner: HDFS is a local directory.
 
 Answers what mrjob and invindex call: ``version``; ``fs -ls [-R]``, ``-mkdir -p``,
-``-put``, ``-cat``, ``-rm -R -f -skipTrash``, ``-touchz`` on ``hdfs:///...`` paths (kept
+``-put``, ``-cat``, ``-mv``, ``-rm -R -f -skipTrash``, ``-touchz`` on ``hdfs:///...`` paths (kept
 under ``$FAKE_HDFS_ROOT``); and ``jar JAR ARGS`` for a streaming job, run by
 ``_hadoop_emulator`` with the shipped files fetched from that "HDFS". The job's
 counters go to stderr the way Hadoop's job client logs them, where mrjob reads them.
@@ -63,6 +63,9 @@ def fs(args: list) -> int:
             shutil.rmtree(p)
         elif p.exists():
             p.unlink()
+    elif cmd == "-mv":
+        local(rest[1]).parent.mkdir(parents=True, exist_ok=True)
+        local(rest[0]).rename(local(rest[1]))
     elif cmd == "-touchz":
         local(rest[0]).parent.mkdir(parents=True, exist_ok=True)
         local(rest[0]).write_bytes(b"")

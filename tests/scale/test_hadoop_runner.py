@@ -36,9 +36,9 @@ def test_step_arguments(tmp_path, monkeypatch):
     stub.chmod(0o755)
     monkeypatch.setenv("HOME", str(tmp_path))
     req = BuildRequest([], Analyzer.from_options("english", True, 2), tmp_path,
-                       tmp_path / "work", options={"parts": 5, "runner_options": {
+                       tmp_path / "work", parts=5, runner_options={
                            "hadoop_bin": str(stub),
-                           "hadoop_streaming_jar": "/opt/hadoop/streaming.jar"}})
+                           "hadoop_streaming_jar": "/opt/hadoop/streaming.jar"})
     args = job_args(req, "hadoop", "hdfs:///idx", ["hdfs:///corpus/"],
                     extra=["-D", RECURSIVE_INPUT])
     with MRInvertedIndex(args=args).make_runner() as mr:

@@ -37,7 +37,7 @@ def test_spark_local(spark_env, corpus, expected, fast_counts, tmp_path):
 
     out = tmp_path / "idx"
     build_index([str(corpus)], str(out), Analyzer(), runner="spark", jobs=2,
-                options={"parts": 2})
+                parts=2)
     _check_index(out, expected, fast_counts, 2)
 
 
@@ -66,8 +66,8 @@ def test_spark_job_args(tmp_path):
     from invindex.runners.mrjob_runner import job_args
 
     req = BuildRequest([tmp_path / "a.tsv"], Analyzer.from_options(None, True), tmp_path,
-                       tmp_path / "work", jobs=3, options={"parts": 4, "runner_options": {
-                           "spark_master": "spark://h:7077"}})
+                       tmp_path / "work", jobs=3, parts=4, runner_options={
+                           "spark_master": "spark://h:7077"})
     args = job_args(req, "spark", tmp_path / "out")
     assert args[:2] == ["-r", "spark"]
     assert args[args.index("--py-files") + 1].endswith("/invindex.zip")

@@ -48,7 +48,7 @@ def test_build_publish_lookup_in_place(bucket, tmp_path) -> None:
     get_store(bucket).put_file(DOCS, "in/docs.tsv")
     inputs = stage_inputs([f"{bucket}/in/docs.tsv"], tmp_path / "stage")
     build_index([str(p) for p in inputs], str(tmp_path / "idx"), Analyzer(), runner="fast",
-                options={"parts": 3})
+                parts=3)
     local_lines = sorted(line for part in sorted((tmp_path / "idx").glob("part-*"))
                          for line in part.read_text(encoding="utf-8").splitlines())
     publish_index(tmp_path / "idx", f"{bucket}/index")

@@ -1,0 +1,23 @@
+"""``--runner hadoop``: your Hadoop cluster through mrjob, hdfs:// (or other Hadoop)
+URIs in place; needs the ``hadoop`` client (or see ``invindex hadoop-command``)."""
+
+from __future__ import annotations
+
+from . import cluster
+from .base import BuildRequest, BuildResult, Runner
+from .mrjob_runner import check_cluster_options, run_cluster
+
+
+def check(req: BuildRequest) -> None:
+    check_cluster_options(req, "hadoop")
+    cluster.check_hadoop(req.runner_options)
+
+
+def run(req: BuildRequest) -> BuildResult:
+    return run_cluster(req, "hadoop")
+
+
+RUNNER = Runner(
+    "hadoop", "your Hadoop cluster via mrjob; needs the `hadoop` client (or see "
+              "`invindex hadoop-command`); hdfs:// or other Hadoop URIs in place",
+    run, check, takes=frozenset({"parts", "runner_options"}), uris_in_place=True)

@@ -1,0 +1,13 @@
+"""``--runner local``: mrjob's local runner (subprocesses, simulates Hadoop)."""
+
+from __future__ import annotations
+
+from .base import BuildRequest, BuildResult, Runner
+from .mrjob_runner import run_local
+
+
+def run(req: BuildRequest) -> BuildResult:
+    return run_local(req, "local")
+
+
+RUNNER = Runner("local", "mrjob's local runner (subprocesses, simulates Hadoop)", run)

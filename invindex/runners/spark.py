@@ -1,0 +1,34 @@
+"""``--runner spark``: mrjob's Spark runner on ``local[N]`` or a ``spark://`` master.
+
+Spark's parts are cut by its own partitioner; ``repartition`` re-cuts them as Hadoop's
+KeyFieldBasedPartitioner would, so the index equals every other runner's.
+"""
+
+from __future__ import annotations
+
+from ..core import indexfmt
+from . import cluster
+from .base import BuildRequest, BuildResult, Runner
+from .mrjob_runner import check_cluster_options, job_args, run_job
+from .repartition import repartition
+
+
+def check(req: BuildRequest) -> None:
+    check_cluster_options(req, "spark")
+
+
+def run(req: BuildRequest) -> BuildResult:
+    cluster.check_spark()
+    out_dir = req.workdir / "output"
+    totals = run_job(req, "spark", job_args(req, "spark", out_dir))
+    parts = sorted(p for p in out_dir.iterdir() if p.name.startswith("part-"))
+    if req.on_progress:
+        req.on_progress(sum(p.stat().st_size for p in req.inputs))
+    n = repartition(parts, req.staging, int(req.parts or len(parts)), req.memory_mb)
+    return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n})
+
+
+RUNNER = Runner(
+    "spark", "mrjob's Spark runner; needs pip install 'invindex[spark]' and Java 17; "
+             "--spark-master local[N] (default) or spark://HOST:PORT",
+    run, check, takes=frozenset({"memory", "parts", "runner_options"}))

@@ -1,0 +1,145 @@
+"""The shape of the code: no import cycle, one runner registry.
+
+The import graph is read from the source (every ``import`` in ``invindex`` and
+``jobs``, at module level or inside functions, so a function-level import cannot
+hide a cycle); a cycle is a strongly connected component of more than one module.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Dict, List, Set
+
+from tests.conftest import REPO
+
+PACKAGES = ("invindex", "jobs")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> Dict[str, Path]:
+    return {_module_name(p): p for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")}
+
+
+def _imports(name: str, path: Path, known: Set[str]) -> Set[str]:
+    is_pkg = path.name == "__init__.py"
+    package = name if is_pkg else name.rpartition(".")[0]
+    found: Set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        targets: List[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            targets = [f"{mod}.{a.name}" for a in node.names] + [mod]
+        for t in targets:
+            while t and t not in known:
+                t = t.rpartition(".")[0]
+            if t and t != name and not name.startswith(t + "."):  # a parent package: runs first
+                found.add(t)
+    return found
+
+
+def _cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
+    """Tarjan's strongly connected components with more than one module."""
+    index: Dict[str, int] = {}
+    low: Dict[str, int] = {}
+    stack: List[str] = []
+    on: Set[str] = set()
+    out: List[List[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycle():
+    mods = _modules()
+    known = set(mods)
+    graph = {name: _imports(name, path, known) for name, path in mods.items()}
+    assert graph["invindex.build"] >= {"invindex.runners", "invindex.index.commit"}
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_one():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_only_the_registry_knows_runner_names():
+    """No ``runner == "spark"`` / ``runner in (...)`` anywhere: entries say what differs."""
+    pattern = re.compile(r"""\brunner\w*\s*(==|!=|\bin\b|\bnot in\b)\s*[("'\[]""")
+    offenders = [f"{p.relative_to(REPO)}:{n}" for pkg in PACKAGES
+                 for p in (REPO / pkg).rglob("*.py")
+                 for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
+                 if pattern.search(line)]
+    assert offenders == []
+
+
+def test_cli_choices_and_help_come_from_the_registry(cli):
+    from invindex.runners import RUNNERS
+
+    for name, entry in RUNNERS.items():
+        assert entry.name == name and entry.help
+        assert entry.run.__module__ == f"invindex.runners.{name}"  # one module per runner
+    r = cli("build", "--help")
+    for name in RUNNERS:
+        assert f"\n  {name} " in r.out
+    r = cli("build", "x", "-o", "y", "-r", "nope")
+    assert r.code == 2 and "invalid choice" in r.err
+
+
+def test_bad_runner_from_env_is_one_line(cli, monkeypatch, tmp_path):
+    """The issue's case: ``INVINDEX_RUNNER=bogus`` exited 1 with a ValueError."""
+    from invindex.runners import RUNNERS
+
+    monkeypatch.setenv("INVINDEX_RUNNER", "bogus")
+    r = cli("build", "x", "-o", str(tmp_path / "i"))
+    assert r.code == 2
+    [line] = r.err.strip().splitlines()
+    assert line.startswith("invindex: error: INVINDEX_RUNNER: invalid choice 'bogus'")
+    assert all(name in line for name in RUNNERS)
+
+
+def test_unknown_runner_table_in_config(cli, monkeypatch, tmp_path):
+    cfg = tmp_path / "invindex.toml"
+    cfg.write_text('[build.emrr]\nregion = "x"\n')
+    monkeypatch.setenv("INVINDEX_CONFIG", str(cfg))
+    r = cli("build", "x", "-o", str(tmp_path / "i"))
+    assert r.code == 2 and "unknown table [build.emrr]" in r.err
+    cfg.write_text('[build]\nmemory = "lots"\n')
+    r = cli("build", "x", "-o", str(tmp_path / "i"))
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and "memory" in r.err
