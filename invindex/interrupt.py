@@ -113,8 +113,8 @@ def handled() -> Iterator[None]:
         """An ``Interrupted`` raised where Python ignores exceptions (an at-fork hook
         while a worker starts): silently deliver the signal again, outside it."""
         if isinstance(info.exc_value, Interrupted) and os.getpid() == owner:
-            hit.clear()
-            os.kill(owner, info.exc_value.signum)
+            hit.clear()  # from another thread, so that it does not land in here again
+            threading.Timer(0.01, os.kill, (owner, info.exc_value.signum)).start()
             return
         old_hook(info)
 

@@ -1,7 +1,8 @@
 """The inverted-index job for mrjob: inline, local, spark, emr, hadoop.
 
-Thin on purpose: parsing, analysis and reduction are the core's (``invindex.core``),
-so this job, the streaming scripts and the fast engine write the same index. The
+Thin on purpose: parsing and bad records (``records.accept``), the map
+(``postings.map_record``), combine and reduce are the core's (``invindex.core``), so
+this job, the streaming scripts and the fast engine write the same index. The
 shuffle does the sorting: SORT_VALUES makes the key ``term<TAB>doc_id`` (two fields),
 partitioned on the term alone, so each reducer sees postings in doc_id order.
 """
@@ -22,15 +23,9 @@ except ImportError:  # a node where only the job file and the shipped zip are pr
 
 from invindex.core.analysis import Analyzer
 from invindex.core.compression import BOM
-from invindex.core.doctable import doc_table_line, key_counters, stored_text_line
-from invindex.core.postings import combine_term, reduce_term
-from invindex.core.records import (
-    UNDECODABLE,
-    BadRecord,
-    BadRecordError,
-    _preview,
-    parse_record,
-)
+from invindex.core.doctable import key_counters
+from invindex.core.postings import combine_term, map_record, reduce_term
+from invindex.core.records import UNDECODABLE, BadRecordLog, accept
 from invindex.core.streaming import input_location
 
 _FFFD = "\ufffd".encode("utf-8")
@@ -73,9 +68,8 @@ class MRInvertedIndex(MRJob):
     # -- map --------------------------------------------------------------------------
     def mapper_init(self) -> None:
         self._an = self._analyzer()
-        self._term_positions = self._an.term_positions
         self._line_no = self._docs = self._tokens = 0
-        self._bad: dict = {}
+        self._bad = BadRecordLog(keep=5)
         self._source, self._split_start = input_location()
         self._fffd_bad = self.options.fffd_bad
 
@@ -83,35 +77,23 @@ class MRInvertedIndex(MRJob):
         self._line_no += 1
         if self._line_no == 1 and self._split_start == 0 and raw.startswith(BOM):
             raw = raw[len(BOM):]  # a byte-order mark starting the file (as records does)
-        if self._fffd_bad and _FFFD in raw:
-            doc_id, text, kind = None, None, UNDECODABLE
-        else:
-            doc_id, text, kind = parse_record(raw)
-        if kind is not None:
-            bad = BadRecord(kind, self._source, self._line_no, _preview(raw),
-                            self._split_start)
-            if self.options.strict:
-                raise BadRecordError(bad)
-            if sum(self._bad.values()) < 5:
-                self.stderr.write(f"{counters.NOTE_PREFIX}{bad.describe()}\n".encode())
-            self._bad[kind] = self._bad.get(kind, 0) + 1
+        kind = UNDECODABLE if self._fffd_bad and _FFFD in raw else None
+        record = accept(raw, self._line_no, self._source, self._bad, self.options.strict,
+                        self._split_start, kind=kind)
+        if record is None:
             return
+        lines, tokens = map_record(self._an, *record)
         self._docs += 1
-        positions = self._an.positions
-        tokens = 0
-        for term, ps in self._term_positions(text).items():
-            tokens += len(ps)
-            pos = ",".join(map(str, ps)) if positions else ""
-            yield term, f"{doc_id}\t{len(ps)}\t{pos}"
         self._tokens += tokens
-        yield tuple(doc_table_line(doc_id, tokens).split("\t", 1))
-        if self._an.store_text:
-            yield tuple(stored_text_line(doc_id, text).split("\t", 1))
+        for line in lines:
+            yield tuple(line.split("\t", 1))
 
     def mapper_final(self):
+        for bad in self._bad.examples:
+            self.stderr.write(f"{counters.NOTE_PREFIX}{bad.describe()}\n".encode())
         self.increment_counter(counters.GROUP, "documents", self._docs)
         self.increment_counter(counters.GROUP, "tokens", self._tokens)
-        for kind, n in self._bad.items():
+        for kind, n in self._bad.counts.items():
             self.increment_counter(counters.GROUP, counters.BAD_PREFIX + kind, n)
         return iter(())
 

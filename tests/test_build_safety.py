@@ -189,3 +189,22 @@ def test_next_build_sweeps_a_killed_builds_temporaries(tmp_path):
     assert "removed" in err.decode() and f"-{proc.pid}-" in err.decode()
     assert _leftovers(tmp_path, out.parent) == []
     assert (out / "_SUCCESS").exists()
+
+
+def test_ctrl_c_on_the_local_runner_is_one_line(tmp_path):
+    """Ctrl-C reaches the whole process group: mrjob's pool workers printed
+    ``ForkPoolWorker`` tracebacks (mrjob's own config warning may precede the line)."""
+    pytest.importorskip("mrjob")
+    corpus = _big_corpus(tmp_path / "big.tsv", 100)
+    out = tmp_path / "idx"
+    proc = _start(tmp_path, str(corpus), "-o", str(out), "-r", "local", "-j", "2",
+                  start_new_session=True)
+    _wait_for_children(proc, 2)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    text = err.decode()
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text and "ForkPoolWorker" not in text, text
+    assert text.strip().splitlines()[-1] == "invindex: interrupted"
+    assert not out.exists() and _leftovers(tmp_path, tmp_path) == []

@@ -62,7 +62,7 @@ def test_overlapping_pieces_merge_as_the_reference(tmp_path, batches):
     data, size = corpus(batches)
     (tmp_path / "in.tsv").write_bytes(data)
     build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(), jobs=1,
-                options={"batch_bytes": size, "parts": 1, "engine": "python"})
+                batch_bytes=size, parts=1, engine="python")
     assert read_index_lines(tmp_path / "idx") == reference_lines(data)
 
 

@@ -7,11 +7,18 @@ that start with ``invindex: bad record``. The pipe runner parses both back.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, List, Mapping, Tuple
 
 GROUP = "invindex"
 BAD_PREFIX = "bad_records."
 NOTE_PREFIX = "invindex: "
+
+
+def add(totals: Dict[str, int], counts: Mapping[str, int]) -> Dict[str, int]:
+    """Sum ``counts`` into ``totals`` (the one place job counters are added up)."""
+    for name, n in counts.items():
+        totals[name] = totals.get(name, 0) + n
+    return totals
 
 
 def counter_line(name: str, n: int) -> str:
@@ -27,7 +34,7 @@ def parse_stderr(lines: Iterable[str]) -> Tuple[Dict[str, int], List[str]]:
         line = line.rstrip("\n")
         if line.startswith(prefix):
             name, _, n = line[len(prefix):].rpartition(",")
-            counts[name] = counts.get(name, 0) + int(n)
+            add(counts, {name: int(n)})
         elif line and not line.startswith("reporter:"):
             other.append(line)
     return counts, other

@@ -142,6 +142,23 @@ def parse_record(raw: bytes) -> Tuple[str | None, str | None, str | None]:
     return doc_id, text, None
 
 
+def accept(raw: bytes, line_no: int, source: str = "", bad: BadRecordLog | None = None,
+           strict: bool = False, split_start: int = 0, offset: int | None = None,
+           kind: str | None = None) -> Tuple[str, str] | None:
+    """One input line: ``(doc_id, text)``, or None for a bad record, counted in ``bad``
+    (or raised as ``BadRecordError`` when ``strict``). ``kind`` marks the line bad
+    whatever it holds (the Spark job's replaced bytes: ``jobs/mr_invindex.py``)."""
+    doc_id, text, found = (None, None, kind) if kind else parse_record(raw)
+    if found is None:
+        return doc_id, text  # type: ignore[return-value]
+    record = BadRecord(found, source, line_no, _preview(raw), split_start, offset)
+    if strict:
+        raise BadRecordError(record)
+    if bad is not None:
+        bad.add(record)
+    return None
+
+
 def iter_records(
     lines: Iterable[bytes],
     source: str = "",
@@ -165,13 +182,7 @@ def iter_records(
         start, offset = offset, offset + len(raw) + (not raw.endswith(b"\n"))
         if start == 0 and raw.startswith(BOM):
             raw = raw[len(BOM):]
-        doc_id, text, kind = parse_record(raw)
-        if kind is None:
-            yield doc_id, text  # type: ignore[misc]
-            continue
-        record = BadRecord(kind, source, line_no, _preview(raw), split_start,
-                           None if first_offset is None else start)
-        if strict:
-            raise BadRecordError(record)
-        if bad is not None:
-            bad.add(record)
+        record = accept(raw, line_no, source, bad, strict, split_start,
+                        None if first_offset is None else start)
+        if record is not None:
+            yield record

@@ -39,7 +39,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Dict, Iterator, List, Tuple
 
-from ..core import indexfmt
+from ..core import counters, indexfmt
 from ..core.analysis import Analyzer
 from ..core.compression import DECOMPRESS_ERRORS
 from ..core.doctable import key_counters
@@ -520,7 +520,7 @@ def run(req: BuildRequest) -> BuildResult:
                 totals["documents"] += res.docs
                 totals["tokens"] += res.tokens
                 for kind, n in res.bad.items():
-                    totals["bad_records." + kind] = totals.get("bad_records." + kind, 0) + n
+                    counters.add(totals, {counters.BAD_PREFIX + kind: n})
                 notes.extend(resolve(b, split.path) for b in res.notes)
                 for batch_runs in res.runs:
                     for p, path in enumerate(batch_runs):
@@ -548,8 +548,7 @@ def run(req: BuildRequest) -> BuildResult:
     outs = [str(req.staging / indexfmt.part_name(p)) for p in range(parts)]
     with ProcessPoolExecutor(max_workers=min(jobs, parts)) as pool:
         for counts in pool.map(reduce_partition, runs_by_part, outs):
-            for name, n in counts.items():
-                totals[name] = totals.get(name, 0) + n
+            counters.add(totals, counts)
     log.info("reduce: %d parts in %.2f s", parts, time.perf_counter() - mapped)
     return BuildResult(
         totals,

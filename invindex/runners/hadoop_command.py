@@ -105,7 +105,7 @@ def parse_counters(text: str) -> Dict[str, int]:
             continue
         m = _COUNTER.match(line)
         if m and group == counters.GROUP:
-            found[m.group(1)] = found.get(m.group(1), 0) + int(m.group(2))
+            counters.add(found, {m.group(1): int(m.group(2))})
         elif not m and "=" not in stripped:
             group = stripped
     return found

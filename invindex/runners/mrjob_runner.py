@@ -1,6 +1,7 @@
 """``--runner inline|local|spark|emr|hadoop`` through mrjob.
 
-The job class lives in ``jobs/mr_invindex.py``; this module only turns a
+The job class lives in ``jobs/mr_invindex.py`` (``invindex/runners/mr_invindex.py``
+links to it, so an installed package has it); this module only turns a
 ``BuildRequest`` into mrjob arguments and mrjob's counters and output back into ours.
 Beyond this machine (spark, emr, hadoop) the stdlib-only core travels as
 ``invindex.zip`` on the tasks' ``PYTHONPATH`` (mrjob's ``py_files``), runner options
@@ -44,7 +45,9 @@ TRAITS = {"inline": Traits(), "local": Traits(), "spark": Traits(True, spark=Tru
 
 def _import_job():
     try:
-        from jobs.mr_invindex import MRInvertedIndex
+        # jobs/mr_invindex.py, the file people read, is also this package's module
+        # (a symlink): no top-level `jobs` package is installed.
+        from .mr_invindex import MRInvertedIndex
     except ImportError as e:
         if "mrjob" in str(e) or "distutils" in str(e) or "pipes" in str(e):
             raise InvindexError(
@@ -114,8 +117,7 @@ def _strict_failure(workdir: Path) -> str | None:
 def _totals(step_counters: List[Dict[str, Dict[str, int]]]) -> Dict[str, int]:
     totals: Dict[str, int] = {}
     for step in step_counters:
-        for name, n in step.get(counters.GROUP, {}).items():
-            totals[name] = totals.get(name, 0) + n
+        counters.add(totals, step.get(counters.GROUP, {}))
     return totals
 
 

@@ -89,6 +89,4 @@ def write_streaming_files(dest_dir: str | Path) -> List[Path]:
 
 def job_script() -> Path:
     """``jobs/mr_invindex.py``: mrjob uploads it and runs it on the nodes."""
-    import jobs.mr_invindex as job
-
-    return Path(job.__file__).resolve()
+    return (Path(__file__).parent / "mr_invindex.py").resolve()  # a link to it

@@ -96,8 +96,7 @@ def run(req: BuildRequest) -> BuildResult:
     notes: List[str] = []
     for _, err in results:
         counts, other = counters.parse_stderr(err.splitlines())
-        for k, v in counts.items():
-            totals[k] = totals.get(k, 0) + v
+        counters.add(totals, counts)
         notes.extend(ln[len(counters.NOTE_PREFIX):] for ln in other
                      if ln.startswith(counters.NOTE_PREFIX))
 
@@ -119,9 +118,7 @@ def run(req: BuildRequest) -> BuildResult:
     err = reducer.stderr.decode("utf-8", "replace")
     if reducer.returncode != 0:
         raise InvindexError(_last_error(err, f"reducer failed (exit {reducer.returncode})"))
-    counts, _ = counters.parse_stderr(err.splitlines())
-    for k, v in counts.items():
-        totals[k] = totals.get(k, 0) + v
+    counters.add(totals, counters.parse_stderr(err.splitlines())[0])
     return BuildResult(totals, {"scheme": indexfmt.SINGLE, "num_parts": 1}, notes)
 
 

@@ -46,8 +46,8 @@ def test_document_table_identical_on_every_runner(corpus, tmp_path, store_text):
         engine = "python" if runner == "fast-python" else "auto"
         out = tmp_path / runner
         summary = build_index([str(path)], str(out), analyzer, runner=runner.split("-")[0],
-                              options={"engine": engine, "parts": 3,  # many batches:
-                                       "batch_bytes": 3000, "split_bytes": 5000})
+                              engine=engine, parts=3,  # many batches:
+                              batch_bytes=3000, split_bytes=5000)
         assert read_index_lines(out) == expected, runner
         counts = summary.manifest["counts"]
         # documents = distinct doc ids (the table's entries); terms exclude pseudo-terms

@@ -1,0 +1,1 @@
+../../jobs/mr_invindex.py

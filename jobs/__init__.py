@@ -1,1 +1,0 @@
-"""mrjob jobs. Importing them needs mrjob (``pip install 'invindex[mrjob]'``)."""
