@@ -38,7 +38,7 @@ def local_index(tmp_path_factory):
             words = " ".join(f"w{int(rng.paretovariate(1.1))}" for _ in range(rng.randint(5, 60)))
             f.write(f"doc{i:05d}\t{words}\n")
     build_index([str(root / "docs.tsv")], str(root / "idx"), Analyzer(store_text=True),
-                options={"parts": 2})
+                parts=2)
     return root / "idx"
 
 
