@@ -208,3 +208,20 @@ def test_ctrl_c_on_the_local_runner_is_one_line(tmp_path):
     assert "Traceback" not in text and "ForkPoolWorker" not in text, text
     assert text.strip().splitlines()[-1] == "invindex: interrupted"
     assert not out.exists() and _leftovers(tmp_path, tmp_path) == []
+
+
+def test_an_index_swapped_out_by_a_killed_build_is_restored(cli, tmp_path):
+    """Killed between the two renames of a replacement: the old index is put back
+    rather than swept away."""
+    from invindex.temps import owner_tag
+
+    idx = tmp_path / "idx"
+    assert cli("build", str(SAMPLE), "-o", str(idx)).code == 0
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    host = owner_tag().rsplit("-", 1)[0]
+    idx.rename(tmp_path / f".idx.old-{host}-{dead}")
+    r = cli("build", str(SAMPLE), "-o", str(idx))
+    assert r.code == 1 and "exists" in r.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
+    assert cli("lookup", str(idx), "light").code == 0

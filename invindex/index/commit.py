@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -36,6 +37,7 @@ from ..progress import ProgressCallback
 from ..temps import owner_is_dead, owner_tag, sweep
 from .location import HdfsLocation, IndexLocation, LocalLocation, StoreLocation
 
+log = logging.getLogger(__name__)
 _HADOOP_LEFTOVER = re.compile(r"\.?part-[^/]*|_temporary/.*|\.[^/]*\.crc")
 
 
@@ -137,11 +139,25 @@ def resolve_local(output: LocalLocation) -> LocalLocation:
     return output
 
 
+def _restore_swapped_out(output: LocalLocation) -> None:
+    """A build killed between the two renames of a swap left no index at the output
+    and the old one aside: put the old one back (the sweep would delete it)."""
+    if output.path.exists() or output.path.is_symlink():
+        return
+    for old in sorted(output.path.parent.glob(f".{output.path.name}.old-*")):
+        if owner_is_dead(old.name[len(output.path.name) + 6:]):
+            os.rename(old, output.path)
+            log.warning("restored %s from %s (a build was killed while replacing it)",
+                        output.path, old)
+            return
+
+
 def claim(output: IndexLocation, overwrite: bool) -> Claim:
     """Check that the build may write ``output`` (before any work) and hold it."""
     if isinstance(output, LocalLocation):
         output = resolve_local(output)
         output.path.parent.mkdir(parents=True, exist_ok=True)
+        _restore_swapped_out(output)
         sweep(output.path.parent, f".{output.path.name}.")
         _check_output(output, overwrite)
         c = Claim(output, overwrite, _lock(output))
