@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager, suppress
 from typing import Any, Iterator, List, Set
 
@@ -70,9 +71,14 @@ def stop_children(keep: Set[int] = frozenset()) -> None:  # type: ignore[assignm
     _terminate(descendants() - keep)
 
 
-def stop_workers() -> None:
-    """SIGTERM to this process's multiprocessing children (a pool being abandoned)."""
-    _terminate({p.pid for p in multiprocessing.active_children() if p.pid})
+def stop_workers(wait: float = 10) -> None:
+    """SIGTERM to this process's multiprocessing children (a pool being abandoned), and
+    wait for them to exit, so that none writes into a directory being removed."""
+    workers = multiprocessing.active_children()
+    _terminate({p.pid for p in workers if p.pid})
+    deadline = time.monotonic() + wait
+    for p in workers:
+        p.join(max(0.0, deadline - time.monotonic()))
 
 
 def _terminate(pids: Set[int]) -> None:
