@@ -88,13 +88,23 @@ def _spark_defaults(jobs: int, workdir: Path) -> Dict[str, Any]:
             "python_bin": [sys.executable]}
 
 
-_DEFAULTS = {"emr": lambda jobs, workdir: dict(EMR_DEFAULTS), "spark": _spark_defaults}
+def _emr_defaults(jobs: int, workdir: Path, opts: Mapping[str, Any]) -> Dict[str, Any]:
+    base = dict(EMR_DEFAULTS)
+    region = emr_region(opts["cluster_id"]) if opts.get("cluster_id") else None
+    if region:  # the given cluster's own region, not mrjob's default us-west-2
+        base["region"] = region
+    return base
 
 
-def defaults(runner: str, jobs: int, workdir: Path) -> Dict[str, Any]:
+_DEFAULTS = {"emr": _emr_defaults,
+             "spark": lambda jobs, workdir, opts: _spark_defaults(jobs, workdir)}
+
+
+def defaults(runner: str, jobs: int, workdir: Path,
+             opts: Mapping[str, Any] | None = None) -> Dict[str, Any]:
     """Our defaults for an mrjob runner, below the user's mrjob.conf and options."""
     make = _DEFAULTS.get(runner)
-    return make(jobs, workdir) if make else {}
+    return make(jobs, workdir, opts or {}) if make else {}
 
 
 def conf_args(runner: str, opts: Mapping[str, Any], workdir: Path, jobs: int,
@@ -106,11 +116,7 @@ def conf_args(runner: str, opts: Mapping[str, Any], workdir: Path, jobs: int,
     conf_dir = workdir / "conf"
     conf_dir.mkdir(parents=True, exist_ok=True)
     paths: List[str] = []
-    base = defaults(runner, jobs, workdir)
-    region = emr_region(opts["cluster_id"]) if runner == "emr" and opts.get("cluster_id") \
-        else None
-    if region:  # the given cluster's own region, not mrjob's default us-west-2
-        base["region"] = region
+    base = defaults(runner, jobs, workdir, opts)
     for name, values in (("defaults", base), ("user", None),
                          ("options", dict(opts))):
         if name == "user":
