@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import integrity
-from ..index import IndexReader
+from ..index import IndexReader, integrity
 
 
 def register(sub) -> None:

@@ -5,6 +5,7 @@ HDFS path), the commit protocol that finishes an index there, and the reader.
 - ``commit.py``: claim an output, stage, commit (parts -> manifest -> ``_SUCCESS``).
 - ``manifest.py``: counts and timestamps for the manifest.
 - ``reader.py``: ``IndexReader`` (lookup by bisection, ranged reads in the cloud).
+- ``integrity.py``: parts' sizes and checksums, the reader's checks, ``verify``.
 """
 
 from __future__ import annotations

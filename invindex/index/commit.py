@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
-from .. import integrity
 from ..core import indexfmt
 from ..errors import InvindexError
 from ..progress import ProgressCallback
 from ..temps import owner_is_dead, owner_tag, sweep
+from . import integrity
 from .location import HdfsLocation, IndexLocation, LocalLocation, StoreLocation
 
 log = logging.getLogger(__name__)

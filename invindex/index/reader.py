@@ -10,10 +10,10 @@ import json
 import os
 from typing import IO, Any, Dict, Iterator
 
-from .. import integrity
 from ..core import indexfmt
 from ..core.analysis import Analyzer
 from ..errors import InvindexError, NotFound
+from . import integrity
 from .location import IndexLocation, LocalLocation, NotFoundError, index_location
 
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, Any, Callable, Dict, Iterable, List, Tuple
 
-from .core import doctable, indexfmt
-from .errors import InvindexError
-from .storage.checksum import Crc32c
+from ..core import doctable, indexfmt
+from ..errors import InvindexError
+from ..storage.checksum import Crc32c
 
 _BLOCK = 1 << 20
 _INT = {int}
