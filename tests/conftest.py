@@ -1,13 +1,22 @@
-"""Shared fixtures: paths, a CLI runner that captures output, index helpers."""
+"""Shared fixtures: paths, a CLI runner that captures output, index helpers, and the
+emulators (moto's server, gcp-storage-emulator, Azurite), each started once per session
+for every test folder, with the marks that make a unit-only selection possible."""
 
 from __future__ import annotations
 
 import io
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
+from typing import Iterator, List
 
 import pytest
 
@@ -73,3 +82,167 @@ def python39() -> str:
 
 def pytest_configure(config):
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
+
+
+# -- emulators: each started once per session, shared by every test folder ------------
+# Tests that use them get the ``emulator`` mark, tests that need Spark the ``spark``
+# mark (``pytest_collection_modifyitems`` below), so ``pytest -m "not emulator and not
+# spark"`` is the fast unit-only selection.
+EMULATOR_FIXTURES = {"moto_server", "gcs_server", "azurite_server",
+                     # tests/stores: a real PostgreSQL, moto as a process, or either
+                     "postgres_server", "dynamodb_server", "store",
+                     "cloud"}  # tests/storage: each backend in turn (requested by name)
+SPARK_FIXTURES = {"spark_home"}
+AZURITE = REPO / "tests" / "emulators" / "node_modules" / ".bin" / "azurite-blob"
+# EMR 7.1.0 runs Hadoop 3.3.6; moto answers "0.18" (and drops the name), which would make
+# mrjob translate jobconf names to Hadoop 1's.
+_HADOOP_OF_RELEASE = {"emr-7.1.0": "3.3.6"}
+
+
+def unavailable(reason: str) -> None:
+    """An emulator that cannot start fails the run under CI and skips its tests
+    otherwise, with the reason."""
+    if os.environ.get("CI"):
+        pytest.fail(f"emulator unavailable under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the emulator gets SIGTERM if pytest dies without tearing down."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def stop(proc: subprocess.Popen, grace: float = 1) -> None:
+    """Terminate; kill after ``grace`` s (Azurite waits for idle keep-alive clients)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _start_server(argv: List[str], port: int, log: Path, timeout: float) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    if not wait_port(port, proc, timeout=timeout):
+        stop(proc)
+        unavailable(f"{Path(argv[0]).name} {' '.join(argv[1:3])} did not start (see {log})")
+    return proc
+
+
+def _moto_emr_fix(mp: pytest.MonkeyPatch) -> None:
+    """moto 5.2 reads "name"/"version" from a request that says "Name"/"Version", and
+    mrjob then fails on the missing Name (KeyError: 'Name')."""
+    import moto.emr.models as emr_models
+
+    original = emr_models.Cluster.add_applications
+
+    def add_applications(self, applications):
+        fixed = []
+        for a in applications:
+            name, version = a.get("Name") or a.get("name"), a.get("Version") or a.get("version")
+            if name == "Hadoop" and version in (None, "", "0.18"):
+                version = _HADOOP_OF_RELEASE.get(self.release_label or "", version)
+            fixed.append({"name": name, "version": version, "args": a.get("Args", []),
+                          "additional_info": a.get("AdditionalInfo", {})})
+        original(self, fixed)
+
+    mp.setattr(emr_models.Cluster, "add_applications", add_applications)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server (S3, EMR, EC2, IAM, ...) on a loopback port, in this process (so
+    tests can reach its EMR backend to finish or fail a step); one for the session."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as e:
+        unavailable(f"moto[server] not installed ({e})")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    mp = pytest.MonkeyPatch()
+    _moto_emr_fix(mp)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    try:
+        server.start()
+    except Exception as e:  # pragma: no cover - depends on the machine
+        mp.undo()
+        unavailable(f"moto server did not start: {e}")
+    try:
+        if not wait_port(port, timeout=20):
+            unavailable("moto server did not listen")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+        mp.undo()
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory) -> Iterator[str]:
+    """gcp-storage-emulator, in memory; one for the session."""
+    try:
+        import gcp_storage_emulator  # noqa: F401
+    except ImportError as e:
+        unavailable(f"gcp-storage-emulator not installed ({e})")
+    port = free_port()
+    log = tmp_path_factory.mktemp("gcs") / "emulator.log"
+    proc = _start_server([sys.executable, "-m", "gcp_storage_emulator", "start", "--host",
+                          "127.0.0.1", "--port", str(port), "--in-memory", "--quiet"],
+                         port, log, 30)
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def azurite_server(tmp_path_factory) -> Iterator[int]:
+    """Azurite's blob service (run directly, so the PID we stop is the server's);
+    yields its port."""
+    if not AZURITE.exists():
+        unavailable(f"Azurite not installed: run `npm install` in {AZURITE.parents[2]} "
+                    "(scripts/test.sh does)")
+    if shutil.which("node") is None:
+        unavailable("Azurite needs Node.js (node not on PATH)")
+    port = free_port()
+    location = tmp_path_factory.mktemp("azurite")
+    proc = _start_server([str(AZURITE), "--skipApiVersionCheck", "--blobHost", "127.0.0.1",
+                          "--blobPort", str(port), "--location", str(location / "data"),
+                          "--silent"], port, location / "azurite.log", 60)
+    yield port
+    stop(proc)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & EMULATOR_FIXTURES:
+            item.add_marker(pytest.mark.emulator)
+        if names & SPARK_FIXTURES:
+            item.add_marker(pytest.mark.spark)

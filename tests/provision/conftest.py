@@ -1,4 +1,4 @@
-"""Fixtures for the provisioning tests: moto's server on a loopback port for AWS.
+"""Fixtures for the provisioning tests: the session's moto server (tests/conftest.py).
 
 Dummy credentials exist only inside these fixtures (monkeypatched environment); the code
 under test finds them through boto3's ordinary default chain, as it would real ones.
@@ -6,34 +6,17 @@ under test finds them through boto3's ordinary default chain, as it would real o
 
 from __future__ import annotations
 
-import socket
-from typing import Iterator
-
 import pytest
 
 from invindex.provision import engine
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    pytest.importorskip("moto.server")
-    from moto.server import ThreadedMotoServer
-
-    # moto's run_job_flow does not check that the EMR roles exist, so IAM's managed
-    # policies (MOTO_IAM_LOAD_MANAGED_POLICIES, ~5 s per reset) are not loaded.
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+def moto_endpoint(moto_server: str) -> str:
+    """The session's moto server (``tests/conftest.py``). moto's run_job_flow does not
+    check that the EMR roles exist, so IAM's managed policies
+    (MOTO_IAM_LOAD_MANAGED_POLICIES, ~5 s per reset) are not loaded."""
+    return moto_server
 
 
 @pytest.fixture

@@ -190,54 +190,12 @@ def spark_hosts(netns_hosts, spark_home, tmp_path) -> _netns.SparkHosts:
     return spark
 
 
-# -- AWS: moto's server, with the one fix mrjob needs ----------------------------------
-# EMR 7.1.0 runs Hadoop 3.3.6; moto answers "0.18" (and drops the name), which would make
-# mrjob translate jobconf names to Hadoop 1's.
-_HADOOP_OF_RELEASE = {"emr-7.1.0": "3.3.6"}
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """moto's server on a loopback port, in this process (so tests can reach its EMR
-    backend to finish or fail a step, which moto itself never does)."""
-    pytest.importorskip("moto.server")
-    pytest.importorskip("mrjob")
-    import logging
-
-    import moto.emr.models as emr_models
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    original = emr_models.Cluster.add_applications
-
-    def add_applications(self, applications):
-        # moto 5.2 reads "name"/"version" from a request that says "Name"/"Version", and
-        # mrjob then fails on the missing Name (KeyError: 'Name')
-        fixed = []
-        for a in applications:
-            name, version = a.get("Name") or a.get("name"), a.get("Version") or a.get("version")
-            if name == "Hadoop" and version in (None, "", "0.18"):
-                version = _HADOOP_OF_RELEASE.get(self.release_label or "", version)
-            fixed.append({"name": name, "version": version, "args": a.get("Args", []),
-                          "additional_info": a.get("AdditionalInfo", {})})
-        original(self, fixed)
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(emr_models.Cluster, "add_applications", add_applications)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        mp.undo()
-
-
+# -- AWS: the session's moto server (tests/conftest.py, with the EMR fix mrjob needs) ---
 @pytest.fixture
 def aws(moto_server, monkeypatch, tmp_path) -> str:
     """A clean moto account through the standard environment (dummy credentials exist
     only here), no user mrjob.conf, and the buckets the EMR tests use."""
+    pytest.importorskip("mrjob")
     import boto3
     import requests
 
@@ -257,33 +215,7 @@ def aws(moto_server, monkeypatch, tmp_path) -> str:
     return moto_server
 
 
-# -- GCS: gcp-storage-emulator (for the Dataproc runner's files and output) -------------
-@pytest.fixture(scope="session")
-def gcs_server(tmp_path_factory) -> Iterator[str]:
-    pytest.importorskip("gcp_storage_emulator")
-    port = free_port()
-    log = tmp_path_factory.mktemp("gcs") / "emulator.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start",
-                                 "--host", "127.0.0.1", "--port", str(port), "--in-memory",
-                                 "--quiet"], stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gcp-storage-emulator did not start: {log.read_text()}")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
+# -- GCS: the session's gcp-storage-emulator (tests/conftest.py), for Dataproc ----------
 @pytest.fixture
 def gcs(gcs_server, monkeypatch) -> str:
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
