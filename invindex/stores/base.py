@@ -236,8 +236,9 @@ def batch_limits() -> Tuple[int, int]:
 
 
 def publish_jobs() -> int:
-    """Processes that convert postings (``INVINDEX_PUBLISH_JOBS``; default: CPUs, <= 4)."""
-    return int(os.environ.get("INVINDEX_PUBLISH_JOBS", "0") or 0) or min(4, os.cpu_count() or 1)
+    """Processes that convert postings (``INVINDEX_PUBLISH_JOBS``, default 1: forking a
+    process that holds threads can deadlock; a test run hung once with 2, see README)."""
+    return max(1, int(os.environ.get("INVINDEX_PUBLISH_JOBS", "1") or 1))
 
 
 def batches(rows: Iterable[Tuple[str, bytes, int]]
