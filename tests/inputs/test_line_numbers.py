@@ -29,7 +29,7 @@ def test_bad_record_notes_give_the_file_line(tmp_path, runner, gz):
     path = tmp_path / ("docs.tsv.gz" if gz else "docs.tsv")
     path.write_bytes(gzip.compress(_corpus()) if gz else _corpus())
     summary = build_index([str(path)], str(tmp_path / "idx"), Analyzer(), runner=runner,
-                          jobs=2, options=SMALL if runner == "fast" else {})
+                          jobs=2, **(SMALL if runner == "fast" else {}))
     assert summary.manifest["counts"]["bad_records"] == 2
     where = sorted(note.split(" (")[0] for note in summary.notes)
     assert where == [f"bad record at {path}:{n}" for n in BAD_AT]
@@ -41,5 +41,5 @@ def test_strict_stops_at_the_file_line(tmp_path, runner, gz):
     path.write_bytes(gzip.compress(_corpus()) if gz else _corpus())
     with pytest.raises(InvindexError) as e:
         build_index([str(path)], str(tmp_path / "idx"), Analyzer(), runner=runner, jobs=1,
-                    strict=True, options=SMALL if runner == "fast" else {})
+                    strict=True, **(SMALL if runner == "fast" else {}))
     assert str(e.value).startswith(f"bad record at {path}:{BAD_AT[0]} ")
