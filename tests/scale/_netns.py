@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
 
+from invindex.temps import pid_alive
+
 SUBNET = "10.213.70"  # /24; a private range that is never routed out of the namespaces
 PREFIX = "iix"
 DAEMON_LIMIT_S = 600  # `timeout` for every daemon: longer than any test here
@@ -48,16 +50,6 @@ def why_unavailable() -> str | None:
     except subprocess.CalledProcessError as e:
         return f"`ip netns add` failed: {e.stderr.strip()}"
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def namespaces() -> List[str]:
@@ -93,7 +85,7 @@ def remove_stale() -> None:
     """Namespaces left by a run whose process no longer exists."""
     for ns in namespaces():
         m = _NAME.match(ns)
-        if m and not _alive(int(m.group(1))):
+        if m and not pid_alive(int(m.group(1))):
             _delete(ns)
 
 
