@@ -5,10 +5,21 @@ Thin on purpose: parsing and bad records (``records.accept``), the map
 this job, the streaming scripts and the fast engine write the same index. The
 shuffle does the sorting: SORT_VALUES makes the key ``term<TAB>doc_id`` (two fields),
 partitioned on the term alone, so each reducer sees postings in doc_id order.
+
+Counts are taken on the reduce side only, from what came through the shuffle, so that
+they stay exact when a map task runs twice: Spark reruns a finished map task whose
+output was lost with its executor, and applies that task's accumulator updates (mrjob's
+counters) again, while its shuffle output replaces the lost one. Documents and tokens
+are the document table's entries and lengths; bad records ride the shuffle as
+``$bad<TAB>kind<TAB>n<TAB>`` lines (``$`` starts no term and no document-table or
+stored-text key), which the reducers count and never write. Reduce tasks write the
+output, so each counts once (Hadoop keeps the successful attempt's counters; Spark
+applies a result task's accumulator updates once).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -23,12 +34,13 @@ except ImportError:  # a node where only the job file and the shipped zip are pr
 
 from invindex.core.analysis import Analyzer
 from invindex.core.compression import BOM
-from invindex.core.doctable import key_counters
+from invindex.core.doctable import DOC_TABLE, key_counters
 from invindex.core.postings import combine_term, map_record, reduce_term
 from invindex.core.records import UNDECODABLE, BadRecordLog, accept
 from invindex.core.streaming import input_location
 
 _FFFD = "\ufffd".encode("utf-8")
+BAD_KEY = "$bad"  # counts of bad records, by kind, carried through the shuffle
 
 
 def _doc_id(value: str) -> str:
@@ -68,7 +80,7 @@ class MRInvertedIndex(MRJob):
     # -- map --------------------------------------------------------------------------
     def mapper_init(self) -> None:
         self._an = self._analyzer()
-        self._line_no = self._docs = self._tokens = 0
+        self._line_no = 0
         self._bad = BadRecordLog(keep=5)
         self._source, self._split_start = input_location()
         self._fffd_bad = self.options.fffd_bad
@@ -82,20 +94,16 @@ class MRInvertedIndex(MRJob):
                         self._split_start, kind=kind)
         if record is None:
             return
-        lines, tokens = map_record(self._an, *record)
-        self._docs += 1
-        self._tokens += tokens
+        lines, _ = map_record(self._an, *record)
         for line in lines:
             yield tuple(line.split("\t", 1))
 
     def mapper_final(self):
         for bad in self._bad.examples:
             self.stderr.write(f"{counters.NOTE_PREFIX}{bad.describe()}\n".encode())
-        self.increment_counter(counters.GROUP, "documents", self._docs)
-        self.increment_counter(counters.GROUP, "tokens", self._tokens)
+        # no counter here: a rerun map task's would count twice (see the docstring)
         for kind, n in self._bad.counts.items():
-            self.increment_counter(counters.GROUP, counters.BAD_PREFIX + kind, n)
-        return iter(())
+            yield BAD_KEY, f"{kind}\t{n}\t"
 
     # -- combine: same shape in and out, so re-applying it (Spark does) is harmless.
     # Hadoop hands a combiner its values sorted on the whole key, mrjob's Spark harness
@@ -106,12 +114,21 @@ class MRInvertedIndex(MRJob):
 
     # -- reduce -----------------------------------------------------------------------
     def reducer_init(self) -> None:
-        self._counts: dict = {}
+        # reported even when 0, so that an empty input still reports its counters
+        self._counts: dict = {"table_documents": 0, "tokens": 0}
 
     def reducer(self, term: str, values):
+        if term == BAD_KEY:
+            for value in values:
+                kind, n, _ = value.split("\t")
+                counters.add(self._counts, {counters.BAD_PREFIX + kind: int(n)})
+            return
         line = reduce_term(term, values)
         payload = line[len(term) + 1:]
         key_counters(term, int(payload[6:payload.index(",", 6)]), self._counts)
+        if term[:1] == DOC_TABLE:  # [doc_id, length] postings: the indexed tokens
+            tokens = sum(p[1] for p in json.loads(payload)["postings"])
+            counters.add(self._counts, {"tokens": tokens})
         yield term, payload
 
     def reducer_final(self):
