@@ -1,4 +1,5 @@
-"""The shape of the code: no import cycle, one runner registry.
+"""The shape of the code: no import cycle, one runner registry, mrjob's private
+attributes read in one module.
 
 The import graph is read from the source (every ``import`` in ``invindex`` and
 ``jobs``, at module level or inside functions, so a function-level import cannot
@@ -107,6 +108,43 @@ def test_only_the_registry_knows_runner_names():
                  for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
                  if pattern.search(line)]
     assert offenders == []
+
+
+MRJOB_PRIVATE = REPO / "invindex" / "runners" / "mrjob_private.py"
+_PRIVATE = re.compile(r"_(?!_)\w*")  # _name, not a __dunder__
+
+
+def _private_uses(path: Path) -> List[str]:
+    """``x._name`` (x not self/cls), ``getattr(x, "_name")`` and its kin, and
+    ``from mrjob... import _name`` in one file, as ``file:line name``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        name = None
+        if isinstance(node, ast.Attribute) and _PRIVATE.fullmatch(node.attr):
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                name = node.attr
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+              and len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+              and isinstance(node.args[1].value, str) and _PRIVATE.fullmatch(node.args[1].value)):
+            name = node.args[1].value
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mrjob"):
+            name = next((a.name for a in node.names if _PRIVATE.fullmatch(a.name)), None)
+        if name:
+            found.append(f"{path.relative_to(REPO)}:{node.lineno} {name}")
+    return found
+
+
+def test_mrjob_private_attributes_in_one_module():
+    """The runners and the job (where mrjob's objects are handled) and any module that
+    imports mrjob touch no private attribute of another object: mrjob's go through
+    ``invindex/runners/mrjob_private.py``, which says why each is unavoidable."""
+    files = {p for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")
+             if p.parent.name in ("runners", "jobs")
+             or re.search(r"^\s*(from|import) mrjob\b", p.read_text("utf-8"), re.M)}
+    assert MRJOB_PRIVATE in files and len(files) > 10
+    assert [u for p in sorted(files - {MRJOB_PRIVATE}) for u in _private_uses(p)] == []
+    assert len(_private_uses(MRJOB_PRIVATE)) >= 5  # the check sees them where they are
 
 
 def test_cli_choices_and_help_come_from_the_registry(cli):

@@ -23,11 +23,10 @@ from ..core import counters, indexfmt
 from ..core.records import BadRecordError
 from ..errors import InvindexError
 from ..inputs import check_compressed, named_by_content
-from . import cluster, spark_watchdog
+from . import cluster, mrjob_private, spark_watchdog
 from .base import BuildRequest, BuildResult
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ def _totals(step_counters: List[Dict[str, Dict[str, int]]]) -> Dict[str, int]:
 def _cancel_own_steps(mr: Any) -> None:
     """On an EMR cluster we were given (or a pooled one), stop our pending steps:
     the cluster is not ours to terminate, its queue is not ours to leave full."""
-    step_ids = list(getattr(mr, "_step_ids", []) or [])
+    step_ids = mrjob_private.step_ids(mr)
     cluster_id = mr.get_cluster_id() if hasattr(mr, "get_cluster_id") else None
     if not step_ids or not cluster_id:
         return
@@ -135,22 +134,6 @@ def _cancel_own_steps(mr: Any) -> None:
     except Exception as e:  # best effort: the cluster itself is left alone anyway
         log.warning("could not cancel step(s) %s on cluster %s: %s",
                     ", ".join(step_ids), cluster_id, (str(e).splitlines() or [""])[0])
-
-
-def _fix_spark_job_args(mr: Any) -> None:
-    """mrjob 0.7.4 passes the job's own options to its Spark harness as
-    ``--job-args '--stem ...'``, which argparse takes for a missing value (``expected one
-    argument``): any analyzer option broke the spark runner. ``--job-args=...`` parses."""
-    original = mr._spark_script_args
-
-    def script_args(*args: Any, **kwargs: Any) -> List[str]:
-        out = list(original(*args, **kwargs))
-        if "--job-args" in out:
-            i = out.index("--job-args")
-            out[i:i + 2] = [f"--job-args={out[i + 1]}"]
-        return out
-
-    mr._spark_script_args = script_args
 
 
 @contextmanager
@@ -178,18 +161,18 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
     try:
         with cluster.interruptible(), job.make_runner() as mr, _lock_removed(mr):
             if TRAITS[runner].spark:
-                _fix_spark_job_args(mr)
+                mrjob_private.fix_spark_job_args(mr)
                 watch = spark_watchdog.attach(mr, req.spark_start_timeout)
-                if not mr._spark_tmp_dir.startswith(("hdfs:", "s3:", "gs:")):
+                tmp_dir = mrjob_private.spark_tmp_dir(mr)
+                if not tmp_dir.startswith(("hdfs:", "s3:", "gs:")):
                     # the harness writes counters into a directory it assumes exists
-                    Path(mr._spark_tmp_dir.removeprefix("file://")).mkdir(parents=True,
-                                                                           exist_ok=True)
+                    Path(tmp_dir.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
             try:
                 with watch:
                     mr.run()
             except KeyboardInterrupt:
-                if TRAITS[runner].emr and (mr._opts.get("cluster_id") or
-                                        mr._opts.get("pool_clusters")):
+                if TRAITS[runner].emr and (mrjob_private.option(mr, "cluster_id") or
+                                           mrjob_private.option(mr, "pool_clusters")):
                     _cancel_own_steps(mr)
                 raise
             if after is not None:

@@ -21,9 +21,10 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, List
+from typing import Any, ContextManager, Iterator, List
 
 from ..errors import InvindexError
+from . import mrjob_private
 
 DEFAULT_WAIT_S = 600.0
 STARVED = "Initial job has not accepted any resources"
@@ -144,19 +145,8 @@ class StartWatchdog:
 
 def attach(mr: Any, wait_s: float | None) -> ContextManager[StartWatchdog]:
     """``watching()`` of a watchdog fed every log4j record of the spark-submit run of
-    ``mr`` (a SparkMRJobRunner). mrjob has no public hook for the driver's lines, and
-    its logging drops INFO ones (where "Starting task" is) below the CLI's level, so the
-    record callback of its private ``_run_spark_submit`` is wrapped; ``_opts`` holds the
-    master the run really uses (our default, mrjob.conf, or the command line)."""
-    dog = StartWatchdog(mr._opts["spark_master"], wait_s)
-    original = mr._run_spark_submit
-
-    def run_spark_submit(args: Any, env: Any, record_callback: Callable[[dict], None]):
-        def feed(record: dict) -> None:
-            dog.see(record.get("message") or "")
-            record_callback(record)
-
-        return original(args, env, feed)
-
-    mr._run_spark_submit = run_spark_submit
+    ``mr`` (a SparkMRJobRunner), for the master the run really uses (our default,
+    mrjob.conf, or the command line)."""
+    dog = StartWatchdog(mrjob_private.option(mr, "spark_master"), wait_s)
+    mrjob_private.feed_spark_log(mr, dog.see)
     return dog.watching()
