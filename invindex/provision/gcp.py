@@ -10,6 +10,7 @@ from urllib.parse import quote
 from ..errors import InvindexError
 from .deps import need
 from .engine import Backend, wait_for
+from .gcp_calls import found_ours, get_or_none
 from .gcp_sql import SqlDatabases, SqlInstances, SqlUsers, cloudsql_steps, database_user
 from .gcp_steps import dataproc_steps, firewall_marker, gce_steps, policy_id
 from .plan import Fields, Plan, Step, diff_fields
@@ -66,14 +67,9 @@ class Gcp:
         found = dict(found_labels or {})
         return found.get(TAG_CLUSTER) == self.cluster and found.get(TAG_MANAGED) == MANAGED_BY
 
-
-def _not_found(e: BaseException) -> bool:
-    return getattr(e, "code", None) == 404 or type(e).__name__ == "NotFound"
-
-
-def _not_ours(kind: str, name: str) -> InvindexError:
-    return InvindexError(f"a {kind} named {name} exists but is not labelled for this cluster; "
-                         "rename the cluster or remove it")
+    def labelled(self, found: Any) -> bool:
+        """A compute or Dataproc resource carries this cluster's labels."""
+        return self.owns(found.labels)
 
 
 class GceInstances:
@@ -81,20 +77,12 @@ class GceInstances:
         self.gcp, self.client = gcp, gcp.compute("InstancesClient")
 
     def _get(self, name: str) -> Any:
-        try:
-            return self.client.get(project=self.gcp.project, zone=self.gcp.zone, instance=name)
-        except Exception as e:
-            if _not_found(e):
-                return None
-            raise
+        return get_or_none(lambda: self.client.get(project=self.gcp.project,
+                                                   zone=self.gcp.zone, instance=name))
 
     def find(self, step: Step, params: Dict) -> str | None:
-        found = self._get(step.name)
-        if found is None:
-            return None
-        if not self.gcp.owns(found.labels):
-            raise _not_ours("GCE instance", step.name)
-        return step.name
+        ours = found_ours(self._get(step.name), self.gcp.labelled, "GCE instance", step.name)
+        return step.name if ours else None
 
     def create(self, step: Step, params: Dict) -> str:
         compute = need("google.cloud.compute_v1", "GCP provisioning")
@@ -151,20 +139,13 @@ class _Marked:
         return where
 
     def _get(self, name: str) -> Any:
-        try:
-            return self.client.get(**self._where(), **{self.field: name})
-        except Exception as e:
-            if _not_found(e):
-                return None
-            raise
+        return get_or_none(lambda: self.client.get(**self._where(), **{self.field: name}))
 
     def find(self, step: Step, params: Dict) -> str | None:
-        found = self._get(step.name)
-        if found is None:
-            return None
-        if found.description != firewall_marker(self.gcp.cluster):
-            raise _not_ours(self.kind, step.name)
-        return step.name
+        marker = firewall_marker(self.gcp.cluster)
+        ours = found_ours(self._get(step.name), lambda f: f.description == marker,
+                          self.kind, step.name)
+        return step.name if ours else None
 
     def create(self, step: Step, params: Dict) -> str:
         compute = need("google.cloud.compute_v1", "GCP provisioning")
@@ -216,21 +197,13 @@ class DataprocPolicies:
         self.parent = f"projects/{gcp.project}/regions/{gcp.region}"
 
     def _get(self, full: str) -> Any:
-        try:
-            return self.client.get_autoscaling_policy(name=full)
-        except Exception as e:
-            if _not_found(e):
-                return None
-            raise
+        return get_or_none(lambda: self.client.get_autoscaling_policy(name=full))
 
     def find(self, step: Step, params: Dict) -> str | None:
         full = f"{self.parent}/autoscalingPolicies/{step.name}"
-        found = self._get(full)
-        if found is None:
-            return None
-        if not self.gcp.owns(found.labels):
-            raise _not_ours("Dataproc autoscaling policy", step.name)
-        return full
+        ours = found_ours(self._get(full), self.gcp.labelled, "Dataproc autoscaling policy",
+                          step.name)
+        return full if ours else None
 
     def create(self, step: Step, params: Dict) -> str:
         dataproc = need("google.cloud.dataproc_v1", "Dataproc provisioning")
@@ -276,20 +249,13 @@ class DataprocClusters:
         self.gcp, self.client = gcp, gcp.dataproc("ClusterControllerClient")
 
     def _get(self, name: str) -> Any:
-        try:
-            return self.client.get_cluster(project_id=self.gcp.project, region=self.gcp.region,
-                                           cluster_name=name)
-        except Exception as e:
-            if _not_found(e):
-                return None
-            raise
+        return get_or_none(lambda: self.client.get_cluster(
+            project_id=self.gcp.project, region=self.gcp.region, cluster_name=name))
 
     def find(self, step: Step, params: Dict) -> str | None:
         found = self._get(step.name)
-        if found is None:
+        if not found_ours(found, self.gcp.labelled, "Dataproc cluster", step.name):
             return None
-        if not self.gcp.owns(found.labels):
-            raise _not_ours("Dataproc cluster", step.name)
         if found.status.state.name == "DELETING":
             wait_for(lambda: self._get(step.name) is None, f"cluster {step.name} to go")
             return None

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..errors import InvindexError
 from .deps import need
+from .gcp_calls import found_ours, get_or_none
 from .gcp_steps import labels
 from .plan import Fields, Step, diff_fields
 from .spec import Spec
@@ -73,10 +74,6 @@ def cloudsql_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     return steps
 
 
-def _missing(e: BaseException) -> bool:
-    return getattr(getattr(e, "resp", None), "status", None) == 404
-
-
 class _SqlAdmin:
     """The Cloud SQL Admin API client and its long-running operations."""
 
@@ -87,6 +84,10 @@ class _SqlAdmin:
                                    client_options=options, static_discovery=True,
                                    cache_discovery=False)
         self.gcp = gcp
+
+    def run(self, request: Any, what: str) -> None:
+        """Send a request that starts an operation, and wait for it to finish."""
+        self.wait(request.execute(), what)
 
     def wait(self, operation: Dict[str, Any], what: str) -> None:
         deadline = time.monotonic() + TIMEOUT
@@ -106,26 +107,19 @@ class SqlInstances:
         self.gcp, self.sql = gcp, _SqlAdmin(gcp)
 
     def _get(self, name: str) -> Dict[str, Any] | None:
-        try:
-            return self.sql.api.instances().get(project=self.gcp.project,
-                                                instance=name).execute()
-        except Exception as e:
-            if _missing(e):
-                return None
-            raise
+        return get_or_none(self.sql.api.instances().get(project=self.gcp.project,
+                                                        instance=name).execute)
+
+    def _ours(self, instance: Dict[str, Any]) -> bool:
+        return self.gcp.owns(instance.get("settings", {}).get("userLabels"))
 
     def find(self, step: Step, params: Dict) -> str | None:
-        found = self._get(step.name)
-        if found is None:
-            return None
-        if not self.gcp.owns(found.get("settings", {}).get("userLabels")):
-            raise InvindexError(f"a Cloud SQL instance named {step.name} exists but is not "
-                                "labelled for this cluster; rename the cluster or remove it")
-        return step.name
+        ours = found_ours(self._get(step.name), self._ours, "Cloud SQL instance", step.name)
+        return step.name if ours else None
 
     def create(self, step: Step, params: Dict) -> str:
-        op = self.sql.api.instances().insert(project=self.gcp.project, body=params).execute()
-        self.sql.wait(op, f"Cloud SQL instance {step.name} to be created")
+        self.sql.run(self.sql.api.instances().insert(project=self.gcp.project, body=params),
+                     f"Cloud SQL instance {step.name} to be created")
         return step.name
 
     _IN_PLACE = ("tier", "dataDiskSizeGb", "ipConfiguration", "backupConfiguration",
@@ -141,10 +135,10 @@ class SqlInstances:
 
     def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
         changed = {k.split(".")[1].split("[")[0] for k in fields}
-        op = self.sql.api.instances().patch(
+        self.sql.run(self.sql.api.instances().patch(
             project=self.gcp.project, instance=rid,
-            body={"settings": {k: params["settings"][k] for k in sorted(changed)}}).execute()
-        self.sql.wait(op, f"Cloud SQL instance {rid} to be updated")
+            body={"settings": {k: params["settings"][k] for k in sorted(changed)}}),
+            f"Cloud SQL instance {rid} to be updated")
         return rid
 
     def delete(self, rid: str) -> None:
@@ -152,17 +146,16 @@ class SqlInstances:
         if found is None:
             return
         if found.get("settings", {}).get("deletionProtectionEnabled"):
-            op = self.sql.api.instances().patch(
+            self.sql.run(self.sql.api.instances().patch(
                 project=self.gcp.project, instance=rid,
-                body={"settings": {"deletionProtectionEnabled": False}}).execute()
-            self.sql.wait(op, f"deletion protection of {rid} to be off")
-        op = self.sql.api.instances().delete(project=self.gcp.project, instance=rid).execute()
-        self.sql.wait(op, f"Cloud SQL instance {rid} to be deleted")
+                body={"settings": {"deletionProtectionEnabled": False}}),
+                f"deletion protection of {rid} to be off")
+        self.sql.run(self.sql.api.instances().delete(project=self.gcp.project, instance=rid),
+                     f"Cloud SQL instance {rid} to be deleted")
 
     def find_all(self) -> List[str]:
         found = self.sql.api.instances().list(project=self.gcp.project).execute()
-        return [i["name"] for i in found.get("items", [])
-                if self.gcp.owns(i.get("settings", {}).get("userLabels"))]
+        return [i["name"] for i in found.get("items", []) if self._ours(i)]
 
     def describe(self, rid: str) -> str:
         i = self._get(rid) or {}
@@ -190,25 +183,20 @@ class _InstanceChild:
         return getattr(self.sql.api, self.collection)()
 
     def find(self, step: Step, params: Dict) -> str | None:
-        try:
-            self._api().get(project=self.gcp.project, instance=self.gcp.cluster,
-                            **{self.key: step.name}).execute()
-        except Exception as e:
-            if _missing(e):
-                return None
-            raise
-        return f"{self.gcp.cluster}/{step.name}"
+        found = get_or_none(self._api().get(project=self.gcp.project,
+                                             instance=self.gcp.cluster,
+                                             **{self.key: step.name}).execute)
+        return None if found is None else f"{self.gcp.cluster}/{step.name}"
 
     def create(self, step: Step, params: Dict) -> str:
-        op = self._api().insert(project=self.gcp.project, instance=self.gcp.cluster,
-                                body=params).execute()
-        self.sql.wait(op, f"{self.collection[:-1]} {step.name}")
+        self.sql.run(self._api().insert(project=self.gcp.project, instance=self.gcp.cluster,
+                                        body=params), f"{self.collection[:-1]} {step.name}")
         return f"{self.gcp.cluster}/{step.name}"
 
     def delete(self, rid: str) -> None:
-        op = self._api().delete(project=self.gcp.project, instance=self.gcp.cluster,
-                                **{self.key: rid.split("/", 1)[1]}).execute()
-        self.sql.wait(op, f"deleting {rid}")
+        self.sql.run(self._api().delete(project=self.gcp.project, instance=self.gcp.cluster,
+                                        **{self.key: rid.split("/", 1)[1]}),
+                     f"deleting {rid}")
 
     def find_all(self) -> List[str]:
         return []

@@ -231,3 +231,27 @@ def test_dataproc_policy_updates_in_place_and_a_new_machine_type_is_refused(gcp,
                                             r"n2-standard-4 -> n2-standard-8\)"):
         api.up(other, echo=quiet, credentials=creds)
     assert len([r for r in gcp.requests if r[0] != "GET"]) == writes + 1
+
+
+@pytest.mark.parametrize("shape, key, found, kind", [
+    ("gce", "projects/proj/global/networks/g-gce-net", {"description": "theirs"},
+     "VPC network named g-gce-net"),
+    ("gce", "projects/proj/zones/us-central1-a/instances/g-gce", {"labels": {}},
+     "GCE instance named g-gce"),
+    ("dataproc", "projects/proj/regions/us-central1/autoscalingPolicies/g-dataproc-scaling",
+     {"labels": {"invindex-cluster": "other", "managed-by": "invindex"}},
+     "Dataproc autoscaling policy named g-dataproc-scaling"),
+    ("cloudsql-postgres", "sql/proj/instances/g-cloudsql-postgres", {"settings": {}},
+     "Cloud SQL instance named g-cloudsql-postgres"),
+])
+def test_a_resource_of_that_name_not_ours_is_refused(gcp, tmp_path, shape, key, found, kind):
+    """A resource with the cluster's name but not its labels (or, for compute resources
+    without labels, its marker) is someone else's: `up` stops with one line, whichever
+    client family read it (google-cloud-* or googleapiclient), before creating anything."""
+    gcp.store[key] = dict(found, name=key.rsplit("/", 1)[1])
+    spec = spec_for(tmp_path, gcp, shape)
+    with pytest.raises(InvindexError) as e:
+        api.up(spec, echo=quiet, credentials=AnonymousCredentials())
+    assert str(e.value) == (f"a {kind} exists but is not labelled for this cluster; "
+                            "rename the cluster or remove it")
+    assert gcp.sent("POST", ".") == []  # found while planning: nothing created
