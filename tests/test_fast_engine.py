@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +117,46 @@ def test_merge_of_overlapping_pieces_matches_the_reducer():
         values.sort(key=lambda v: v.split("\t")[0])
         df, encs = _merge_pieces(pieces)
         assert f't\t{{"df":{df},"postings":[{encs}]}}' == reduce_term("t", values), case
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_edge_merge_of_random_pieces_matches_the_reducer(seed):
+    """Pieces cut from random sorted ids (ranges that overlap at their edges, inside one
+    another, or not at all; ids repeated across pieces; ' ', '!' and ',[' in ids): only
+    the common range is merged, the rest copied, and the result is the reducer's."""
+    import random
+
+    from invindex.core.postings import reduce_term
+    from invindex.runners.fast import _merge_pieces
+
+    rng = random.Random(seed)
+    alphabet = ["a", "b", "1", "10", "2", " ", "!", "#", ",["]
+    for _ in range(200):
+        case = []
+        for _ in range(rng.randint(2, 4)):
+            n = rng.randint(1, 8)
+            case.append(sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 3)))
+                                for _ in range(n)}))
+        values = []
+        for docs in case:
+            values += [f"{d}\t1\t{i}" for i, d in enumerate(docs)]
+        values.sort(key=lambda v: v.split("\t")[0])
+        df, encs = _merge_pieces(_pieces(*case))
+        assert f't\t{{"df":{df},"postings":[{encs}]}}' == reduce_term("t", values), case
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(
+    [b"a", b"\xc3\xa9", b"\t", b" ", b"\r", b"\x01", b"\x0c", b"\xff", b"\xef\xbb\xbf", b"!"]),
+    max_size=6).map(b"".join), min_size=1, max_size=6), st.sampled_from([0, 7]))
+def test_batch_read_at_once_is_read_as_line_by_line(lines, offset):
+    """The fast path that decodes and splits a whole batch at once gives exactly the
+    records ``iter_records`` gives, and only for batches without a bad record."""
+    from invindex.core.records import BadRecordLog, iter_records
+    from invindex.runners.fast import _clean_records
+
+    fast = _clean_records(lines, offset)
+    if fast is not None:
+        bad = BadRecordLog()
+        slow = [list(r) for r in iter_records(lines, "x", bad, False, 0, offset, 1)]
+        assert fast == slow and not bad.counts

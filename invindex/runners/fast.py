@@ -44,6 +44,7 @@ from ..core.analysis import Analyzer
 from ..core.compression import DECOMPRESS_ERRORS
 from ..core.doctable import key_counters
 from ..core.records import (
+    BOM,
     BadRecord,
     BadRecordError,
     BadRecordLog,
@@ -211,6 +212,32 @@ def resolve(bad: BadRecord, path: Path) -> BadRecord:
 
 
 # -- map ---------------------------------------------------------------------------
+# Control characters other than tab and newline: a batch that has one anywhere (in a
+# doc_id it makes a bad record; '\r' may end a line) is read line by line.
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n")
+
+
+def _clean_records(lines: List[bytes], offset: int) -> List[List[str]] | None:
+    """A batch's ``[doc_id, text]`` records decoded and split at once (C passes, no
+    Python call per line), when every line is a good record as it stands; None
+    otherwise, and ``iter_records`` reads the batch line by line (bad records counted,
+    '\r' dropped, a BOM at offset 0)."""
+    if not lines or (offset == 0 and lines[0].startswith(BOM)):
+        return None
+    raw = b"\n".join(lines)
+    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    del raw
+    if text.startswith("\t") or "\n\t" in text:  # an empty doc_id
+        return None
+    records = [line.split("\t", 1) for line in text.split("\n")]
+    return records if min(map(len, records)) == 2 else None  # else a line has no tab
+
+
 def _merge_positions(dicts: List[Dict[str, List[int]]]) -> Dict[str, List[int]]:
     """Term positions of records sharing a doc_id: tf summed, positions merged."""
     out: Dict[str, List[int]] = {}
@@ -340,8 +367,10 @@ def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, str
     peak = _peak_rss()
     with open_input(split.path) as f:
         for n, (first, line, holder) in enumerate(_batches(f, split, size, max_record)):
-            records = list(iter_records(holder.pop(), str(split.path), bad, strict,
-                                        split.start, first, line))
+            lines = holder.pop()
+            records = _clean_records(lines, first) or list(iter_records(
+                lines, str(split.path), bad, strict, split.start, first, line))
+            del lines
             result.docs += len(records)
             unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
             if not unique:
@@ -437,7 +466,67 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
     if all(keyed[i][1] < keyed[i + 1][0] for i in range(len(keyed) - 1)):
         return sum(k[2] for k in keyed), ",".join(k[3] for k in keyed)
     encs = [k[3] for k in keyed]
-    return _interleave(encs) or _merge_exact(encs)
+    if any("\\" in e or ',[",' in e for e in encs):  # raw ids are not the doc_ids
+        return _interleave(encs) or _merge_exact(encs)
+    _, last, df, enc = keyed[0]
+    for first_b, last_b, df_b, enc_b in keyed[1:]:
+        if last < first_b:
+            df, enc = df + df_b, enc + "," + enc_b
+        else:
+            df, enc = _merge_edge(df, enc, last, df_b, enc_b, first_b)
+        last = max(last, last_b)
+    return df, enc
+
+
+# Overlapping pieces usually overlap only at their edges: a batch's records are sorted
+# by doc_id, but a file's order is not doc_id order, so two batches' ranges cross where
+# one ends and the next starts. Only the postings in the common range are merged; the
+# rest is copied. These helpers assume no backslash and no ',[",' in the pieces, so a
+# posting starts at 0 or after each ',["' and its raw id is its doc_id.
+def _start_at(enc: str, p: int) -> int:
+    """The first posting start at or after ``p`` (``len(enc)`` if none)."""
+    if p <= 0:
+        return 0
+    i = enc.find(',["', p - 1)
+    return len(enc) if i < 0 else i + 1
+
+
+def _cut(enc: str, doc: str, after: bool) -> int:
+    """Start of the first posting whose doc_id is >= ``doc`` (> with ``after``), or
+    ``len(enc)``: a binary search over the postings' starts."""
+    def meets(s: int) -> bool:
+        d = enc[s + 2:enc.index('"', s + 2)]
+        return d > doc if after else d >= doc
+
+    lo, hi = 0, len(enc)  # lo: a start, every earlier one fails; hi: meets, or the end
+    while lo < hi:
+        m = _start_at(enc, (lo + hi + 1) // 2)
+        if m < hi and meets(m):
+            hi = m
+        elif m < hi:
+            lo = _start_at(enc, m + 1)
+        elif meets(lo):
+            hi = lo
+        else:
+            lo = _start_at(enc, lo + 1)
+    return lo
+
+
+def _postings_in(enc: str, start: int) -> int:
+    return 0 if start >= len(enc) else enc.count(',["', start) + 1
+
+
+def _merge_edge(df_a: int, a: str, last_a: str, df_b: int, b: str,
+                first_b: str) -> Tuple[int, str]:
+    """Piece ``a`` with piece ``b`` (``first_b`` within ``a``'s range): ``a``'s postings
+    before ``first_b``, the common range merged, ``b``'s postings after ``last_a``."""
+    i = _cut(a, first_b, after=False)
+    j = _cut(b, last_a, after=True)
+    mid = [a[i:], b[:j - 1] if j < len(b) else b]
+    n_mid, enc_mid = _interleave(mid) or _merge_exact(mid)
+    n_tail = _postings_in(b, j)
+    out = [x for x in (a[:i - 1] if i else "", enc_mid, b[j:]) if x]
+    return df_a - _postings_in(a, i) + n_mid + n_tail, ",".join(out)
 
 
 def max_fan_in() -> int:

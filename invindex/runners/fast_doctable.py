@@ -27,10 +27,21 @@ def doc_run_lines(doc_ids: Sequence[str], lengths: Sequence[int],
     keys = sorted(buckets)
     lines = [f"{k}\t{len(buckets[k])}\t{','.join(buckets[k])}" for k in keys]
     if texts is not None:
-        for doc_id, doc_texts in zip(doc_ids, texts, strict=True):
-            blobs = sorted(Counter(encode_text(t) for t in doc_texts).items())
-            key = doc_id_key(doc_id)
-            keys.append(key)
-            lines.append(f"{key}\t{len(blobs)}\t" + ",".join(
-                f'["{b}",{n}]' for b, n in blobs))
+        text_keys, text_lines = text_run_lines(doc_ids, texts)
+        keys += text_keys
+        lines += text_lines
+    return keys, lines
+
+
+def text_run_lines(doc_ids: Sequence[str], texts: Sequence[Sequence[str]]
+                   ) -> Tuple[List[str], List[str]]:
+    """(keys, run lines) of the stored texts (--store-text), after the table's."""
+    keys: List[str] = []
+    lines: List[str] = []
+    for doc_id, doc_texts in zip(doc_ids, texts, strict=True):
+        blobs = sorted(Counter(encode_text(t) for t in doc_texts).items())
+        key = doc_id_key(doc_id)
+        keys.append(key)
+        lines.append(f"{key}\t{len(blobs)}\t" + ",".join(
+            f'["{b}",{n}]' for b, n in blobs))
     return keys, lines
