@@ -49,3 +49,17 @@ def test_latin1_path_is_taken_for_latin1_text():
 
     assert mod._tokenize_latin1("Straße Ünïcode\nx") is not None
     assert mod._tokenize_latin1("Σ") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=40), st.integers(1, 7), st.integers(0, 5))
+def test_vectorized_partitions_match_partition_of(terms, parts, skip):
+    """The arrow engine hashes all of a run's terms at once, as Hadoop's partitioner
+    (``partition_of``) does one by one; on a sliced array too."""
+    import pyarrow as pa
+
+    from invindex.core.indexfmt import partition_of
+    from invindex.runners.invert_arrow import partitions
+
+    arr = pa.array(["x"] * skip + terms, pa.string()).slice(skip)
+    assert partitions(arr, parts).tolist() == [partition_of(t, parts) for t in terms]

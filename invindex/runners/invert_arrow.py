@@ -105,32 +105,60 @@ def _tokenize_python(big: str) -> Tokenized:
 
 
 class ArrowRun:
-    """A batch's run lines as one Arrow array (no Python string per line), plus terms."""
+    """A batch's run lines, each ending in a newline, as one Arrow array (no Python
+    string per line), and their terms (an Arrow string array)."""
 
-    def __init__(self, terms: List[str], lines: pa.Array) -> None:
+    def __init__(self, terms: pa.Array, lines: pa.Array) -> None:
         self.terms = terms
         self.lines = lines
 
     def with_documents(self, keys: List[str], lines: pa.Array) -> ArrowRun:
         """This run with the document-table (and stored-text) lines first, as their
         keys sort before every term."""
-        return ArrowRun(keys + self.terms, pa.concat_arrays([lines, self.lines]))
+        return ArrowRun(pa.concat_arrays([pa.array(keys, pa.string()), self.terms]),
+                        pa.concat_arrays([lines, self.lines]))
 
     def __eq__(self, other: object) -> bool:  # for tests: compare with a list of lines
-        return self.lines.to_pylist() == (other.lines.to_pylist() if isinstance(
-            other, ArrowRun) else other)
+        return [ln[:-1] for ln in self.lines.to_pylist()] == (
+            other.lines.to_pylist() if isinstance(other, ArrowRun) else other)
 
-    def write_parts(self, paths: List[str], part_of) -> None:
-        """Write each line to the run file of its term's partition."""
-        parts = np.fromiter((part_of(t) for t in self.terms), dtype=np.int32,
-                            count=len(self.terms))
+    def write_parts(self, paths: List[str], part_of=None) -> None:
+        """Write each line to the run file of its term's partition (``part_of``, the
+        per-term function ``PyRun`` uses, is computed here for all terms at once)."""
+        parts = partitions(self.terms, len(paths))
         for p, path in enumerate(paths):
             lines = self.lines if len(paths) == 1 else self.lines.filter(pa.array(parts == p))
             with open(path, "wb") as out:
-                if len(lines):
-                    out.write(pc.binary_join(pa.ListArray.from_arrays(
-                        pa.array([0, len(lines)], pa.int32()), lines), "\n")[0].as_buffer())
-                    out.write(b"\n")
+                out.write(_data(lines))
+
+
+def _data(lines: pa.Array) -> pa.Buffer:
+    """The bytes of a string array's values, end to end (no copy)."""
+    if not len(lines):
+        return pa.py_buffer(b"")
+    offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset:]
+    return lines.buffers()[2].slice(int(offsets[0]), int(offsets[len(lines)] - offsets[0]))
+
+
+def partitions(terms: pa.Array, parts: int) -> np.ndarray:
+    """``core.indexfmt.partition_of`` for every term at once: Hadoop's hash of the UTF-8
+    bytes (h = 31 h + signed byte, 32 bits), one numpy pass per byte position."""
+    if parts <= 1:
+        return np.zeros(len(terms), np.int32)
+    offsets = np.frombuffer(terms.buffers()[1], np.int32)[
+        terms.offset:terms.offset + len(terms) + 1].astype(np.int64)
+    data = np.frombuffer(terms.buffers()[2], np.int8).astype(np.uint32)
+    h = np.zeros(len(terms), np.uint32)
+    live = np.arange(len(terms))
+    start, lens = offsets[:-1], np.diff(offsets)
+    k = 0
+    while True:
+        live = live[lens[live] > k]
+        if not len(live):
+            break
+        h[live] = h[live] * np.uint32(31) + data[start[live] + k]
+        k += 1
+    return ((h & np.uint32(0x7FFFFFFF)) % np.uint32(parts)).astype(np.int32)
 
 
 def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
@@ -140,7 +168,7 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     ``unique_ids``: no doc_id repeats in ``records`` (else their postings are merged).
     """
     if not records:
-        return ArrowRun([], pa.array([], pa.string())), 0
+        return _EMPTY, 0
     # Documents: records sharing a doc_id are one document.
     ids = [d for d, _ in records]
     if unique_ids:
@@ -158,7 +186,8 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
             [t for _, t in g] for _, g in groupby(records, key=itemgetter(0))]
         text_keys, text_lines = text_run_lines(doc_ids, texts)
         keys += text_keys
-        lines = pa.concat_arrays([lines, pa.array(text_lines, pa.string())])
+        lines = pa.concat_arrays([lines, pa.array([t + "\n" for t in text_lines],
+                                                  pa.string())])
     return run.with_documents(keys, lines), tokens
 
 
@@ -179,7 +208,8 @@ def _doc_table(doc_ids: List[str], heads: pa.Array, lengths: np.ndarray
     keys = [doc_table_key(doc_ids[i]) for i in order[start].tolist()]
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(off), entries), ",")
     df = pc.cast(pa.array(np.diff(off)), pa.string())
-    return keys, pc.binary_join_element_wise(pa.array(keys, pa.string()), df, joined, "\t")
+    return keys, pc.binary_join_element_wise(pa.array(keys, pa.string()), _TAB, df, _TAB,
+                                             joined, _NL, "")
 
 
 def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
@@ -206,7 +236,7 @@ def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
     doc = rec if doc_of_rec is None else doc_of_rec[rec]
     lengths = np.bincount(doc, minlength=len(heads))
     if not tokens:
-        return ArrowRun([], pa.array([], pa.string())), 0, lengths
+        return _EMPTY, 0, lengths
     unique_ids = doc_of_rec is None
     # Term rank in byte order (= code point order of the str).
     order = pc.sort_indices(terms).to_numpy()
@@ -252,5 +282,9 @@ def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
     del postings
     term_str = pc.take(terms, pa.array(order[gterm[tstart]]))
     df = pc.cast(pa.array(np.diff(toff)), pa.string())
-    lines = pc.binary_join_element_wise(term_str, df, joined, "\t")
-    return ArrowRun(term_str.to_pylist(), lines), tokens, lengths
+    lines = pc.binary_join_element_wise(term_str, _TAB, df, _TAB, joined, _NL, "")
+    return ArrowRun(term_str, lines), tokens, lengths
+
+
+_TAB, _NL = pa.scalar("\t"), pa.scalar("\n")
+_EMPTY = ArrowRun(pa.array([], pa.string()), pa.array([], pa.string()))
