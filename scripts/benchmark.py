@@ -17,7 +17,9 @@ of time and memory against input size when matplotlib is installed.
 
 Runners: tutorial (scripts/baseline: whitespace mapper, LC_ALL=C sort, doc-list reducer,
 no tf, no positions), mrjob-local (our job on mrjob's local runner), pipe, fast,
-fast-python (the fast runner without numpy/pyarrow), tantivy (when installed).
+fast-j1 (the default build with -j 1, for the --jobs speed-up), fast-python (the fast
+runner without numpy/pyarrow), tantivy (when installed). Runners take turns run by
+run; the table adds the CPU time of the whole process tree and the ratio to tantivy.
 These machines are noisy: compare ratios within one run, not absolute times across runs.
 
 Search mode (scripts/bench_search.py): invindex search beside tantivy on ~30 MB of real
@@ -39,6 +41,7 @@ import gzip
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,7 +62,7 @@ from realtext import default_corpora, repeat_corpus  # noqa: E402
 from synth import make_corpus  # noqa: E402
 
 PY = sys.executable
-ALL_RUNNERS = ["tutorial", "mrjob-local", "pipe", "fast", "fast-python", "tantivy"]
+ALL_RUNNERS = ["tutorial", "mrjob-local", "pipe", "fast", "fast-j1", "fast-python", "tantivy"]
 
 
 # -- measuring a process tree ----------------------------------------------------------
@@ -100,7 +103,9 @@ def tree_rss_kb(root: int) -> int:
 
 
 def measure(cmd: List[str], env: Dict[str, str] | None = None) -> Dict[str, float]:
-    """Wall seconds and peak RSS (MB, whole tree) of one run of ``cmd``."""
+    """Wall seconds, CPU seconds (user + system of the whole tree: every process that
+    was waited for) and peak RSS (MB, whole tree) of one run of ``cmd``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=env)
@@ -117,11 +122,13 @@ def measure(cmd: List[str], env: Dict[str, str] | None = None) -> Dict[str, floa
     sampler.start()
     _, err = proc.communicate()
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     done.set()
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed: {err.decode()[-500:]}")
-    return {"wall_s": wall, "peak_rss_mb": peak / 1024}
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 1024}
 
 
 # -- the runners ----------------------------------------------------------------------
@@ -140,6 +147,8 @@ def command(runner: str, corpus: Path, out: Path, jobs: int, memory: int) -> Lis
         return inv + ["-r", "pipe"]
     if runner == "fast":
         return inv + ["-r", "fast"]
+    if runner == "fast-j1":  # the default build on one core, for --jobs scaling
+        return inv[:inv.index("-j")] + ["-j", "1"] + inv[inv.index("-j") + 2:] + ["-r", "fast"]
     if runner == "fast-python":
         return inv + ["-r", "fast", "--engine", "python"]
     if runner == "tantivy":
@@ -280,40 +289,54 @@ def main() -> None:
     env = dict(os.environ, INVINDEX_LOG_LEVEL="ERROR")
     results = []
     out_root = Path(tempfile.mkdtemp(prefix="bench-", dir=work))
+    loads = [os.getloadavg()[0]]
     try:
         for corpus in corpora:
             mb = corpus.stat().st_size / 1e6
-            for runner in runners:
-                runs = []
-                for i in range(args.runs):
+            runs: Dict[str, List[dict]] = {r: [] for r in runners}
+            for i in range(args.runs):  # runners take turns, so load hits them alike
+                for runner in runners:
                     cmd = command(runner, corpus, out_root / runner, args.jobs, args.memory)
                     m = measure(cmd, env)
-                    runs.append(m)
+                    m["load"] = os.getloadavg()[0]
+                    loads.append(m["load"])
+                    runs[runner].append(m)
                     print(f"  {corpus.name} {runner} run {i + 1}: {m['wall_s']:.2f} s, "
-                          f"{m['peak_rss_mb']:.0f} MB", file=sys.stderr)
-                wall = statistics.median(r["wall_s"] for r in runs)
+                          f"CPU {m['cpu_s']:.2f} s, {m['peak_rss_mb']:.0f} MB, "
+                          f"load {m['load']:.1f}", file=sys.stderr)
+            for runner in runners:
+                wall = statistics.median(r["wall_s"] for r in runs[runner])
                 results.append({
                     "corpus": corpus.name, "input_mb": round(mb, 2), "runner": runner,
-                    "runs": runs, "wall_s": wall, "mb_per_s": mb / wall,
-                    "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs)})
+                    "runs": runs[runner], "wall_s": wall, "mb_per_s": mb / wall,
+                    "cpu_s": statistics.median(r["cpu_s"] for r in runs[runner]),
+                    "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs[runner])})
     finally:
         shutil.rmtree(out_root, ignore_errors=True)
     for r in results:
-        base = next((b for b in results if b["corpus"] == r["corpus"]
-                     and b["runner"] == "tutorial"), None)
+        same = {b["runner"]: b for b in results if b["corpus"] == r["corpus"]}
+        base, tant = same.get("tutorial"), same.get("tantivy")
         r["speedup_vs_tutorial"] = base["wall_s"] / r["wall_s"] if base else None
-    header = (f"{'corpus':<28} {'runner':<12} {'wall s':>8} {'MB/s':>7} {'peak MB':>8} "
-              f"{'x tutorial':>10}")
+        r["x_tantivy"] = r["wall_s"] / tant["wall_s"] if tant else None
+        if r["runner"] == "fast" and "fast-j1" in same:
+            r["jobs_speedup"] = same["fast-j1"]["wall_s"] / r["wall_s"]
+    header = (f"{'corpus':<28} {'runner':<12} {'wall s':>8} {'CPU s':>7} {'MB/s':>7} "
+              f"{'peak MB':>8} {'x tutorial':>10} {'x tantivy':>9}")
     print(header)
     print("-" * len(header))
     for r in results:
         ratio = f"{r['speedup_vs_tutorial']:.1f}" if r["speedup_vs_tutorial"] else "-"
-        print(f"{r['corpus']:<28} {r['runner']:<12} {r['wall_s']:>8.2f} {r['mb_per_s']:>7.2f} "
-              f"{r['peak_rss_mb']:>8.0f} {ratio:>10}")
+        tant = f"{r['x_tantivy']:.2f}" if r["x_tantivy"] else "-"
+        print(f"{r['corpus']:<28} {r['runner']:<12} {r['wall_s']:>8.2f} {r['cpu_s']:>7.2f} "
+              f"{r['mb_per_s']:>7.2f} {r['peak_rss_mb']:>8.0f} {ratio:>10} {tant:>9}")
+        if "jobs_speedup" in r:
+            print(f"{'':<28} fast -j {args.jobs} is {r['jobs_speedup']:.2f}x fast -j 1")
+    print(f"load average (1 min) during the runs: {min(loads):.1f} to {max(loads):.1f}")
     meta = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                         "python": platform.python_version(),
                         "processor": platform.processor() or platform.machine()},
             "runs_per_point": args.runs, "jobs": args.jobs, "memory_mb": args.memory,
+            "load_average": [min(loads), max(loads)],
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"meta": meta, "results": results}, indent=2))
