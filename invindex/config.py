@@ -18,7 +18,7 @@ import argparse
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Iterable, Mapping
 
 from .errors import UsageError
 
@@ -53,14 +53,14 @@ def load_config(path: Path | None) -> Dict[str, Any]:
 
 def _convert(action: argparse.Action, value: Any, origin: str) -> Any:
     """A config/env value as the parser would have produced it from a flag."""
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+    if action.nargs == 0 and isinstance(action.const, bool):  # store_true / store_false
         if isinstance(value, bool):
             flag_on = value
         elif str(value).lower() in _TRUE | _FALSE:
             flag_on = str(value).lower() in _TRUE
         else:
             raise UsageError(f"{origin}: expected true or false, got {value!r}")
-        return flag_on if isinstance(action, argparse._StoreTrueAction) else not flag_on
+        return flag_on == action.const  # the value the flag stores when given, or not
     if action.nargs in ("*", "+") and isinstance(value, str):
         value = value.split(",")
     try:
@@ -78,10 +78,12 @@ def _convert(action: argparse.Action, value: Any, origin: str) -> Any:
     return value
 
 
-def apply_defaults(parser: argparse.ArgumentParser, section: Mapping[str, Any],
-                   env: Mapping[str, str]) -> None:
-    """Set the parser's defaults from the config section, then the environment."""
-    by_dest = {a.dest: a for a in parser._actions if a.option_strings}
+def apply_defaults(parser: argparse.ArgumentParser, options: Iterable[argparse.Action],
+                   section: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    """Set the parser's defaults from the config section, then the environment.
+    ``options`` are the parser's optional actions (argparse lists them only in a
+    private attribute, so the CLI's parser remembers them as they are added)."""
+    by_dest = {a.dest: a for a in options if a.option_strings}
     known = set(by_dest)
     tables = parser.get_default("config_tables") or ()
     for key in section:

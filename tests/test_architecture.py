@@ -1,5 +1,5 @@
 """The shape of the code: no import cycle, one runner registry, mrjob's private
-attributes read in one module.
+attributes read in one module, argparse's read nowhere.
 
 The import graph is read from the source (every ``import`` in ``invindex`` and
 ``jobs``, at module level or inside functions, so a function-level import cannot
@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Dict, List, Set, Tuple
 
 from tests.conftest import REPO
 
@@ -114,11 +114,11 @@ MRJOB_PRIVATE = REPO / "invindex" / "runners" / "mrjob_private.py"
 _PRIVATE = re.compile(r"_(?!_)\w*")  # _name, not a __dunder__
 
 
-def _private_uses(path: Path) -> List[str]:
+def _private_names(source: str, library: str = "mrjob") -> List[Tuple[int, str]]:
     """``x._name`` (x not self/cls), ``getattr(x, "_name")`` and its kin, and
-    ``from mrjob... import _name`` in one file, as ``file:line name``."""
+    ``from LIBRARY... import _name`` in some source, as (line, name)."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         name = None
         if isinstance(node, ast.Attribute) and _PRIVATE.fullmatch(node.attr):
             if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
@@ -128,11 +128,17 @@ def _private_uses(path: Path) -> List[str]:
               and len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
               and isinstance(node.args[1].value, str) and _PRIVATE.fullmatch(node.args[1].value)):
             name = node.args[1].value
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mrjob"):
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(library):
             name = next((a.name for a in node.names if _PRIVATE.fullmatch(a.name)), None)
         if name:
-            found.append(f"{path.relative_to(REPO)}:{node.lineno} {name}")
+            found.append((node.lineno, name))
     return found
+
+
+def _private_uses(path: Path, library: str = "mrjob") -> List[str]:
+    """``_private_names`` of one file, as ``file:line name``."""
+    return [f"{path.relative_to(REPO)}:{line} {name}"
+            for line, name in _private_names(path.read_text("utf-8"), library)]
 
 
 def test_mrjob_private_attributes_in_one_module():
@@ -145,6 +151,37 @@ def test_mrjob_private_attributes_in_one_module():
     assert MRJOB_PRIVATE in files and len(files) > 10
     assert [u for p in sorted(files - {MRJOB_PRIVATE}) for u in _private_uses(p)] == []
     assert len(_private_uses(MRJOB_PRIVATE)) >= 5  # the check sees them where they are
+
+
+_PARSER_CODE = re.compile(
+    r"^\s*(from|import) argparse\b|\.add_argument(_group)?\(|\.parse_(known_)?args\(", re.M)
+_ARGPARSE_PRIVATE = re.compile(r"\bargparse\._(?!_)|^\s*from argparse import [^#\n]*\b_(?!_)", re.M)
+
+
+def test_no_argparse_private_attributes():
+    """argparse's private attributes are touched nowhere (project rule): the CLI's parser
+    remembers its options and subcommands as they are added (``invindex.cli._Parser``),
+    config defaults read those. Modules that build or read parsers touch no private
+    attribute of another object at all; no file names ``argparse._X``."""
+    sources = [p for d in (*PACKAGES, "scripts", "tests") for p in sorted((REPO / d).rglob("*.py"))
+               if p != Path(__file__).resolve()]
+    parser_code = [p for p in sources if p.parts[len(REPO.parts)] != "tests"
+                   and _PARSER_CODE.search(p.read_text("utf-8"))]
+    assert {REPO / "invindex/config.py", REPO / "invindex/core/analysis.py",
+            REPO / "invindex/cli/__init__.py"} <= set(parser_code) and len(parser_code) > 15
+    assert [u for p in parser_code for u in _private_uses(p, "argparse")] == []
+    assert [str(p.relative_to(REPO)) for p in sources
+            if _ARGPARSE_PRIVATE.search(p.read_text("utf-8"))] == []
+
+
+def test_the_argparse_check_sees_what_it_replaced():
+    before = ("by_dest = {a.dest: a for a in parser._actions if a.option_strings}\n"
+              "sub = parser._subparsers._group_actions[0].choices['build']\n"
+              "flag = isinstance(action, argparse._StoreTrueAction)\n"
+              "from argparse import _SubParsersAction\n")
+    assert sorted(n for _, n in _private_names(before, "argparse")) == [
+        "_StoreTrueAction", "_SubParsersAction", "_actions", "_group_actions", "_subparsers"]
+    assert len(_ARGPARSE_PRIVATE.findall(before)) == 2
 
 
 def test_cli_choices_and_help_come_from_the_registry(cli):

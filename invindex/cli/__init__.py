@@ -13,7 +13,7 @@ import importlib
 import logging
 import os
 import sys
-from typing import List
+from typing import Any, Dict, List
 
 from .. import __version__, logconfig, progress
 from ..config import apply_defaults, find_config, load_config
@@ -28,12 +28,67 @@ COMMANDS = ["build", "lookup", "verify", "info", "search", "stats", "serve", "pu
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse's parser that remembers what is added to it: its options (those of its
+    argument groups too) and its subcommands. argparse has no public way to list
+    either; config defaults (``invindex.config.apply_defaults``) and ``-v``/``-q`` after
+    a subcommand need both, and this keeps them off argparse's private attributes.
+    Options inherited through ``parents=`` are not listed (no command's own table of
+    settings uses them)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.options: List[argparse.Action] = []
+        self.subcommands: argparse.Action | None = None  # what add_subparsers returned
+        self._ready = False  # argparse makes its own groups in __init__: left unwrapped
+        super().__init__(*args, **kwargs)
+        self._ready = True
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return self.remember(super().add_argument(*args, **kwargs))
+
+    def add_argument_group(self, *args: Any, **kwargs: Any) -> Any:
+        group = super().add_argument_group(*args, **kwargs)
+        return _Group(self, group) if self._ready else group
+
+    def add_mutually_exclusive_group(self, *args: Any, **kwargs: Any) -> Any:
+        return _Group(self, super().add_mutually_exclusive_group(*args, **kwargs))
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        self.subcommands = super().add_subparsers(**kwargs)
+        return self.subcommands
+
+    def commands(self) -> Dict[str, _Parser]:
+        """Each subcommand's parser by name (aliases included)."""
+        return dict(self.subcommands.choices) if self.subcommands is not None else {}
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
 
+    def remember(self, action: argparse.Action) -> argparse.Action:
+        if action.option_strings:
+            self.options.append(action)
+        return action
 
-def make_parser() -> argparse.ArgumentParser:
+
+class _Group:
+    """An argument group (or mutually exclusive group) of a ``_Parser`` whose options
+    the parser remembers; everything else is argparse's group."""
+
+    def __init__(self, parser: _Parser, group: Any) -> None:
+        self._parser = parser
+        self._group = group
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return self._parser.remember(self._group.add_argument(*args, **kwargs))
+
+    def add_mutually_exclusive_group(self, *args: Any, **kwargs: Any) -> _Group:
+        return _Group(self._parser, self._group.add_mutually_exclusive_group(*args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._group, name)
+
+
+def make_parser() -> _Parser:
     parser = _Parser(
         prog="invindex",
         description="Build inverted indexes from doc_id<TAB>text corpora with one "
@@ -62,22 +117,20 @@ def make_parser() -> argparse.ArgumentParser:
                 continue  # a subcommand not built yet
             raise
         module.register(sub)
-    _after_subcommands(sub)
+    _after_subcommands(parser)
     return parser
 
 
-def _after_subcommands(sub: argparse._SubParsersAction) -> None:
+def _after_subcommands(parser: _Parser) -> None:
     """-v/-q accepted after a subcommand too (``invindex build ... -q``): each
     subparser, nested ones included, takes them; SUPPRESS keeps the top-level value
     when they are not repeated there."""
-    for p in set(sub.choices.values()):
+    for p in set(parser.commands().values()):
         p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
                        help="more logging (-vv for debug); tracebacks on errors")
         p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                        help="no progress bars, only errors")
-        for action in p._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                _after_subcommands(action)
+        _after_subcommands(p)
 
 
 def _setup_logging(verbose: int, quiet: bool, sdk_logs: bool = False) -> None:
@@ -95,8 +148,8 @@ def main(argv: List[str] | None = None) -> int:
             "-h", "--help", "--version") else (None, None)
         if pre is not None:
             config = load_config(find_config(pre.config, os.environ))
-            sub_parser = parser._subparsers._group_actions[0].choices[pre.command]  # type: ignore
-            apply_defaults(sub_parser, config.get(pre.command, {}), os.environ)
+            command = parser.commands()[pre.command]
+            apply_defaults(command, command.options, config.get(pre.command, {}), os.environ)
         args = parser.parse_args(argv)
         _setup_logging(args.verbose, args.quiet, args.sdk_logs)
         with handled():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
