@@ -30,18 +30,27 @@ def is_store_uri(location: str) -> bool:
     return bool(sep) and scheme in BACKENDS
 
 
+def _module(name: str) -> Any:
+    """One of this package's modules; without numpy (the search extra, which every store
+    module needs) a one-line usage error saying what to install."""
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as e:
+        if e.name != "numpy":
+            raise
+        raise UsageError("reading or writing a store needs numpy: "
+                         "pip install 'invindex[search]'") from None
+
+
 def parse_store_uri(uri: str, name: str | None = None, **params: Any) -> Any:
     """``uri``'s backend, target and index name (``name`` overrides ``?name=``)."""
-    from .base import check_name
-
     scheme = uri.partition("://")[0]
     if scheme not in BACKENDS:
         raise UsageError(f"{uri}: not a store URI (sqlite://, postgresql://, dynamodb://)")
-    module = importlib.import_module(f".{BACKENDS[scheme][0]}", __name__)
-    parsed = module.parse(uri)
+    parsed = _module(BACKENDS[scheme][0]).parse(uri)
     if name:
         parsed.name = name
-    check_name(parsed.name)
+    _module("base").check_name(parsed.name)
     parsed.params.update({k: v for k, v in params.items() if v})
     return parsed
 
@@ -50,8 +59,7 @@ def open_store(uri: str, name: str | None = None, **params: Any) -> Any:
     """The ``Store`` (``.base``) for a store URI, its SDK imported now."""
     parsed = parse_store_uri(uri, name, **params)
     module_name, cls = BACKENDS[parsed.scheme]
-    module = importlib.import_module(f".{module_name}", __name__)
-    return getattr(module, cls)(parsed)
+    return getattr(_module(module_name), cls)(parsed)
 
 
 def open_reader(location: str) -> Any:
@@ -68,9 +76,7 @@ def open_source(location: str) -> Any:
     from ..search.source import IndexDirSource
 
     if is_store_uri(location):
-        from .base import StoreSource
-
-        return StoreSource(open_reader(location))
+        return _module("base").StoreSource(open_reader(location))
     return IndexDirSource(open_reader(location))
 
 

@@ -257,3 +257,22 @@ def test_dynamodb_long_posting_list_is_split_into_items(cli, dynamo_store, index
 def test_dynamodb_missing_table_is_one_line(cli, dynamo_store):
     r = cli("search", dynamo_store, "alpha")
     assert r.code == 1 and "no DynamoDB table" in r.err and r.err.count("\n") == 1
+
+
+def test_store_commands_without_numpy_say_what_to_install(cli, sqlite_store, indexes):
+    """numpy is the search extra's: reading a store without it is one line naming the
+    extra (not a ModuleNotFoundError). A child interpreter in which ``import numpy``
+    fails as it does when numpy is not installed."""
+    assert cli("publish", indexes["a"], sqlite_store).code == 0
+    no_numpy = ("import sys; sys.modules['numpy'] = None; from invindex.cli import main; "
+                "sys.exit(main(sys.argv[1:]))")
+    for args in (("lookup", sqlite_store, "alpha"), ("stats", sqlite_store),
+                 ("search", sqlite_store, "alpha"), ("publish", indexes["b"], sqlite_store,
+                                                     "--replace")):
+        r = subprocess.run([sys.executable, "-c", no_numpy, *args], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stderr.count("\n") == 1 and "pip install 'invindex[search]'" in r.stderr, (
+            args, r.stderr)
+        assert "Traceback" not in r.stderr and "ModuleNotFoundError" not in r.stderr
+    assert_serves(cli, sqlite_store, indexes["a"])  # nothing changed
