@@ -27,7 +27,7 @@ from ..core.doctable import DOC_TABLE, is_term
 from ..core.indexfmt import load_manifest
 from ..errors import InvindexError, NotFound, UsageError
 from ..search.source import IndexDirSource
-from . import layout
+from . import convert, layout
 
 log = logging.getLogger("invindex.stores")
 
@@ -236,9 +236,10 @@ def batch_limits() -> Tuple[int, int]:
 
 
 def publish_jobs() -> int:
-    """Processes that convert postings (``INVINDEX_PUBLISH_JOBS``, default 1: forking a
-    process that holds threads can deadlock; a test run hung once with 2, see README)."""
-    return max(1, int(os.environ.get("INVINDEX_PUBLISH_JOBS", "1") or 1))
+    """Worker processes that convert postings (``convert``): ``INVINDEX_PUBLISH_JOBS``,
+    default one per CPU up to 4 (1: all in this process)."""
+    return max(1, int(os.environ.get("INVINDEX_PUBLISH_JOBS", "0") or 0)
+               or min(4, os.cpu_count() or 1))
 
 
 def batches(rows: Iterable[Tuple[str, bytes, int]]
@@ -261,11 +262,12 @@ def publish_index(store: Store, source: Any, replace: bool) -> PublishReport:
     """Load ``source`` (an ``IndexReader`` or a ``StoreReader``) into a new version,
     terms converted to binary arrays, and switch the name to it in one step."""
     start = time.monotonic()
-    encoder = layout.Encoder(layout.doc_numbers(source.iter_head_lines(DOC_TABLE)))
+    ids = layout.doc_numbers(source.iter_head_lines(DOC_TABLE))
+    encoder = layout.Encoder(ids)
     loader = store.begin(source.manifest, replace)
     total_lines = total_bytes = 0
+    rows = convert.encode_rows(encoder, ids, source.iter_lines(), publish_jobs())
     try:
-        rows = layout.encode_rows(encoder, source.iter_lines(), publish_jobs())
         for n, (batch, size) in enumerate(batches(rows), 1):
             loader.write(batch)
             total_lines += len(batch)
@@ -275,6 +277,7 @@ def publish_index(store: Store, source: Any, replace: bool) -> PublishReport:
         loader.write([(layout.SPACE_KEY, encoder.space())])
         loader.switch()
     except BaseException:
+        rows.close()  # stop the conversion workers before anything else
         try:
             loader.abort()
         except Exception as e:  # the next publish removes what is left

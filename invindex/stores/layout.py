@@ -14,7 +14,6 @@ re-encoded with the reducer's functions, so the bytes are the same.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import re
 import struct
 import sys
@@ -192,45 +191,3 @@ def json_line(term: str, blob: bytes, ids: Sequence[str], positions: bool) -> st
                             if positions else "")
              for i, (d, tf) in enumerate(zip(docs.tolist(), tfs.tolist(), strict=True))]
     return line_head(term, len(docs)) + ",".join(parts) + LINE_TAIL
-
-
-# -- encoding in parallel ----------------------------------------------------------------
-_WORKER: Encoder | None = None  # the encoder a forked worker inherits
-
-
-def _encode_chunk(lines: List[str]) -> Tuple[List[Tuple[str, bytes, int]], np.ndarray,
-                                             np.ndarray]:
-    enc = _WORKER
-    assert enc is not None
-    enc.ends[:] = 0
-    rows = list(enc.rows(lines))
-    touched = np.flatnonzero(enc.ends)
-    return rows, touched, enc.ends[touched]
-
-
-def _chunks(lines: Iterable[str], size: int = 1 << 20) -> Iterator[List[str]]:
-    chunk: List[str] = []
-    total = 0
-    for line in lines:
-        chunk.append(line)
-        total += len(line)
-        if total >= size:
-            yield chunk
-            chunk, total = [], 0
-    if chunk:
-        yield chunk
-
-
-def encode_rows(encoder: Encoder, lines: Iterable[str], jobs: int
-                ) -> Iterator[Tuple[str, bytes, int]]:
-    """``encoder.rows(lines)``, in order, the encoding spread over ``jobs`` forked
-    processes (each document's span merged back here)."""
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from encoder.rows(lines)
-        return
-    global _WORKER
-    _WORKER = encoder
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for rows, touched, ends in pool.imap(_encode_chunk, _chunks(lines)):
-            encoder.ends[touched] = np.maximum(encoder.ends[touched], ends)
-            yield from rows

@@ -180,8 +180,17 @@ class SqlLoader(Loader):
             self.conn.rollback()
             self.store.drop_versions(self.conn.cursor(), [self.version])
             self.conn.commit()
+            return
+        except Exception as e:  # e.g. a signal landed mid-COPY: that connection is busy
+            log.info("dropping the unfinished version over a new connection (%s)", e)
         finally:
-            self.conn.close()
+            self.conn.close()  # ends its transaction, so nothing holds the table now
+        conn = self.store.connect(write=True)
+        try:
+            self.store.drop_versions(conn.cursor(), [self.version])
+            conn.commit()
+        finally:
+            conn.close()
 
 
 class SqlReader(StoreReader):

@@ -276,3 +276,69 @@ def test_store_commands_without_numpy_say_what_to_install(cli, sqlite_store, ind
             args, r.stderr)
         assert "Traceback" not in r.stderr and "ModuleNotFoundError" not in r.stderr
     assert_serves(cli, sqlite_store, indexes["a"])  # nothing changed
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_store(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue({"sqlite": "sqlite_store",
+                                    "postgresql": "pg_store"}[request.param])
+
+
+def start_parallel_publish(index: str, store: str) -> tuple:
+    """A ``--replace`` publish with two conversion workers and many small chunks and
+    batches, in a session of its own, stopped reading at its third batch; returns the
+    process, the worker pids and the stderr seen so far."""
+    env = {**os.environ, "INVINDEX_PUBLISH_JOBS": "2", "INVINDEX_PUBLISH_CHUNK_CHARS": "500",
+           "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish", index, store,
+                             "--replace"], env=env, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True, start_new_session=True)
+    seen: List[str] = []
+    workers: List[int] = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "worker processes (pids " in line:
+            workers = [int(p) for p in line.rpartition("(pids ")[2].rstrip(")\n").split()]
+        if "loaded batch 3 " in line:
+            break
+    assert len(workers) == 2, "".join(seen)
+    return proc, workers, seen
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def test_a_conversion_worker_that_dies_fails_the_publish_in_one_line(cli, sql_store, indexes):
+    """The fork pool waited forever for a killed worker's chunk (and for the queue lock it
+    held); now the publish fails in one line and the previous version keeps serving."""
+    assert cli("publish", indexes["a"], sql_store).code == 0
+    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store)
+    os.kill(workers[0], signal.SIGKILL)
+    err = "".join(seen) + proc.stderr.read()
+    assert proc.wait(timeout=120) == 1, err
+    errors = [ln for ln in err.splitlines() if ln.startswith("invindex: error:")]
+    assert len(errors) == 1 and f"worker (pid {workers[0]}) was killed by SIGKILL" in errors[0]
+    assert all(gone(p) for p in workers)
+    assert_serves(cli, sql_store, indexes["a"])
+    assert versions(sql_store) == 1  # the unfinished version was dropped
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_group_stops_a_parallel_publish_cleanly(cli, sql_store, indexes, sig):
+    """SIGTERM or Ctrl-C to the whole process group (a service manager, `timeout`, a
+    terminal): the fork pool's workers died holding its queue lock and its own cleanup
+    then waited forever; now: exit 128+N, one line, no worker left, old version serving."""
+    assert cli("publish", indexes["a"], sql_store).code == 0
+    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store)
+    os.killpg(proc.pid, sig)
+    err = "".join(seen) + proc.stderr.read()
+    assert proc.wait(timeout=120) == 128 + sig, err
+    assert err.rstrip().endswith("invindex: interrupted") and "Traceback" not in err, err
+    assert all(gone(p) for p in workers)
+    assert_serves(cli, sql_store, indexes["a"])
+    assert versions(sql_store) == 1, err

@@ -1,0 +1,186 @@
+"""Postings converted to ``layout``'s arrays in worker processes, safely.
+
+The first version used a ``multiprocessing`` fork ``Pool`` and hung. Two things in that
+pool's design, shown in the README ("Serving", why publishing is parallel this way):
+its workers share one lock to read tasks, which an idle worker holds while it waits,
+so a worker that dies (SIGKILL, the OOM killer, a SIGTERM sent to the process group)
+leaves it held forever, and the pool's own ``terminate()`` can take that lock and keep
+it while it waits for a worker that is blocked on it; and it forks, from a process that
+may have threads (a test run, a server), even from its own helper thread when it
+replaces a worker. So here:
+
+- workers are *spawned*: fresh interpreters that inherit no thread, lock, signal
+  handler or open connection from this process;
+- each worker has a pipe of its own and at most one chunk in flight; chunks go out
+  and come back in order, so memory stays at ``jobs`` chunks and nothing is shared
+  between processes that a dead one could leave locked;
+- the parent waits on the pipe and on the worker's exit together: a worker that dies
+  fails the publish with one line (the caller then drops the unfinished version);
+- workers ignore SIGINT and SIGHUP (Ctrl-C reaches the whole process group; the
+  parent decides) and die on SIGTERM, which is how the parent stops them, on success,
+  failure or interruption alike; a parent that dies closes their pipes, and they exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+from collections import deque
+from itertools import chain
+from multiprocessing.connection import wait
+from typing import Any, Deque, Iterable, Iterator, List, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import InvindexError
+from .layout import Encoder
+
+log = logging.getLogger("invindex.stores")
+
+Row = Tuple[str, bytes, int]
+QUIET = {signal.SIGINT, signal.SIGHUP}  # the parent's to act on, not the workers'
+
+
+class WorkerDied(InvindexError):
+    """A conversion worker exited before returning its chunk: exit status 1."""
+
+
+def chunk_chars() -> int:
+    """Characters of index lines per chunk sent to a worker;
+    ``INVINDEX_PUBLISH_CHUNK_CHARS`` overrides (tests use small chunks on small indexes)."""
+    return max(1, int(os.environ.get("INVINDEX_PUBLISH_CHUNK_CHARS", "0") or 0) or 1 << 20)
+
+
+def chunks(lines: Iterable[str], size: int) -> Iterator[List[str]]:
+    chunk: List[str] = []
+    total = 0
+    for line in lines:
+        chunk.append(line)
+        total += len(line)
+        if total >= size:
+            yield chunk
+            chunk, total = [], 0
+    if chunk:
+        yield chunk
+
+
+def _serve(conn: Any, ids: Sequence[str]) -> None:
+    """A worker: chunks of lines in, ``(rows, touched docs, their spans)`` out."""
+    for sig in QUIET:
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, QUIET)  # blocked since the start: see below
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    encoder = Encoder(ids)
+    try:
+        while (lines := conn.recv()) is not None:
+            try:
+                encoder.ends[:] = 0
+                rows = list(encoder.rows(lines))
+                touched = np.flatnonzero(encoder.ends)
+                reply: Any = (rows, touched, encoder.ends[touched])
+            except Exception as e:  # the parent raises it, as in one process
+                reply = e if _picklable(e) else RuntimeError(f"{type(e).__name__}: {e}")
+            conn.send(reply)
+    except (EOFError, OSError):  # the parent is gone
+        pass
+
+
+def _picklable(obj: Any) -> bool:
+    try:
+        pickle.dumps(obj)
+        return True
+    except Exception:
+        return False
+
+
+class _Worker:
+    def __init__(self, ctx: Any, ids: Sequence[str], n: int) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, ids), daemon=True,
+                                name=f"invindex-convert-{n}")
+        # A worker starts with SIGINT/SIGHUP blocked (a blocked mask survives exec), so
+        # a Ctrl-C while it imports is held, then dropped once it ignores them; this
+        # thread's own copies wait here and are delivered when unblocked, not lost.
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, QUIET)
+        try:
+            self.proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        child.close()  # so that a dead worker is an EOF here, not a wait forever
+
+    def send(self, lines: List[str]) -> None:
+        try:
+            self.conn.send(lines)
+        except OSError:
+            self.died()
+
+    def receive(self) -> Tuple[List[Row], np.ndarray, np.ndarray]:
+        ready = wait([self.conn, self.proc.sentinel])
+        if self.conn in ready:
+            try:
+                reply = self.conn.recv()
+            except (EOFError, OSError):
+                self.died()
+            if isinstance(reply, BaseException):
+                raise reply
+            return reply
+        self.died()
+        raise AssertionError("unreachable")
+
+    def died(self) -> None:
+        self.proc.join(5)
+        code = self.proc.exitcode
+        how = (f"was killed by {signal.Signals(-code).name}" if code is not None and code < 0
+               else f"exited with status {code}")
+        raise WorkerDied(f"a postings conversion worker (pid {self.proc.pid}) {how}; "
+                         "nothing was published")
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join(10)
+        self.conn.close()
+
+
+def encode_rows(encoder: Encoder, ids: Sequence[str], lines: Iterable[str], jobs: int
+                ) -> Iterator[Row]:
+    """``encoder.rows(lines)``, in order, converted by ``jobs`` spawned workers when
+    there is more than one chunk (each document's span merged back into ``encoder``)."""
+    pieces = chunks(lines, chunk_chars())
+    first = next(pieces, None)
+    second = next(pieces, None) if jobs > 1 and first is not None else None
+    if second is None:  # one chunk at most: not worth starting a process
+        yield from encoder.rows(first or ())
+        for chunk in pieces:
+            yield from encoder.rows(chunk)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    workers: List[_Worker] = []
+    try:
+        for n in range(jobs):
+            workers.append(_Worker(ctx, ids, n))
+        log.info("converting postings in %d worker processes (pids %s)", jobs,
+                 " ".join(str(w.proc.pid) for w in workers))
+        todo = chain([first, second], pieces)
+        inflight: Deque[_Worker] = deque()
+        for w in workers:
+            chunk = next(todo, None)
+            if chunk is None:
+                break
+            w.send(chunk)
+            inflight.append(w)
+        while inflight:
+            w = inflight.popleft()
+            rows, touched, ends = w.receive()
+            chunk = next(todo, None)
+            if chunk is not None:  # the worker converts it while we load these rows
+                w.send(chunk)
+                inflight.append(w)
+            encoder.ends[touched] = np.maximum(encoder.ends[touched], ends)
+            yield from rows
+    finally:
+        for w in workers:
+            w.stop()
