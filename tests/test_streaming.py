@@ -10,14 +10,17 @@ import sys
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invindex.core.postings import (
     MalformedIntermediateError,
+    Reducer,
     UnsortedInputError,
     reduce_lines,
     reduce_term,
 )
-from invindex.core.streaming import _decoded_batches
+from invindex.core.streaming import _decoded_batches, _line_blocks
 
 from .conftest import SAMPLE, SCRIPTS
 from .reference import reference_lines
@@ -188,3 +191,45 @@ def test_reducer_edge_cases_match_the_per_term_path():
                      (["u\td\t1\t0", "t\td\t1\t0"], UnsortedInputError)):
         with pytest.raises(exc):
             list(reduce_lines(bad))
+
+
+def _reduced(feed) -> tuple:
+    r = Reducer(batch=3)
+    try:
+        feed(r)
+        r.finish()
+    except (UnsortedInputError, MalformedIntermediateError) as e:
+        return "".join(r.out), (type(e), str(e)), r.counts
+    return "".join(r.out), None, r.counts
+
+
+_TERMS = ["!0a", "#d", "a", "b", "bb", "é", "z"]
+_DOCS = ["d1", "d2", "d10", "ид", "d1 "]
+_TFS = ["1", "2", "0", "12"]
+_POSITIONS = ["0", "1,5", "", "3", "2,4,9"]
+_inter_lines = st.one_of(
+    st.lists(st.tuples(st.sampled_from(_TERMS), st.sampled_from(_DOCS),
+                       st.sampled_from(_TFS), st.sampled_from(_POSITIONS)), max_size=40),
+    st.lists(st.one_of(
+        st.tuples(st.sampled_from(_TERMS), st.sampled_from(_DOCS + ['q"', "b\\s", "c\x01"]),
+                  st.sampled_from(_TFS + ["05", "x", "", "1\t2"]),
+                  st.sampled_from(_POSITIONS)),
+        st.sampled_from([("b", "d1", "1"), ("b",), ("a", "d2", "3", "1", "2")])), max_size=40),
+).map(lambda rows: ["\t".join(row) for row in rows])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_inter_lines, st.sampled_from([1, 9, 40, 200, 1 << 16]), st.booleans(),
+       st.booleans())
+def test_block_path_matches_line_path(lines, block, ordered, final_newline):
+    """The reducer's block-at-a-time path (``Reducer.feed``) writes the same index text,
+    counters and errors as its line-at-a-time path, whatever the blocks hold: repeated
+    doc_ids, escapes, tf 0 or non-canonical, mixed positions, bad and unsorted lines."""
+    if ordered:
+        lines = sorted(set(lines), key=lambda ln: ln.encode())
+    data = "".join(ln + "\n" for ln in lines).encode()
+    if not final_newline and data:
+        data = data[:-1]
+    expected = _reduced(lambda r: r.feed_lines(data.decode().split("\n")[:len(lines)]))
+    got = _reduced(lambda r: [r.feed(b) for b in _line_blocks(io.BytesIO(data), block)])
+    assert got == expected

@@ -12,10 +12,12 @@ compact canonical JSON (no spaces, UTF-8 rather than ``\\u`` escapes).
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator, List, Tuple
+from itertools import compress, islice
+from operator import ge, lt, ne
+from typing import Dict, Iterable, Iterator, List, Tuple
 
 from .analysis import Analyzer
-from .doctable import doc_table_line, stored_text_line
+from .doctable import doc_table_line, key_counters, stored_text_line
 
 _dumps_str = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # What that encoder does for a str, without its per-call Python wrapper (the reducer's
@@ -143,73 +145,245 @@ def split_intermediate(line: str) -> Tuple[str, str]:
     return term, value
 
 
-def reduce_groups(lines: Iterable[str],
-                  batch: int = 2048) -> Iterator[Tuple[str, int, List[str]]]:
-    """``(term, df, chunks)`` per term from sorted intermediate lines; checks the order.
+# -- the streaming reducer: blocks of sorted intermediate lines -> index text -------
+# Bytes a block may hold for the block-at-a-time path: anything but the separators and
+# what JSON would escape in a doc_id (``"``, backslash, C0 controls).
+_PLAIN_BYTES = bytes(b for b in range(256) if b >= 0x20 and b not in b'"\\')
+_LINE_SEPS = b"\t\t\t\n"
+# A posting as glue around its fields: ``["`` doc ``",`` tf ``,[`` positions ``]],``;
+# the last posting of a term ends ``]]]}\n`` instead (or ``]]`` while the term is open).
+_GLUE = ['["', "", '",', "", ",[", "", "]],"]
+_GLUE_NOPOS = ['["', "", '",', "", "", "", "],"]
+_END = {True: "]]]}\n", False: "]]}\n"}  # by whether the term has positions
+_OPEN_END = {True: "]]", False: "]"}
 
-    The streaming reducer's hot path, so one flat loop: a line is split once, its
-    posting encoded at once and replaced in the rare case that the next line repeats
-    its doc_id (``merge_postings``' rule). Every ``batch`` postings are joined into
-    one chunk, so a long posting list is held as about its output line.
-    """
-    enc = _encode_str
-    term: str | None = None
-    df = 0
-    chunks: List[str] = []
-    pending: List[str] = []
-    prev_doc = prev_line = ""  # prev_line: the last posting, as a line (merged if so)
-    for line in lines:
+
+def decode_lines(chunk: bytes) -> Iterable[str]:
+    """A block's lines (no newlines). A block that is not UTF-8 is decoded line by line,
+    so the lines before the bad one still count and the error names it."""
+    try:
+        lines = chunk.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return _decoded_lines(chunk)
+    if chunk.endswith(b"\n"):
+        lines.pop()
+    return lines
+
+
+def _decoded_lines(chunk: bytes) -> Iterator[str]:
+    for raw in chunk.splitlines(keepends=True):
         try:
-            t, doc, tf_s, pos = line.split("\t")
-            tf = int(tf_s)
-        except ValueError:  # the message split_intermediate/split_value give, in order
-            t = split_intermediate(line)[0]
-            if t != term and term is not None:
-                if pending:
-                    chunks.append(",".join(pending))
-                yield term, df, chunks
-                if t < term:
-                    raise UnsortedInputError(SORT_HINT) from None
-            split_value(line[len(t) + 1:])
-            raise  # pragma: no cover - split_value raised
-        if t != term:
-            if term is not None:
-                if pending:
-                    chunks.append(",".join(pending))
-                yield term, df, chunks
-                if t < term:
-                    raise UnsortedInputError(SORT_HINT)
-            term, df, chunks, pending = t, 0, [], []
-        elif doc <= prev_doc:
-            if doc < prev_doc:
-                raise UnsortedInputError(SORT_HINT)
-            _, _, ptf, ppos = prev_line.split("\t")
-            tf += int(ptf)
-            pos = _merge_positions(ppos, pos)
-            pending[-1] = encode_posting(doc, tf, pos)
-            prev_line = f"{t}\t{doc}\t{tf}\t{pos}"
-            continue
-        prev_doc = doc
-        prev_line = line
-        if pos:
-            pending.append(f"[{enc(doc)},{tf},[{pos}]]")
-        else:
-            pending.append(f"[{enc(doc)},{tf}]")
-        df += 1
-        if len(pending) > batch:  # keep the last: the next line may repeat its doc_id
-            chunks.append(",".join(pending[:-1]))
-            del pending[:-1]
-    if term is not None:
+            yield raw.decode("utf-8").rstrip("\n")
+        except UnicodeDecodeError:
+            raise MalformedIntermediateError(
+                f"reducer input is not UTF-8: {raw[:80]!r}") from None
+
+
+class Reducer:
+    """Sorted intermediate lines -> index lines, fed a block of whole lines at a time.
+
+    ``feed`` takes the bytes of whole lines; finished index lines (with newlines) pile
+    up in ``out`` for the caller to write and clear; ``finish`` closes the last term.
+    ``counts`` holds the job counters (``doctable.key_counters``).
+
+    Two paths, one result. A block of plain lines (exactly three tabs each, a canonical
+    tf, no byte JSON would escape, in strictly increasing (term, doc_id) order, the
+    checks all C-level passes over the block) is formatted a term at a time by one
+    ``%`` format per up to 256 postings: no Python code runs per line. Anything else
+    (a repeated doc_id to merge, an escape, a malformed or unsorted line) goes through
+    ``feed_lines``, one line at a time, which raises the errors. Both keep the same
+    state between blocks: the open term's df, its finished ``chunks`` (joined every
+    ``batch`` postings, so a long posting list is held as about its output line) and
+    ``pending`` postings, the last of them kept apart as its line in case the next
+    line repeats its doc_id.
+    """
+
+    def __init__(self, batch: int = 2048) -> None:
+        self.batch = batch
+        self.term: str | None = None
+        self.df = 0
+        self.chunks: List[str] = []
+        self.pending: List[str] = []
+        self.prev_doc = ""
+        self.prev_line = ""  # the last posting, as a line (merged if so)
+        self.counts: Dict[str, int] = {"terms": 0, "postings": 0, "table_documents": 0}
+        self.out: List[str] = []
+
+    def feed(self, block: bytes) -> None:
+        if not (block.endswith(b"\n") and self._feed_plain(block)):
+            self.feed_lines(decode_lines(block))
+
+    def finish(self) -> None:
+        if self.term is not None:
+            self._close(self.term, self.df, self.chunks, self.pending)
+            self.term = None
+
+    def _close(self, term: str, df: int, chunks: List[str], pending: List[str]) -> None:
         if pending:
             chunks.append(",".join(pending))
-        yield term, df, chunks
+        key_counters(term, df, self.counts)
+        head = line_head(term, df)
+        if len(chunks) == 1:
+            self.out.append(f"{head}{chunks[0]}{LINE_TAIL}\n")
+            return
+        out = self.out  # pieces apart: a long posting list is not copied again
+        out.append(head)
+        for i, chunk in enumerate(chunks):
+            if i:
+                out.append(",")
+            out.append(chunk)
+        out.append(LINE_TAIL + "\n")
+
+    def _feed_plain(self, block: bytes) -> bool:
+        """The block-at-a-time path; False (nothing changed) when the block needs the
+        line path."""
+        seps = block.translate(None, _PLAIN_BYTES)
+        n = len(seps) >> 2
+        if len(seps) != 4 * n or seps.count(_LINE_SEPS) != n:
+            return False  # a line without exactly 3 tabs, or a byte to escape
+        try:
+            text = block.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        flat = text.replace("\n", "\t").split("\t")
+        flat.pop()
+        terms = flat[0::4]
+        docs = flat[1::4]
+        tfs = flat[2::4]
+        tf_text = "\t" + "\t".join(tfs) + "\t"
+        digits = tf_text.replace("\t", "")
+        if not (digits.isascii() and digits.isdigit()) or "\t\t" in tf_text or (
+                tf_text.count("\t0") != tf_text.count("\t0\t")) or max(map(len, tfs)) > 18:
+            return False  # a tf that int() would reject or print differently
+        new = [True]
+        new += map(ne, islice(terms, 1, None), terms)
+        starts = list(compress(range(n), new))
+        heads = list(map(terms.__getitem__, starts))
+        if not all(map(lt, heads, islice(heads, 1, None))):
+            return False
+        if not all(map(new.__getitem__, compress(
+                range(1, n), map(ge, docs, islice(docs, 1, None))))):
+            return False  # a doc_id repeated or out of order within a term
+        term = self.term
+        if term is not None and (heads[0] < term or (
+                heads[0] == term and docs[0] <= self.prev_doc)):
+            return False
+        poss = flat[3::4]
+        empty = poss.count("")
+        ends = starts[1:]
+        ends.append(n)
+        glue = (_GLUE_NOPOS if empty == n else _GLUE) * n
+        glue[1::7] = docs
+        glue[3::7] = tfs
+        glue[5::7] = poss
+        kinds = [empty != n] * len(starts)  # per term: has positions
+        if 0 < empty < n:
+            for g, (a, b) in enumerate(zip(starts, ends)):
+                e = poss[a:b].count("")
+                if e:
+                    if e != b - a:
+                        return False  # positions on some postings of a term only
+                    glue[7 * a + 4:7 * b:7] = [""] * e
+                    glue[7 * a + 6:7 * b:7] = ["],"] * e
+                    kinds[g] = False
+        # Checked: from here on the block is consumed.
+        out, counts = self.out, self.counts
+        last = len(starts) - 1
+        first = 0  # the first term that starts in this block
+        if term is not None and heads[0] == term:  # the open term goes on
+            if last:
+                e = ends[0]
+                glue[7 * e - 1] = _OPEN_END[kinds[0]]
+                self.chunks.append(",".join(self.pending))
+                self.chunks.append("".join(glue[:7 * e]))
+                self._close(term, self.df + e, self.chunks, [])
+                first = 1
+        elif term is not None:
+            self._close(term, self.df, self.chunks, self.pending)
+        for a, b, t, p in zip(starts[first:last], ends[first:last], heads[first:last],
+                              kinds[first:last]):
+            glue[7 * a] = f'{t}\t{{"df":{b - a},"postings":[["'
+            glue[7 * b - 1] = _END[p]
+            key_counters(t, b - a, counts)
+        a = starts[last]
+        if first < last:
+            out.append("".join(glue[7 * starts[first]:7 * a]))
+        # The last term stays open (the next block may go on with it); its last posting
+        # is kept apart, as its line too, in case the next line repeats its doc_id.
+        if last == 0 and heads[0] == term:
+            df, chunks = self.df + n, self.chunks
+            chunks.append(",".join(self.pending))
+        else:
+            df, chunks = n - a, []
+        tail = _OPEN_END[kinds[last]]
+        if a < n - 1:
+            glue[7 * n - 8] = tail
+            chunks.append("".join(glue[7 * a:7 * n - 7]))
+        glue[-1] = tail
+        self.term, self.df, self.chunks = heads[last], df, chunks
+        self.pending = ["".join(glue[7 * n - 7:])]
+        self.prev_doc = docs[-1]
+        self.prev_line = "\t".join(flat[-4:])
+        return True
+
+    def feed_lines(self, lines: Iterable[str]) -> None:
+        """The line-at-a-time path (``merge_postings``' rules, error messages in the
+        order ``split_intermediate``/``split_value`` give them)."""
+        enc = _encode_str
+        batch = self.batch
+        term, df, chunks, pending = self.term, self.df, self.chunks, self.pending
+        prev_doc, prev_line = self.prev_doc, self.prev_line
+        try:
+            for line in lines:
+                try:
+                    t, doc, tf_s, pos = line.split("\t")
+                    tf = int(tf_s)
+                except ValueError:
+                    t = split_intermediate(line)[0]
+                    if t != term and term is not None:
+                        self._close(term, df, chunks, pending)
+                        closed, term = term, None
+                        if t < closed:
+                            raise UnsortedInputError(SORT_HINT) from None
+                    split_value(line[len(t) + 1:])
+                    raise  # pragma: no cover - split_value raised
+                if t != term:
+                    if term is not None:
+                        self._close(term, df, chunks, pending)
+                        if t < term:
+                            term = None
+                            raise UnsortedInputError(SORT_HINT)
+                    term, df, chunks, pending = t, 0, [], []
+                elif doc <= prev_doc:
+                    if doc < prev_doc:
+                        raise UnsortedInputError(SORT_HINT)
+                    _, _, ptf, ppos = prev_line.split("\t")
+                    tf += int(ptf)
+                    pos = _merge_positions(ppos, pos)
+                    pending[-1] = encode_posting(doc, tf, pos)
+                    prev_line = f"{t}\t{doc}\t{tf}\t{pos}"
+                    continue
+                prev_doc = doc
+                prev_line = line
+                if pos:
+                    pending.append(f"[{enc(doc)},{tf},[{pos}]]")
+                else:
+                    pending.append(f"[{enc(doc)},{tf}]")
+                df += 1
+                if len(pending) > batch:  # keep the last: the next line may repeat it
+                    chunks.append(",".join(pending[:-1]))
+                    del pending[:-1]
+        finally:
+            self.term, self.df, self.chunks, self.pending = term, df, chunks, pending
+            self.prev_doc, self.prev_line = prev_doc, prev_line
 
 
 def reduce_lines(lines: Iterable[str]) -> Iterator[str]:
     """Index lines from sorted intermediate lines (no newlines); checks the sort order.
-
-    Values stream through ``reduce_groups``, so what is held is the encoded output
-    line, never the term's raw values as well.
-    """
-    for term, df, chunks in reduce_groups(lines):
-        yield line_head(term, df) + ",".join(chunks) + LINE_TAIL
+    The streaming reducer's line path (``Reducer.feed_lines``), for tests and callers
+    that hold lines rather than bytes."""
+    r = Reducer()
+    r.feed_lines(lines)
+    r.finish()
+    text = "".join(r.out)
+    yield from text.split("\n")[:-1] if text else ()

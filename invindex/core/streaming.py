@@ -11,20 +11,17 @@ import argparse
 import io
 import os
 import sys
-from itertools import chain
 from typing import BinaryIO, Iterable, Iterator, List, TextIO
 
 from . import counters
 from .analysis import add_analyzer_arguments, analyzer_from_args
 from .compression import decompressing
-from .doctable import key_counters
 from .postings import (
-    LINE_TAIL,
     MalformedIntermediateError,
+    Reducer,
     UnsortedInputError,
-    line_head,
+    decode_lines,
     map_record,
-    reduce_groups,
 )
 from .records import (
     BadRecordError,
@@ -104,13 +101,13 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     return 0
 
 
-_BLOCK = 1 << 18
+_BLOCK = 1 << 16
 
 
-def _decoded_batches(stream: BinaryIO, block: int = _BLOCK) -> Iterator[Iterable[str]]:
-    """The stream's lines (no newline), decoded a block at a time: a line at a time
-    costs the reducer more than its own work. A block that is not UTF-8 is redone
-    line by line, so the lines before the bad one still count and the error names it."""
+def _line_blocks(stream: BinaryIO, block: int = _BLOCK) -> Iterator[bytes]:
+    """The stream's bytes a block of whole lines at a time (the last may lack its
+    newline): the reducer works a block at a time, a line at a time costs more than
+    its own work."""
     held: List[bytes] = []
     while True:
         data = stream.read(block)
@@ -123,28 +120,14 @@ def _decoded_batches(stream: BinaryIO, block: int = _BLOCK) -> Iterator[Iterable
         held.append(data[:cut])
         chunk = b"".join(held)
         held = [data[cut:]] if cut < len(data) else []
-        yield _decode_lines(chunk)
+        yield chunk
     if held:
-        yield _decode_lines(b"".join(held))
+        yield b"".join(held)
 
 
-def _decode_lines(chunk: bytes) -> Iterable[str]:
-    try:
-        lines = chunk.decode("utf-8").split("\n")
-    except UnicodeDecodeError:
-        return _decoded_lines(io.BytesIO(chunk))
-    if chunk.endswith(b"\n"):
-        lines.pop()
-    return lines
-
-
-def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
-    for raw in stream:
-        try:
-            yield raw.decode("utf-8").rstrip("\n")
-        except UnicodeDecodeError:
-            raise MalformedIntermediateError(
-                f"reducer input is not UTF-8: {raw[:80]!r}") from None
+def _decoded_batches(stream: BinaryIO, block: int = _BLOCK) -> Iterator[Iterable[str]]:
+    """The stream's lines (no newline), a block at a time (``postings.decode_lines``)."""
+    return map(decode_lines, _line_blocks(stream, block))
 
 
 def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
@@ -157,23 +140,25 @@ def reducer_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     stdin = stdin or sys.stdin.buffer
     out = stdout or _utf8_stdout()
     err = stderr or sys.stderr
-    counts: dict = {"terms": 0, "postings": 0, "table_documents": 0}
     write = out.write
+    reducer = Reducer()
+    done = reducer.out  # finished index text, written (and cleared) after each block
     try:
-        # Written piece by piece: the reducer holds one term's encoded postings at most.
-        for term, df, chunks in reduce_groups(chain.from_iterable(_decoded_batches(stdin))):
-            write(line_head(term, df))
-            for i, chunk in enumerate(chunks):
-                if i:
-                    write(",")
-                write(chunk)
-            write(LINE_TAIL + "\n")
-            key_counters(term, df, counts)
+        for block in _line_blocks(stdin):
+            reducer.feed(block)
+            for text in done:
+                write(text)
+            done.clear()
+        reducer.finish()
     except (UnsortedInputError, MalformedIntermediateError) as e:
+        for text in done:  # the terms finished before the bad line
+            write(text)
         out.flush()
         err.write(f"reducer.py: error: {e}\n")
         return 1
-    for name, n in counts.items():
+    for text in done:
+        write(text)
+    for name, n in reducer.counts.items():
         err.write(counters.counter_line(name, n))
     out.flush()
     return 0
