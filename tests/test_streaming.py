@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from invindex.core.compression import BOM
 from invindex.core.postings import (
     MalformedIntermediateError,
     Reducer,
@@ -233,3 +234,29 @@ def test_block_path_matches_line_path(lines, block, ordered, final_newline):
     expected = _reduced(lambda r: r.feed_lines(data.decode().split("\n")[:len(lines)]))
     got = _reduced(lambda r: [r.feed(b) for b in _line_blocks(io.BytesIO(data), block)])
     assert got == expected
+
+
+def test_mapper_blocks_match_the_line_path():
+    """Records are parsed a 64 KB block at a time (``records.parse_block``), a block
+    with any bad or unusual line line by line: the same lines, counters and bad-record
+    notes (line numbers across blocks) as the line-at-a-time path that
+    ``--max-record-bytes`` takes."""
+    lines = [f"doc{i}\tword{i % 97} The cat {i} sat, the CAT ran; naïve 東京".encode()
+             for i in range(6000)]
+    lines[10] = b"no tab here"
+    lines[2500] = b"\tempty id"
+    lines[3100] = b"bad\x01id\ttext"
+    lines[4200] = b"ok\tbad utf-8 \xff"
+    lines[4300] = b"crlf\tline\r"
+    lines[5000] = BOM + b"bom\tnot at the start"
+    lines[5001] = b"d\x85\tC1 in an id is fine"
+    data = BOM + b"\n".join(lines) + b"\n\nlast\tno newline"
+    blocks = subprocess.run(MAPPER + ["--source", "in.tsv"], input=data,
+                            capture_output=True, check=True)
+    by_line = subprocess.run(MAPPER + ["--source", "in.tsv", "--max-record-bytes",
+                                       "1000000"], input=data, capture_output=True,
+                             check=True)
+    assert sorted(blocks.stdout.split(b"\n")) == sorted(by_line.stdout.split(b"\n"))
+    assert blocks.stderr == by_line.stderr
+    assert b"in.tsv:2501 (empty doc_id)" in blocks.stderr
+    assert b"bad_records.no_tab,2" in blocks.stderr

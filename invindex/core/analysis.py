@@ -116,6 +116,11 @@ class Analyzer:
         """``term_positions`` with each position as its decimal string."""
         return _make_term_positions(self, True)(text)
 
+    def term_position_texts_function(self) -> Callable[[str], Dict[str, List[str]]]:
+        """``term_position_texts`` compiled once, for callers that analyze record after
+        record (looking the analyzer up per call costs as much as a short record)."""
+        return _make_term_positions(self, True)
+
     def terms(self, text: str) -> List[str]:
         """The terms of a query string, in order, duplicates kept."""
         return [t for t, _ in analyze_pairs(self, text)]
@@ -181,11 +186,10 @@ def _make_term_positions(a: Analyzer, as_text: bool = False
             out: Dict[str, list] = {}
             toks = findall(text.lower())
             for i, tok in zip(numbers(len(toks)), toks):
-                ps = out.get(tok)
-                if ps is None:
-                    out[tok] = [i]
+                if tok in out:  # `in` and `[]` are specialized bytecodes; get() a call
+                    out[tok].append(i)
                 else:
-                    ps.append(i)
+                    out[tok] = [i]
             return out
     else:
         stem = None
@@ -205,11 +209,10 @@ def _make_term_positions(a: Analyzer, as_text: bool = False
                     continue
                 if stem is not None:
                     tok = stem(tok)
-                ps = out.get(tok)
-                if ps is None:
-                    out[tok] = [i]
+                if tok in out:  # `in` and `[]` are specialized bytecodes; get() a call
+                    out[tok].append(i)
                 else:
-                    ps.append(i)
+                    out[tok] = [i]
             return out
     _CACHE[(a, as_text)] = fn
     return fn

@@ -23,14 +23,24 @@ from __future__ import annotations
 
 import base64
 import zlib
+from typing import Iterable, List
 
 DOC_TABLE = "!"
 STORED_TEXT = "#"
 BUCKETS = 4096
 
 
+_KEYS = [f"!{b:03x}" for b in range(BUCKETS)]
+
+
 def doc_table_key(doc_id: str) -> str:
-    return "!%03x" % (zlib.crc32(doc_id.encode("utf-8")) & (BUCKETS - 1))
+    return _KEYS[zlib.crc32(doc_id.encode("utf-8")) & (BUCKETS - 1)]
+
+
+def doc_table_keys(doc_ids: Iterable[str]) -> List[str]:
+    """``doc_table_key`` of each id, in C-level passes (the streaming mapper's blocks)."""
+    return list(map(_KEYS.__getitem__, map((BUCKETS - 1).__and__, map(
+        zlib.crc32, map(str.encode, doc_ids)))))
 
 
 def doc_table_line(doc_id: str, dl: int) -> str:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from itertools import compress, islice
 from operator import ge, lt, ne
-from typing import Dict, Iterable, Iterator, List, Tuple
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 from .analysis import Analyzer
-from .doctable import doc_table_line, key_counters, stored_text_line
+from .doctable import doc_table_keys, doc_table_line, key_counters, stored_text_line
 
 _dumps_str = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # What that encoder does for a str, without its per-call Python wrapper (the reducer's
@@ -52,6 +52,52 @@ def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], i
     if analyzer.store_text:
         out.append(stored_text_line(doc_id, text))
     return out, tokens
+
+
+_NUMBERS = [str(i) for i in range(1 << 12)]
+
+
+def map_block(analyzer: Analyzer, doc_ids: Sequence[str], texts: Sequence[str]
+              ) -> Tuple[str, int]:
+    """``map_record``'s lines for many records as one text (each line ends ``\\n``; the
+    records' term lines first, then their document-table lines), and their tokens.
+
+    The streaming mapper's hot path: per record, one compiled analyzer call and one
+    comprehension of f-strings (tf from a table of number texts); the document-table
+    lines are glued from columns by C-level passes.
+    """
+    if analyzer.store_text:  # compressing the text costs more than the lines
+        out: List[str] = []
+        tokens = 0
+        for doc_id, text in zip(doc_ids, texts):
+            lines, n = map_record(analyzer, doc_id, text)
+            out += lines
+            tokens += n
+        out.append("")
+        return "\n".join(out), tokens
+    analyze = analyzer.term_position_texts_function()
+    numbers = _NUMBERS
+    short = len(numbers)  # a record of fewer characters has fewer tokens than that
+    out = []
+    dls = []
+    positions = analyzer.positions
+    for doc_id, text in zip(doc_ids, texts):
+        tp = analyze(text)
+        mid = f"\t{doc_id}\t"
+        if not positions:
+            out += [f"{term}{mid}{len(ps)}\t" for term, ps in tp.items()]
+        elif len(text) < short:
+            out += [f"{term}{mid}{numbers[len(ps)]}\t{','.join(ps)}"
+                    for term, ps in tp.items()]
+        else:
+            out += [f"{term}{mid}{len(ps)}\t{','.join(ps)}" for term, ps in tp.items()]
+        dls.append(sum(map(len, tp.values())))
+    table = ["", "\t", "", "\t", "", "\t\n"] * len(doc_ids)
+    table[0::6] = doc_table_keys(doc_ids)
+    table[2::6] = doc_ids
+    table[4::6] = list(map(str, dls))
+    out.append("".join(table))  # ends with its newline, as the text must
+    return "\n".join(out), sum(dls)
 
 
 # -- values: "doc_id<TAB>tf<TAB>positions" --------------------------------------------

@@ -11,17 +11,17 @@ import argparse
 import io
 import os
 import sys
-from typing import BinaryIO, Iterable, Iterator, List, TextIO
+from typing import BinaryIO, Iterable, Iterator, List, TextIO, Tuple
 
 from . import counters
 from .analysis import add_analyzer_arguments, analyzer_from_args
-from .compression import decompressing
+from .compression import BOM, decompressing
 from .postings import (
     MalformedIntermediateError,
     Reducer,
     UnsortedInputError,
     decode_lines,
-    map_record,
+    map_block,
 )
 from .records import (
     BadRecordError,
@@ -29,6 +29,7 @@ from .records import (
     RecordTooLongError,
     bounded_lines,
     iter_records,
+    parse_block,
 )
 
 _MAX_NOTES = 5
@@ -70,27 +71,22 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     bad = BadRecordLog(keep=_MAX_NOTES)
     docs = tokens = 0
     write = out.write
-    held: List[str] = []  # lines written a few thousand at a time
     try:
         source, split_start = input_location(args.source)
-        records = bounded_lines(stdin, args.max_record_bytes, source, split_start) if (
-            args.max_record_bytes > 0) else stdin
-        for doc_id, text in iter_records(records, source, bad, args.strict, split_start):
-            lines, n = map_record(analyzer, doc_id, text)
-            docs += 1
+        if args.max_record_bytes > 0:
+            blocks = _in_blocks(iter_records(
+                bounded_lines(stdin, args.max_record_bytes, source, split_start),
+                source, bad, args.strict, split_start))
+        else:
+            blocks = _record_blocks(stdin, source, split_start, bad, args.strict)
+        for doc_ids, texts in blocks:
+            text, n = map_block(analyzer, doc_ids, texts)
+            write(text)
+            docs += len(doc_ids)
             tokens += n
-            held += lines
-            if len(held) >= 4096:
-                held.append("")
-                write("\n".join(held))
-                held.clear()
     except (BadRecordError, RecordTooLongError) as e:
         err.write(f"mapper.py: error: {e}\n")
         return 1
-    finally:
-        if held:
-            held.append("")
-            write("\n".join(held))
     for record in bad.examples:
         err.write(f"{counters.NOTE_PREFIX}{record.describe()}\n")
     err.write(counters.counter_line("documents", docs))
@@ -106,8 +102,8 @@ _BLOCK = 1 << 16
 
 def _line_blocks(stream: BinaryIO, block: int = _BLOCK) -> Iterator[bytes]:
     """The stream's bytes a block of whole lines at a time (the last may lack its
-    newline): the reducer works a block at a time, a line at a time costs more than
-    its own work."""
+    newline): both scripts work a block at a time, as a line at a time costs more than
+    the work on it."""
     held: List[bytes] = []
     while True:
         data = stream.read(block)
@@ -123,6 +119,44 @@ def _line_blocks(stream: BinaryIO, block: int = _BLOCK) -> Iterator[bytes]:
         yield chunk
     if held:
         yield b"".join(held)
+
+
+Records = Tuple[List[str], List[str]]  # doc_ids, texts
+
+
+def _record_blocks(stream: BinaryIO, source: str, split_start: int, bad: BadRecordLog,
+                   strict: bool) -> Iterator[Records]:
+    """The input's good records a block at a time: at once (``parse_block``) when the
+    whole block is good, else line by line (``iter_records``: numbered, counted)."""
+    line_no, offset = 1, split_start
+    for block in _line_blocks(stream):
+        parsed = None if offset == 0 and block.startswith(BOM) else parse_block(block)
+        if parsed is None:
+            yield from _in_blocks(iter_records(io.BytesIO(block), source, bad, strict,
+                                               split_start, offset, line_no))
+        else:
+            yield parsed
+        line_no += block.count(b"\n")
+        offset += len(block)
+
+
+def _in_blocks(records: Iterable[Tuple[str, str]], size: int = 1024) -> Iterator[Records]:
+    """Records in blocks of ``size``; those before a fatal bad record still come out."""
+    doc_ids: List[str] = []
+    texts: List[str] = []
+    try:
+        for doc_id, text in records:
+            doc_ids.append(doc_id)
+            texts.append(text)
+            if len(doc_ids) >= size:
+                yield doc_ids, texts
+                doc_ids, texts = [], []
+    except (BadRecordError, RecordTooLongError):
+        if doc_ids:
+            yield doc_ids, texts
+        raise
+    if doc_ids:
+        yield doc_ids, texts
 
 
 def _decoded_batches(stream: BinaryIO, block: int = _BLOCK) -> Iterator[Iterable[str]]:
