@@ -13,7 +13,7 @@ from .arrays import ArrayIndex
 from .evaluate import Evaluator, top_k
 from .plan import GroupNode, plan, terms_of
 from .query import parse
-from .snippets import snippet
+from .snippets import Highlight, highlight_of, snippet
 from .source import IndexSource
 
 
@@ -30,6 +30,7 @@ class Results:
     total: int  # documents matched
     hits: List[Hit] = field(default_factory=list)
     terms: List[str] = field(default_factory=list)  # the analyzed terms that score
+    highlight: Highlight = field(default_factory=Highlight)  # what a snippet marks
 
     def as_dict(self) -> Dict[str, Any]:
         return {"query": self.query, "total": self.total, "hits": [
@@ -72,10 +73,10 @@ class Searcher:
         ids = self.index.table.ids
         best = top_k(docs, scores, k)
         hits = [Hit(ids[int(docs[i])], float(scores[i])) for i in best]
-        terms = terms_of(tree)
+        terms, highlight = terms_of(tree), highlight_of(tree)
         if snippets:
             for hit in hits:
                 text = self.source.stored_text(hit.doc_id)
                 hit.snippet = None if text is None else snippet(
-                    text, terms, self.source.analyzer, mark=mark)
-        return Results(query, len(docs), hits, terms)
+                    text, highlight, self.source.analyzer, mark=mark)
+        return Results(query, len(docs), hits, terms, highlight)

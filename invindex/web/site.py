@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from ..errors import UsageError
-from ..search.plan import terms_of
 from ..search.searcher import Searcher
-from ..search.snippets import spans
+from ..search.snippets import Highlight, highlight_of, spans
 from ..search.source import IndexSource, Posting
 
 MAX_QUERY_CHARS = 1000
@@ -96,12 +95,12 @@ def check_window(offset: int, k: int, max_k: int = MAX_K) -> None:
         raise BadRequest(f"offset + k must be at most {MAX_WINDOW}")
 
 
-def fragment_of(text: str, terms: Sequence[str], source: IndexSource,
+def fragment_of(text: str, wanted: Highlight | Sequence[str], source: IndexSource,
                 width: int = SNIPPET_WIDTH) -> Fragment:
     """The snippet window of ``text`` around its best match (snippets.spans); with
     ``width`` at least five times the text's length, the whole text (spans starts its
     window up to width/5 before the best match)."""
-    start, end, marks = spans(text, terms, source.analyzer, width)
+    start, end, marks = spans(text, wanted, source.analyzer, width)
     base = text if len(text.lower()) == len(text) else text.lower()  # spans' offsets
     return Fragment(base[start:end], tuple((s - start, e - start) for s, e in marks),
                     start > 0, end < len(base))
@@ -161,7 +160,7 @@ class SearchSite:
                 with self.lock:
                     text = self.texts.get(hit.doc_id, self.source.stored_text)
                 if text is not None:
-                    hit.fragment = fragment_of(text, results.terms, self.source)
+                    hit.fragment = fragment_of(text, results.highlight, self.source)
         took = (time.perf_counter() - t0) * 1000
         return SearchPage(query, results.total, took, offset, k, hits)
 
@@ -191,10 +190,10 @@ class SearchSite:
         """The whole ``text`` with ``query``'s terms marked; None for a query that does
         not parse (the document is shown unmarked)."""
         try:
-            terms = terms_of(self.searcher.plan(check_query(query)))
+            wanted = highlight_of(self.searcher.plan(check_query(query)))
         except UsageError:
             return None
-        return fragment_of(text, terms, self.source, width=5 * len(text) + 5)
+        return fragment_of(text, wanted, self.source, width=5 * len(text) + 5)
 
     def documents(self) -> int:
         with self.lock:
