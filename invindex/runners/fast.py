@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 from json.decoder import scanstring
 from json.encoder import encode_basestring
-from operator import itemgetter
+from operator import itemgetter, lt
 from pathlib import Path
 from typing import IO, Dict, Iterator, List, Tuple
 
@@ -353,6 +353,12 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
     return result
 
 
+def _increasing(records: List) -> bool:
+    """Are the records' doc_ids strictly increasing (sorted, none repeated)?"""
+    ids = list(map(itemgetter(0), records))
+    return all(map(lt, ids, ids[1:]))
+
+
 def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
                  size: List[int], budget: int, invert, bad: BadRecordLog,
                  result: MapResult, max_record: int) -> None:
@@ -372,10 +378,10 @@ def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, str
                 lines, str(split.path), bad, strict, split.start, first, line))
             del lines
             result.docs += len(records)
-            unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
+            unique = _increasing(records)
             if not unique:
                 records.sort(key=itemgetter(0))  # stable: repeated ids keep file order
-                unique = all(a[0] < b[0] for a, b in zip(records, records[1:], strict=False))
+                unique = _increasing(records)
             run, tokens = invert(records, analyzer, unique)
             del records
             result.tokens += tokens

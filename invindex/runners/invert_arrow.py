@@ -178,7 +178,7 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
         first = np.array([i == 0 or ids[i] != ids[i - 1] for i in range(len(ids))])
         doc_of_rec = np.cumsum(first) - 1
         doc_ids = [d for d, f in zip(ids, first, strict=True) if f]
-    heads = pa.array(["[" + encode_basestring(d) + "," for d in doc_ids], pa.string())
+    heads = _heads(doc_ids)
     run, tokens, lengths = _invert_terms(records, analyzer, doc_of_rec, heads)
     keys, lines = _doc_table(doc_ids, heads, lengths)
     if analyzer.store_text:
@@ -191,12 +191,21 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
     return run.with_documents(keys, lines), tokens
 
 
+def _heads(doc_ids: List[str]) -> pa.Array:
+    """Each document's posting head, ``["doc_id",`` (the id JSON-encoded: a doc_id has
+    no control character, so only '"' and '\\' need escaping, and mostly none does)."""
+    ids = pa.array(doc_ids, pa.string())
+    if pc.any(pc.match_substring_regex(ids, r'["\\]')).as_py():
+        return pa.array(["[" + encode_basestring(d) + "," for d in doc_ids], pa.string())
+    return pc.binary_join_element_wise(pa.scalar('["'), ids, pa.scalar('",'), "")
+
+
 def _doc_table(doc_ids: List[str], heads: pa.Array, lengths: np.ndarray
                ) -> Tuple[List[str], pa.Array]:
     """The document table's run lines, as ``fast_doctable.doc_run_lines`` writes them:
     a document's bucket (crc32 of its id, as ``core.doctable.doc_table_key``) is one
     zlib call in Python, the grouping and the lines are numpy and Arrow kernels."""
-    bucket = np.fromiter((zlib.crc32(d.encode("utf-8")) for d in doc_ids), np.int64,
+    bucket = np.fromiter(map(zlib.crc32, map(str.encode, doc_ids)), np.int64,
                          count=len(doc_ids)) & (BUCKETS - 1)
     order = np.argsort(bucket, kind="stable")  # doc_id order within a bucket
     bucket = bucket[order]
