@@ -60,7 +60,9 @@ def _convert(action: argparse.Action, value: Any, origin: str) -> Any:
             flag_on = str(value).lower() in _TRUE
         else:
             raise UsageError(f"{origin}: expected true or false, got {value!r}")
-        return flag_on == action.const  # the value the flag stores when given, or not
+        # the setting is named after the option (``--no-positions`` stores into
+        # ``positions``), so its value is the option's value, not "flag given"
+        return flag_on
     if action.nargs in ("*", "+") and isinstance(value, str):
         value = value.split(",")
     try:

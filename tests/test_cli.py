@@ -204,3 +204,21 @@ def test_empty_input_builds_an_empty_index(cli, tmp_path):
         assert m["counts"]["documents"] == 0 and m["counts"]["terms"] == 0, runner
         assert read_index_lines(idx) == []
         assert cli("lookup", str(idx), "anything").code == 1
+
+
+@pytest.mark.parametrize("origin", ["env", "file"])
+def test_a_negative_flag_from_env_or_config_sets_its_option(cli, tmp_path, monkeypatch, origin):
+    """`--no-positions` stores False in `positions`: the setting is named after the
+    option (`INVINDEX_POSITIONS`, `positions = ...`), so false means no positions and
+    true means positions (it used to mean "the flag was given", inverted)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INVINDEX_CONFIG", raising=False)
+    for value, expect in (("false", False), ("true", True)):
+        out = f"idx-{value}"
+        if origin == "env":
+            monkeypatch.setenv("INVINDEX_POSITIONS", value)
+        else:
+            Path("invindex.toml").write_text(f"[build]\npositions = {value}\n")
+        assert cli("build", str(SAMPLE), "-o", out).code == 0
+        m = json.loads(Path(out, "_manifest.json").read_text())
+        assert m["analyzer"]["positions"] is expect, (origin, value)
