@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, then run them.
-#   ./scripts/test.sh            # all tests
+#   ./scripts/test.sh            # all tests, on 3 pytest-xdist workers
 #   ./scripts/test.sh -k storage # extra arguments go to pytest
+#   ./scripts/test.sh -n 0       # all tests in one process (TEST_WORKERS=N: N workers)
 # Creates .venv (Python 3.11 or 3.12: mrjob 0.7.4 does not run on 3.13), installs
 # invindex with every extra, installs the Azurite emulator from npm into
 # tests/emulators/node_modules and Debian's chromium + chromium-driver (apt-get, as root)
@@ -58,4 +59,5 @@ if ! command -v ip >/dev/null 2>&1; then
     fi
 fi
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+# A file is one unit of work; tests/conftest.py puts the files with the longest tests first.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-3}" --dist loadfile --no-loadscope-reorder "$@"

@@ -4,6 +4,7 @@ for every test folder, with the marks that make a unit-only selection possible."
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 import os
@@ -78,6 +79,13 @@ def python39() -> str:
             if ok.returncode == 0:
                 return path
     pytest.skip("no Python 3.9 on this machine")
+
+
+def needs(*modules: str) -> pytest.MarkDecorator:
+    """Skip unless these modules are installed, without importing them while collecting:
+    some SDKs take seconds of CPU to import, and every xdist worker collects every file."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}")
 
 
 def pytest_configure(config):
@@ -239,6 +247,23 @@ def azurite_server(tmp_path_factory) -> Iterator[int]:
     stop(proc)
 
 
+# -- pytest-xdist ------------------------------------------------------------------------
+# scripts/test.sh runs the suite on 3 workers (``-n 3 --dist loadfile
+# --no-loadscope-reorder``). Each worker is a session of its own: the session fixtures above
+# start once in each worker that needs them, on free ports, under the worker's own
+# basetemp. A file is one unit of work: its module fixtures are built once, and what a
+# file's tests share (test-artifacts/web; the network-namespace Spark hosts, four JVMs per
+# test and Spark's heartbeat timeouts: one such cluster at a time) stays in one process.
+# Files with the longest tests go first, the rest in file order, so the run does not end
+# waiting for one of them. ``-n 0`` runs everything in this process, in file order.
+FIRST = ("netns_hosts", "spark_home", "store", "dynamo_store", "postgres_server")
+
+
+def _rank(item: pytest.Item) -> int:
+    names = set(getattr(item, "fixturenames", ()))
+    return next((i for i, n in enumerate(FIRST) if n in names), len(FIRST))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
@@ -246,3 +271,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.emulator)
         if names & SPARK_FIXTURES:
             item.add_marker(pytest.mark.spark)
+    if hasattr(config, "workerinput"):  # an xdist worker: the order work is handed out
+        rank: dict = {}
+        for item in items:
+            path = item.nodeid.split("::", 1)[0]
+            rank[path] = min(rank.get(path, len(FIRST)), _rank(item))
+        items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])  # stable

@@ -13,15 +13,14 @@ import textwrap
 import time
 
 import pytest
+from _fake_cloud import FakeArm
 
-pytest.importorskip("azure.mgmt.compute")
-pytest.importorskip("azure.mgmt.network")
+from invindex.errors import InvindexError
+from invindex.provision import api
+from invindex.provision.spec import load_spec
+from tests.conftest import needs
 
-from _fake_cloud import FakeArm  # noqa: E402
-
-from invindex.errors import InvindexError  # noqa: E402
-from invindex.provision import api  # noqa: E402
-from invindex.provision.spec import load_spec  # noqa: E402
+pytestmark = needs("azure.mgmt.compute", "azure.mgmt.network")
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW5vdC1hLXJlYWwtb25l test@invindex"
 RG = "/subscriptions/sub-1/resourceGroups/a-vm-rg"

@@ -9,16 +9,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from _fake_cloud import FakeGcp
+from google.auth.credentials import AnonymousCredentials
 
-pytest.importorskip("google.cloud.compute_v1")
-pytest.importorskip("google.cloud.dataproc_v1")
+from invindex.errors import InvindexError
+from invindex.provision import api
+from invindex.provision.spec import load_spec
+from tests.conftest import needs
 
-from _fake_cloud import FakeGcp  # noqa: E402
-from google.auth.credentials import AnonymousCredentials  # noqa: E402
-
-from invindex.errors import InvindexError  # noqa: E402
-from invindex.provision import api  # noqa: E402
-from invindex.provision.spec import load_spec  # noqa: E402
+pytestmark = needs("google.cloud.compute_v1", "google.cloud.dataproc_v1")
 
 ZONE = "/compute/v1/projects/proj/zones/us-central1-a/instances"
 FIREWALLS = "/compute/v1/projects/proj/global/firewalls"

@@ -16,9 +16,10 @@ import pytest
 from _hadoop_emulator import run as run_streaming
 
 from invindex.runners import dataproc
+from tests.conftest import needs
 from tests.reference import reference_lines
 
-pytest.importorskip("google.cloud.dataproc_v1")
+pytestmark = needs("google.cloud.dataproc_v1")
 
 FLAGS = ["-r", "dataproc", "--cluster-id", "etl", "--region", "us-central1",
          "--project", "proj", "-O", "check_cluster_every=0.01"]
