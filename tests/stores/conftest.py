@@ -1,12 +1,12 @@
-"""Real servers for the store tests: PostgreSQL from Debian's binaries, moto for DynamoDB.
+"""Real servers for the store tests: PostgreSQL from Debian's binaries, and DynamoDB on
+the session's moto server (``tests/conftest.py``, shared with the storage, EMR and
+provisioning tests).
 
 ``postgres_server`` runs ``initdb`` into a temporary directory and ``pg_ctl start`` on a
 free loopback port (as the ``postgres`` user when the tests run as root: PostgreSQL
 refuses to run as root), with a password for TCP logins that the tests pass through
-``PGPASSWORD`` only. ``dynamodb_server`` is moto's server (``python -m moto.server``).
-Each stops at the end of the session. A server that cannot start fails the run under CI
-(``CI`` set) and skips its tests otherwise. Self-contained, so it can move to a shared
-conftest as is.
+``PGPASSWORD`` only; it stops at the end of the session. A server that cannot start
+fails the run under CI (``CI`` set) and skips its tests otherwise.
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,30 +23,9 @@ from typing import Dict, Iterator, List
 
 import pytest
 
+from tests.conftest import free_port, unavailable, wait_port
+
 PG_USER = "invindex"
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"server unavailable under CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def pg_bindir() -> Path | None:
@@ -137,32 +113,13 @@ class Moto:
 
 
 @pytest.fixture(scope="session")
-def dynamodb_server() -> Iterator[Moto]:
-    try:
-        import moto.server  # noqa: F401
-    except ImportError as e:
-        unavailable(f"moto[server] not installed ({e})")
-    port = free_port()
-    # A process of its own (not ThreadedMotoServer): the server gets the other core
-    # instead of sharing the tests' GIL.
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL)
-    if not wait_port(port, timeout=30):
-        proc.kill()
-        proc.wait()
-        unavailable("moto server did not listen")
-    yield Moto(port, {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+def dynamodb_server(moto_server: str) -> Moto:
+    """The session's moto server (one per session for every test folder), as DynamoDB."""
+    return Moto(int(moto_server.rsplit(":", 1)[1]), {
+        "AWS_ENDPOINT_URL": moto_server,
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture
