@@ -172,6 +172,7 @@ class SparkHosts:
                     "SPARK_DAEMON_JAVA_OPTS": " ".join([JVM_OPTS, *daemon_opts]),
                     "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}
         self.url = f"spark://{hosts.address['master']}:{self.PORT}"
+        self.master: subprocess.Popen | None = None
 
     def log(self, host: str) -> Path:
         return self.root / f"{host}.log"
@@ -180,10 +181,10 @@ class SparkHosts:
         return self.root / f"work-{host}"
 
     def start_master(self) -> None:
-        self.hosts.popen("master", [self.spark_class, "org.apache.spark.deploy.master.Master",
-                                    "--host", self.hosts.address["master"], "--port",
-                                    str(self.PORT), "--webui-port", "8080"],
-                         self.env, self.log("master"))
+        self.master = self.hosts.popen(
+            "master", [self.spark_class, "org.apache.spark.deploy.master.Master", "--host",
+                       self.hosts.address["master"], "--port", str(self.PORT),
+                       "--webui-port", "8080"], self.env, self.log("master"))
 
     def start_worker(self, host: str, cores: int = 1, memory: str = "640m") -> None:
         self.hosts.popen(host, [self.spark_class, "org.apache.spark.deploy.worker.Worker",
@@ -200,7 +201,9 @@ class SparkHosts:
             text = log.read_text("utf-8", "replace") if log.exists() else ""
             if len(re.findall(pattern, text)) >= count:
                 return
-            if not self.hosts.pids("master"):
+            # its process, not the namespace's PIDs: just after the start, `ip netns exec`
+            # may not have entered the namespace yet (that read as "exited", empty log)
+            if self.master is None or self.master.poll() is not None:
                 raise RuntimeError(f"the spark master exited: {text[-2000:]}")
             time.sleep(0.3)
         raise RuntimeError(f"no {count} x {pattern!r} in the master's log in {timeout} s")

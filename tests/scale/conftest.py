@@ -87,6 +87,25 @@ def node_python(request) -> str:
         return sys.executable
 
 
+@pytest.fixture
+def fake_hdfs(tmp_path, monkeypatch, corpus, node_python) -> Path:
+    """``hadoop`` on PATH is ``_fake_hadoop.py`` (HDFS = the returned directory, holding
+    the corpus as ``hdfs:///corpus/``; jobs run under ``node_python``), for mrjob's
+    Hadoop runner; HOME is the test's own."""
+    root = tmp_path / "hdfs"
+    shutil.copytree(corpus, root / "corpus")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = Path(__file__).with_name("_fake_hadoop.py")
+    (bin_dir / "hadoop").write_text(f'#!/bin/sh\nexec {sys.executable} {fake} "$@"\n')
+    (bin_dir / "hadoop").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_HDFS_ROOT", str(root))
+    monkeypatch.setenv("FAKE_HADOOP_PYTHON", node_python)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return root
+
+
 # -- Spark ----------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def spark_home() -> str:

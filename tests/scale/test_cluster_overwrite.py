@@ -6,9 +6,6 @@ rebuild lost it. mrjob's Hadoop runner drives ``_fake_hadoop`` (HDFS = a directo
 from __future__ import annotations
 
 import json
-import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +13,8 @@ pytest.importorskip("mrjob")
 
 
 @pytest.mark.slow
-def test_failed_hdfs_rebuild_leaves_the_old_index(cli, tmp_path, monkeypatch, corpus,
-                                                  node_python):
-    root = tmp_path / "hdfs"
-    shutil.copytree(corpus, root / "corpus")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = Path(__file__).with_name("_fake_hadoop.py")
-    (bin_dir / "hadoop").write_text(f'#!/bin/sh\nexec {sys.executable} {fake} "$@"\n')
-    (bin_dir / "hadoop").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
-    monkeypatch.setenv("FAKE_HDFS_ROOT", str(root))
-    monkeypatch.setenv("FAKE_HADOOP_PYTHON", node_python)
-    monkeypatch.setenv("HOME", str(tmp_path))
+def test_failed_hdfs_rebuild_leaves_the_old_index(cli, fake_hdfs):
+    root = fake_hdfs
     flags = ["-r", "hadoop", "-O", "hadoop_streaming_jar=/opt/streaming.jar"]
     assert cli("build", "hdfs:///corpus/", "-o", "hdfs:///idx", *flags).code == 0
     idx = root / "idx"

@@ -61,30 +61,16 @@ def test_step_arguments(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_end_to_end_with_a_fake_hadoop_client(cli, tmp_path, monkeypatch, corpus, expected,
-                                              fast_counts, node_python):
+def test_end_to_end_with_a_fake_hadoop_client(cli, fake_hdfs, expected, fast_counts):
     """mrjob's Hadoop runner driving ``_fake_hadoop`` (HDFS = a local directory, the job
     run by the emulator): mrjob uploads the files, submits, reads the counters; invindex
     finishes the index on "HDFS" with manifest and _SUCCESS, refuses to overwrite it, and
     replaces it with --overwrite."""
     import json
-    import shutil
-    import sys
-    from pathlib import Path
 
     from tests.conftest import read_index_lines
 
-    root = tmp_path / "hdfs"
-    shutil.copytree(corpus, root / "corpus")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = Path(__file__).with_name("_fake_hadoop.py")
-    (bin_dir / "hadoop").write_text(f'#!/bin/sh\nexec {sys.executable} {fake} "$@"\n')
-    (bin_dir / "hadoop").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
-    monkeypatch.setenv("FAKE_HDFS_ROOT", str(root))
-    monkeypatch.setenv("FAKE_HADOOP_PYTHON", node_python)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    root = fake_hdfs
     flags = ["-r", "hadoop", "--parts", "3", "-O", "hadoop_streaming_jar=/opt/streaming.jar"]
     r = cli("build", "hdfs:///corpus/", "-o", "hdfs:///idx", *flags)
     assert r.code == 0, r.err
