@@ -254,14 +254,17 @@ def azurite_server(tmp_path_factory) -> Iterator[int]:
 # basetemp. A file is one unit of work: its module fixtures are built once, and what a
 # file's tests share (test-artifacts/web; the network-namespace Spark hosts, four JVMs per
 # test and Spark's heartbeat timeouts: one such cluster at a time) stays in one process.
-# Files with the longest tests go first, the rest in file order, so the run does not end
-# waiting for one of them. ``-n 0`` runs everything in this process, in file order.
+# Files with the longest tests (JVMs, DynamoDB on moto, PostgreSQL, then any test marked
+# slow) go first, the rest in file order, so the run does not end waiting for one of them.
+# ``-n 0`` runs everything in this process, in file order.
 FIRST = ("netns_hosts", "spark_home", "store", "dynamo_store", "postgres_server")
 
 
 def _rank(item: pytest.Item) -> int:
+    """0.. for a test using FIRST's fixtures, then slow-marked tests, then the rest."""
     names = set(getattr(item, "fixturenames", ()))
-    return next((i for i, n in enumerate(FIRST) if n in names), len(FIRST))
+    rank = next((i for i, n in enumerate(FIRST) if n in names), len(FIRST) + 1)
+    return len(FIRST) if rank > len(FIRST) and item.get_closest_marker("slow") else rank
 
 
 def pytest_collection_modifyitems(config, items):
@@ -275,5 +278,5 @@ def pytest_collection_modifyitems(config, items):
         rank: dict = {}
         for item in items:
             path = item.nodeid.split("::", 1)[0]
-            rank[path] = min(rank.get(path, len(FIRST)), _rank(item))
+            rank[path] = min(rank.get(path, len(FIRST) + 1), _rank(item))
         items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])  # stable

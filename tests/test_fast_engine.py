@@ -14,6 +14,7 @@ from .reference import reference_lines
 from .strategies import corpora
 
 
+@pytest.mark.slow  # 100 builds with a process pool each
 @settings(max_examples=100, deadline=None)
 @given(corpora, st.integers(min_value=1, max_value=64), st.integers(8, 256), st.integers(1, 3))
 def test_any_split_and_batch_size_gives_the_reference_index(tmp_path_factory, data, split,
