@@ -239,8 +239,9 @@ def test_block_path_matches_line_path(lines, block, ordered, final_newline):
 def test_mapper_blocks_match_the_line_path():
     """Records are parsed a 64 KB block at a time (``records.parse_block``), a block
     with any bad or unusual line line by line: the same lines, counters and bad-record
-    notes (line numbers across blocks) as the line-at-a-time path that
-    ``--max-record-bytes`` takes."""
+    notes (line numbers across blocks) as the line-at-a-time path, which a
+    ``--max-record-bytes`` below the block size forces on every block; a record over
+    that limit stops the mapper naming its line, however many blocks came before."""
     lines = [f"doc{i}\tword{i % 97} The cat {i} sat, the CAT ran; naïve 東京".encode()
              for i in range(6000)]
     lines[10] = b"no tab here"
@@ -253,10 +254,17 @@ def test_mapper_blocks_match_the_line_path():
     data = BOM + b"\n".join(lines) + b"\n\nlast\tno newline"
     blocks = subprocess.run(MAPPER + ["--source", "in.tsv"], input=data,
                             capture_output=True, check=True)
-    by_line = subprocess.run(MAPPER + ["--source", "in.tsv", "--max-record-bytes",
-                                       "1000000"], input=data, capture_output=True,
-                             check=True)
+    by_line = subprocess.run(MAPPER + ["--source", "in.tsv", "--max-record-bytes", "200"],
+                             input=data, capture_output=True, check=True)
     assert sorted(blocks.stdout.split(b"\n")) == sorted(by_line.stdout.split(b"\n"))
     assert blocks.stderr == by_line.stderr
     assert b"in.tsv:2501 (empty doc_id)" in blocks.stderr
     assert b"bad_records.no_tab,2" in blocks.stderr
+    lines[5500] = b"long\t" + b"w " * 100_000
+    for limit in ("200", "150000"):
+        r = subprocess.run(MAPPER + ["--source", "in.tsv", "--max-record-bytes", limit],
+                           input=b"\n".join(lines), capture_output=True)
+        assert r.returncode == 1
+        assert r.stderr.decode().startswith(
+            "mapper.py: error: record at in.tsv:5501 is longer than"), r.stderr
+        assert b"doc5499\t" in r.stdout  # the records before it were mapped

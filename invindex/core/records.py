@@ -82,11 +82,12 @@ class RecordTooLongError(ValueError):
 
 
 def bounded_lines(stream: Iterable[bytes], limit: int, source: str = "",
-                  split_start: int = 0) -> Iterator[bytes]:
+                  split_start: int = 0, first_line: int = 1) -> Iterator[bytes]:
     """The stream's lines, none read past ``limit`` bytes (newline excluded): a longer
-    one raises ``RecordTooLongError`` instead of being read whole into memory."""
+    one raises ``RecordTooLongError`` instead of being read whole into memory.
+    ``first_line`` numbers the first line (the stream may start inside a split)."""
     readline = stream.readline  # type: ignore[attr-defined]
-    line_no = 0
+    line_no = first_line - 1
     while True:
         raw = readline(limit + 1)
         if not raw:

@@ -73,13 +73,8 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
     write = out.write
     try:
         source, split_start = input_location(args.source)
-        if args.max_record_bytes > 0:
-            blocks = _in_blocks(iter_records(
-                bounded_lines(stdin, args.max_record_bytes, source, split_start),
-                source, bad, args.strict, split_start))
-        else:
-            blocks = _record_blocks(stdin, source, split_start, bad, args.strict)
-        for doc_ids, texts in blocks:
+        for doc_ids, texts in _record_blocks(stdin, source, split_start, bad, args.strict,
+                                             max(args.max_record_bytes, 0)):
             text, n = map_block(analyzer, doc_ids, texts)
             write(text)
             docs += len(doc_ids)
@@ -100,10 +95,11 @@ def mapper_main(argv: List[str] | None = None, stdin: BinaryIO | None = None,
 _BLOCK = 1 << 16
 
 
-def _line_blocks(stream: BinaryIO, block: int = _BLOCK) -> Iterator[bytes]:
+def _line_blocks(stream: BinaryIO, block: int = _BLOCK, limit: int = 0) -> Iterator[bytes]:
     """The stream's bytes a block of whole lines at a time (the last may lack its
     newline): both scripts work a block at a time, as a line at a time costs more than
-    the work on it."""
+    the work on it. With a ``limit``, a line found longer than that is not read further:
+    its start is the last block."""
     held: List[bytes] = []
     while True:
         data = stream.read(block)
@@ -112,6 +108,8 @@ def _line_blocks(stream: BinaryIO, block: int = _BLOCK) -> Iterator[bytes]:
         cut = data.rfind(b"\n") + 1
         if not cut:  # a line longer than a block
             held.append(data)
+            if limit and sum(map(len, held)) > limit:
+                break
             continue
         held.append(data[:cut])
         chunk = b"".join(held)
@@ -125,15 +123,21 @@ Records = Tuple[List[str], List[str]]  # doc_ids, texts
 
 
 def _record_blocks(stream: BinaryIO, source: str, split_start: int, bad: BadRecordLog,
-                   strict: bool) -> Iterator[Records]:
+                   strict: bool, limit: int = 0) -> Iterator[Records]:
     """The input's good records a block at a time: at once (``parse_block``) when the
-    whole block is good, else line by line (``iter_records``: numbered, counted)."""
+    whole block is good, else line by line (``iter_records``: numbered, counted; with a
+    ``limit``, a record longer than that stops the mapper, ``bounded_lines``)."""
     line_no, offset = 1, split_start
-    for block in _line_blocks(stream):
-        parsed = None if offset == 0 and block.startswith(BOM) else parse_block(block)
+    for block in _line_blocks(stream, _BLOCK, limit):
+        parsed = None
+        if not (limit and len(block) > limit or offset == 0 and block.startswith(BOM)):
+            parsed = parse_block(block)
         if parsed is None:
-            yield from _in_blocks(iter_records(io.BytesIO(block), source, bad, strict,
-                                               split_start, offset, line_no))
+            lines: Iterable[bytes] = io.BytesIO(block)
+            if limit:
+                lines = bounded_lines(lines, limit, source, split_start, line_no)
+            yield from _in_blocks(iter_records(lines, source, bad, strict, split_start,
+                                               offset, line_no))
         else:
             yield parsed
         line_no += block.count(b"\n")
