@@ -192,6 +192,10 @@ def test_reducer_edge_cases_match_the_per_term_path():
                      (["u\td\t1\t0", "t\td\t1\t0"], UnsortedInputError)):
         with pytest.raises(exc):
             list(reduce_lines(bad))
+    if hasattr(sys, "get_int_max_str_digits"):  # a tf int() refuses, on either path
+        huge = b"t\td\t" + b"1" * (sys.get_int_max_str_digits() + 1) + b"\t0\n"
+        with pytest.raises(MalformedIntermediateError, match="bad term frequency"):
+            Reducer().feed(huge)
 
 
 def _reduced(feed) -> tuple:

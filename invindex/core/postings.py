@@ -12,6 +12,7 @@ compact canonical JSON (no spaces, UTF-8 rather than ``\\u`` escapes).
 from __future__ import annotations
 
 import json
+import sys
 from itertools import compress, islice
 from operator import ge, lt, ne
 from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
@@ -202,6 +203,8 @@ _GLUE = ['["', "", '",', "", ",[", "", "]],"]
 _GLUE_NOPOS = ['["', "", '",', "", "", "", "],"]
 _END = {True: "]]]}\n", False: "]]}\n"}  # by whether the term has positions
 _OPEN_END = {True: "]]", False: "]"}
+# int() refuses decimals longer than this (Python 3.11, and 3.9 from 3.9.14: 4300)
+_INT_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)() or 1 << 62
 
 
 def decode_lines(chunk: bytes) -> Iterable[str]:
@@ -299,7 +302,8 @@ class Reducer:
         tf_text = "\t" + "\t".join(tfs) + "\t"
         digits = tf_text.replace("\t", "")
         if not (digits.isascii() and digits.isdigit()) or "\t\t" in tf_text or (
-                tf_text.count("\t0") != tf_text.count("\t0\t")) or max(map(len, tfs)) > 18:
+                tf_text.count("\t0") != tf_text.count("\t0\t")) or (
+                len(digits) > _INT_DIGITS and max(map(len, tfs)) > _INT_DIGITS):
             return False  # a tf that int() would reject or print differently
         new = [True]
         new += map(ne, islice(terms, 1, None), terms)
