@@ -13,6 +13,9 @@
    term by term) and each store, each in its own process: open time, a warm-up pass,
    then the timed pass: p50/p95/p99 wall, CPU p95, queries per second.
 
+4. ``--runs`` rounds of all that (default 3): medians, each ratio against the build
+   of its own round, the load average at each step (``os.getloadavg``).
+
     python scripts/benchmark.py --stores --size-mb 50 --json bench-out/stores.json
 """
 
@@ -23,6 +26,7 @@ import os
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,6 +132,9 @@ def pct(values: List[float], p: float) -> float:
 
 
 def run(args) -> None:
+    """``--runs`` rounds (default 3) of build, publish to each store, search each
+    location; every figure is the median over the rounds, each ratio taken against the
+    build of its own round; the load average is recorded beside each round."""
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     if args.corpus:
@@ -139,57 +146,81 @@ def run(args) -> None:
             with open(corpus, "wb") as f:
                 make_corpus(f, size, seed=args.seed)
     index = work / "stores-index"
-    build = timed_run([PY, "-m", "invindex", "-q", "build", str(corpus), "-o", str(index),
-                       "--overwrite"])
-    index_mb = sum(p.stat().st_size for p in index.glob("part-*")) / 1e6
-    print(f"build: {build['wall_s']:.1f} s wall, index {index_mb:.0f} MB", file=sys.stderr)
     queries = bench_search.make_queries(corpus, args.queries, args.seed)
     qfile = work / "stores-queries.json"
     qfile.write_text(json.dumps(queries))
-    rows: Dict[str, Dict] = {}
-
-    def search(label: str, location: str) -> None:
-        out = subprocess.run([PY, __file__, "worker", location, str(qfile)], check=True,
-                             capture_output=True, text=True)
-        r = json.loads(out.stdout)
-        rows.setdefault(label, {}).update({
-            "open_s": r["open_s"], "qps": len(queries) / r["total_s"],
-            "p50_ms": pct(r["latencies_ms"], 50), "p95_ms": pct(r["latencies_ms"], 95),
-            "p99_ms": pct(r["latencies_ms"], 99), "cpu_p95_ms": pct(r["cpu_ms"], 95),
-            "results": r["results"]})
-        print(f"  {label}: search p95 {rows[label]['p95_ms']:.1f} ms", file=sys.stderr)
-
-    search("index directory", str(index))
     stores = [s for s in args.stores_list.split(",") if s]
-    for name in stores:
-        with (temp_postgres() if name == "postgresql" and not args.pg_uri else
-              temp_moto() if name == "dynamodb" else _given(name, args, work)) as uri:
-            pub = timed_run([PY, "-m", "invindex", "-q", "publish", str(index), uri,
-                             "--replace"])
-            rows[name] = {"publish_s": pub["wall_s"], "publish_cpu_s": pub["cpu_s"],
-                          "publish_mb_s": index_mb / pub["wall_s"],
-                          "x_build": pub["wall_s"] / build["wall_s"]}
-            print(f"  {name}: publish {pub['wall_s']:.1f} s", file=sys.stderr)
-            search(name, uri)
-    base = rows["index directory"]["results"]
-    print(f"\n{corpus.name}: index {index_mb:.0f} MB, build {build['wall_s']:.1f} s wall "
-          f"({build['cpu_s']:.1f} s CPU); {len(queries)} queries, top 10, warm pass\n")
-    header = (f"{'where':<16} {'publish s':>9} {'MB/s':>6} {'x build':>7} {'open s':>7} "
-              f"{'QPS':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'cpu p95':>7} same")
+    rounds: List[Dict[str, Dict]] = []
+    for n in range(max(1, args.runs)):
+        rows: Dict[str, Dict] = {"build": {"load": os.getloadavg()[0]}}
+        rows["build"].update(timed_run([PY, "-m", "invindex", "-q", "build", str(corpus),
+                                        "-o", str(index), "--overwrite"]))
+        index_mb = sum(p.stat().st_size for p in index.glob("part-*")) / 1e6
+        print(f"round {n + 1}: build {rows['build']['wall_s']:.1f} s wall, index "
+              f"{index_mb:.0f} MB, load {rows['build']['load']:.1f}", file=sys.stderr)
+        rows["index directory"] = _search(str(index), qfile, len(queries))
+        for name in stores:
+            with (temp_postgres() if name == "postgresql" and not args.pg_uri else
+                  temp_moto() if name == "dynamodb" else _given(name, args, work)) as uri:
+                load = os.getloadavg()[0]
+                pub = timed_run([PY, "-m", "invindex", "-q", "publish", str(index), uri,
+                                 "--replace"])
+                rows[name] = {"load": load, "publish_s": pub["wall_s"],
+                              "publish_cpu_s": pub["cpu_s"],
+                              "publish_mb_s": index_mb / pub["wall_s"],
+                              "x_build": pub["wall_s"] / rows["build"]["wall_s"],
+                              "x_build_cpu": pub["cpu_s"] / rows["build"]["cpu_s"],
+                              **_search(uri, qfile, len(queries))}
+                print(f"  {name}: publish {pub['wall_s']:.1f} s "
+                      f"({rows[name]['x_build']:.2f}x the build), search p95 "
+                      f"{rows[name]['p95_ms']:.1f} ms, load {load:.1f}", file=sys.stderr)
+        base = rows["index directory"].pop("results")
+        for name in stores:
+            rows[name]["same"] = rows[name].pop("results") == base
+        rows["build"]["index_mb"] = index_mb
+        rows["build"]["load_end"] = os.getloadavg()[0]
+        rounds.append(rows)
+    med = {label: {m: statistics.median(r[label][m] for r in rounds)
+                   for m in rounds[0][label] if m != "same"} for label in rounds[0]}
+    b = med["build"]
+    print(f"\n{corpus.name}: index {b['index_mb']:.0f} MB; medians of {len(rounds)} rounds; "
+          f"build {b['wall_s']:.1f} s wall ({b['cpu_s']:.1f} s CPU); {len(queries)} queries, "
+          f"top 10, warm pass; load average {min(r['build']['load'] for r in rounds):.1f}-"
+          f"{max(r['build']['load_end'] for r in rounds):.1f}\n")
+    header = (f"{'where':<16} {'publish s':>9} {'cpu s':>6} {'MB/s':>6} {'x build':>7} "
+              f"{'x cpu':>6} {'open s':>7} {'QPS':>6} {'p50 ms':>7} {'p95 ms':>7} "
+              f"{'p99 ms':>7} {'cpu p95':>7} same")
     print(header)
     print("-" * len(header))
-    for label, r in rows.items():
-        pub = (f"{r['publish_s']:>9.1f} {r['publish_mb_s']:>6.1f} {r['x_build']:>7.2f}"
-               if "publish_s" in r else f"{'-':>9} {'-':>6} {'-':>7}")
+    for label, r in med.items():
+        if label == "build":
+            continue
+        pub = (f"{r['publish_s']:>9.1f} {r['publish_cpu_s']:>6.1f} {r['publish_mb_s']:>6.2f} "
+               f"{r['x_build']:>7.2f} {r['x_build_cpu']:>6.2f}" if "publish_s" in r else
+               f"{'-':>9} {'-':>6} {'-':>6} {'-':>7} {'-':>6}")
+        same = "" if label == "index directory" else (
+            "yes" if all(x[label]["same"] for x in rounds) else "NO")
         print(f"{label:<16} {pub} {r['open_s']:>7.2f} {r['qps']:>6.0f} {r['p50_ms']:>7.2f} "
-              f"{r['p95_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['cpu_p95_ms']:>7.2f} "
-              f"{'yes' if r['results'] == base else 'NO'}")
+              f"{r['p95_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['cpu_p95_ms']:>7.2f} {same}")
+    for label in stores:
+        print(f"{label}: x build per round "
+              + ", ".join(f"{r[label]['x_build']:.2f}" for r in rounds), file=sys.stderr)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({
-        "corpus": corpus.name, "index_mb": index_mb, "build": build,
-        "results": {k: {m: v for m, v in r.items() if m != "results"}
-                    for k, r in rows.items()}}, indent=2))
+        "corpus": corpus.name, "queries": len(queries), "median": med, "rounds": rounds},
+        indent=2))
     print(f"figures: {args.json}", file=sys.stderr)
+
+
+def _search(location: str, qfile: Path, count: int) -> Dict:
+    """One process: open ``location``, a warm-up pass, then the timed pass."""
+    out = subprocess.run([PY, __file__, "worker", location, str(qfile)], check=True,
+                         capture_output=True, text=True)
+    r = json.loads(out.stdout)
+    return {"open_s": r["open_s"], "qps": count / r["total_s"],
+            "p50_ms": pct(r["latencies_ms"], 50), "p95_ms": pct(r["latencies_ms"], 95),
+            "p99_ms": pct(r["latencies_ms"], 99), "cpu_p95_ms": pct(r["cpu_ms"], 95),
+            "results": r["results"]}
 
 
 @contextmanager

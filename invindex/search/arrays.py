@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import chain
-from typing import Dict, List
+from typing import Dict, Iterable, List
 
 import numpy as np
 
@@ -76,11 +76,22 @@ class ArrayIndex:
         if hit is not None:
             self._cache.move_to_end(term)
             return hit
-        arrays = self._read(term)
+        return self._keep(term, self._read(term))
+
+    def _keep(self, term: str, arrays: TermArrays) -> TermArrays:
         self._cache[term] = arrays
         if len(self._cache) > self._cache_terms:
             self._cache.popitem(last=False)
         return arrays
+
+    def prefetch(self, terms: Iterable[str]) -> None:
+        """Read the query's terms that are not cached in one request, when the source
+        can (a serving store: one round trip instead of one per term)."""
+        many = getattr(self.source, "many_term_arrays", None) if self._arrays else None
+        wanted = [t for t in dict.fromkeys(terms) if t not in self._cache]
+        if many is not None and len(wanted) > 1:
+            for term, arrays in many(wanted).items():
+                self._keep(term, arrays)
 
     def _read(self, term: str) -> TermArrays:
         if self._arrays is not None:

@@ -69,6 +69,8 @@ class Searcher:
             raise UsageError("this index has no stored texts for snippets: build it "
                              "with --store-text")
         tree = self.plan(query)
+        if hasattr(self.index, "prefetch"):  # a store: the query's terms in one request
+            self.index.prefetch(terms_of(tree))
         docs, scores = self.evaluator.evaluate(tree)
         ids = self.index.table.ids
         best = top_k(docs, scores, k)

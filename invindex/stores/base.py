@@ -155,10 +155,20 @@ class StoreReader:
             self._space = layout.position_space(bytes(blob))
         return self._space
 
+    def _get_many(self, keys: List[str]) -> Dict[str, bytes]:
+        """The payloads of those of ``keys`` that exist (backends: in one request)."""
+        return {k: v for k in keys if (v := self._get(k)) is not None}
+
     def term_arrays(self, term: str) -> Any:
         """The searcher's ``TermArrays`` for an analyzed term, straight from its bytes."""
         blob = self._get(term) if term and is_term(term) else None
         return layout.term_arrays(None if blob is None else bytes(blob), self.space)
+
+    def many_term_arrays(self, terms: List[str]) -> Dict[str, Any]:
+        """``term_arrays`` of each of ``terms`` (a query's), read together."""
+        blobs = self._get_many([t for t in terms if t and is_term(t)])
+        return {t: layout.term_arrays(None if blobs.get(t) is None else bytes(blobs[t]),
+                                      self.space) for t in terms}
 
     def close(self) -> None:
         pass
@@ -170,6 +180,9 @@ class StoreSource(IndexDirSource):
 
     def term_arrays(self, term: str) -> Any:
         return self.reader.term_arrays(term)
+
+    def many_term_arrays(self, terms: List[str]) -> Dict[str, Any]:
+        return self.reader.many_term_arrays(terms)
 
     @property
     def space(self) -> Any:

@@ -11,6 +11,8 @@ replaces a worker. So here:
 
 - workers are *spawned*: fresh interpreters that inherit no thread, lock, signal
   handler or open connection from this process;
+- while they start (a few seconds of imports on a busy machine), this process converts
+  chunks itself, so a small index never waits for them;
 - each worker has a pipe of its own and at most one chunk in flight; chunks go out
   and come back in order, so memory stays at ``jobs`` chunks and nothing is shared
   between processes that a dead one could leave locked;
@@ -28,7 +30,9 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 from collections import deque
+from contextlib import suppress
 from itertools import chain
 from multiprocessing.connection import wait
 from typing import Any, Deque, Iterable, Iterator, List, Sequence, Tuple
@@ -42,6 +46,7 @@ log = logging.getLogger("invindex.stores")
 
 Row = Tuple[str, bytes, int]
 QUIET = {signal.SIGINT, signal.SIGHUP}  # the parent's to act on, not the workers'
+READY = "ready"
 
 
 class WorkerDied(InvindexError):
@@ -67,14 +72,16 @@ def chunks(lines: Iterable[str], size: int) -> Iterator[List[str]]:
         yield chunk
 
 
-def _serve(conn: Any, ids: Sequence[str]) -> None:
-    """A worker: chunks of lines in, ``(rows, touched docs, their spans)`` out."""
+def _serve(conn: Any) -> None:
+    """A worker: the doc ids, then chunks of lines in; ``READY``, then
+    ``(rows, touched docs, their spans)`` per chunk out."""
     for sig in QUIET:
         signal.signal(sig, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, QUIET)  # blocked since the start: see below
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    encoder = Encoder(ids)
     try:
+        encoder = Encoder(pickle.loads(conn.recv_bytes()))
+        conn.send(READY)
         while (lines := conn.recv()) is not None:
             try:
                 encoder.ends[:] = 0
@@ -97,9 +104,9 @@ def _picklable(obj: Any) -> bool:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, ids: Sequence[str], n: int) -> None:
+    def __init__(self, ctx: Any, ids_blob: bytes, n: int) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, ids), daemon=True,
+        self.proc = ctx.Process(target=_serve, args=(child,), daemon=True,
                                 name=f"invindex-convert-{n}")
         # A worker starts with SIGINT/SIGHUP blocked (a blocked mask survives exec), so
         # a Ctrl-C while it imports is held, then dropped once it ignores them; this
@@ -110,6 +117,23 @@ class _Worker:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
         child.close()  # so that a dead worker is an EOF here, not a wait forever
+        # The doc ids (megabytes) go from a thread: the pipe takes them only as fast as
+        # the worker, still importing, reads, and this thread converts meanwhile.
+        self.sender = threading.Thread(target=self._send_ids, args=(ids_blob,),
+                                       name=f"invindex-convert-ids-{n}", daemon=True)
+        self.sender.start()
+
+    def _send_ids(self, blob: bytes) -> None:
+        with suppress(OSError):  # a worker that died: receive() says so
+            self.conn.send_bytes(blob)
+
+    def ready(self) -> bool:
+        return self.conn.poll()
+
+    def wait_ready(self) -> None:
+        if self.receive() != READY:
+            raise AssertionError("a conversion worker spoke out of turn")
+        self.sender.join()
 
     def send(self, lines: List[str]) -> None:
         try:
@@ -117,7 +141,7 @@ class _Worker:
         except OSError:
             self.died()
 
-    def receive(self) -> Tuple[List[Row], np.ndarray, np.ndarray]:
+    def receive(self) -> Any:
         ready = wait([self.conn, self.proc.sentinel])
         if self.conn in ready:
             try:
@@ -160,11 +184,21 @@ def encode_rows(encoder: Encoder, ids: Sequence[str], lines: Iterable[str], jobs
     ctx = multiprocessing.get_context("spawn")
     workers: List[_Worker] = []
     try:
+        blob = pickle.dumps(list(ids), pickle.HIGHEST_PROTOCOL)
         for n in range(jobs):
-            workers.append(_Worker(ctx, ids, n))
+            workers.append(_Worker(ctx, blob, n))
         log.info("converting postings in %d worker processes (pids %s)", jobs,
                  " ".join(str(w.proc.pid) for w in workers))
         todo = chain([first, second], pieces)
+        for chunk in todo:  # here, until a worker has started (a small index: all of it)
+            yield from encoder.rows(chunk)
+            if any(w.ready() for w in workers):
+                break
+        else:
+            return
+        for w in workers:
+            w.wait_ready()
+        log.info("conversion workers ready")
         inflight: Deque[_Worker] = deque()
         for w in workers:
             chunk = next(todo, None)

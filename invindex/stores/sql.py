@@ -200,7 +200,7 @@ class SqlReader(StoreReader):
                  manifest: Dict[str, Any]) -> None:
         super().__init__(store.where, manifest)
         self.store, self.conn, self.version = store, conn, version
-        table = lines_table(version)
+        self.table = table = lines_table(version)
         self._get_sql = store.q(f"SELECT payload FROM {table} WHERE key = ?")
         self._range_sql = store.q(
             f"SELECT key, payload FROM {table} WHERE key >= ? AND key < ? ORDER BY key")
@@ -226,6 +226,15 @@ class SqlReader(StoreReader):
             cur.execute(self._get_sql, (key,))
             row = cur.fetchone()
         return None if row is None else row[0]
+
+    def _get_many(self, keys: List[str]) -> Dict[str, bytes]:
+        if len(keys) < 2:
+            return super()._get_many(keys)
+        sql = self.store.q(f"SELECT key, payload FROM {self.table} WHERE key IN "
+                           f"({', '.join('?' * len(keys))})")
+        with self._query() as cur:
+            cur.execute(sql, keys)
+            return dict(cur.fetchall())
 
     def _range(self, low: str, high: str | None) -> Iterator[Tuple[str, bytes]]:
         with self._query() as cur:

@@ -284,10 +284,10 @@ def sql_store(request: pytest.FixtureRequest) -> str:
                                     "postgresql": "pg_store"}[request.param])
 
 
-def start_parallel_publish(index: str, store: str) -> tuple:
+def start_parallel_publish(index: str, store: str, until: str) -> tuple:
     """A ``--replace`` publish with two conversion workers and many small chunks and
-    batches, in a session of its own, stopped reading at its third batch; returns the
-    process, the worker pids and the stderr seen so far."""
+    batches, in a session of its own, its stderr read up to the line with ``until``;
+    returns the process, the worker pids and the stderr seen so far."""
     env = {**os.environ, "INVINDEX_PUBLISH_JOBS": "2", "INVINDEX_PUBLISH_CHUNK_CHARS": "500",
            "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish", index, store,
@@ -299,7 +299,7 @@ def start_parallel_publish(index: str, store: str) -> tuple:
         seen.append(line)
         if "worker processes (pids " in line:
             workers = [int(p) for p in line.rpartition("(pids ")[2].rstrip(")\n").split()]
-        if "loaded batch 3 " in line:
+        if until in line:
             break
     assert len(workers) == 2, "".join(seen)
     return proc, workers, seen
@@ -315,9 +315,11 @@ def gone(pid: int) -> bool:
 
 def test_a_conversion_worker_that_dies_fails_the_publish_in_one_line(cli, sql_store, indexes):
     """The fork pool waited forever for a killed worker's chunk (and for the queue lock it
-    held); now the publish fails in one line and the previous version keeps serving."""
+    held); now the publish fails in one line and the previous version keeps serving.
+    Killed as soon as it is started (the publish converts here meanwhile, and looks at
+    the workers after each chunk: many chunks and batches remain then)."""
     assert cli("publish", indexes["a"], sql_store).code == 0
-    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store)
+    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store, "worker processes")
     os.kill(workers[0], signal.SIGKILL)
     err = "".join(seen) + proc.stderr.read()
     assert proc.wait(timeout=120) == 1, err
@@ -334,7 +336,7 @@ def test_a_signal_to_the_group_stops_a_parallel_publish_cleanly(cli, sql_store, 
     terminal): the fork pool's workers died holding its queue lock and its own cleanup
     then waited forever; now: exit 128+N, one line, no worker left, old version serving."""
     assert cli("publish", indexes["a"], sql_store).code == 0
-    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store)
+    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store, "loaded batch 3 ")
     os.killpg(proc.pid, sig)
     err = "".join(seen) + proc.stderr.read()
     assert proc.wait(timeout=120) == 128 + sig, err
