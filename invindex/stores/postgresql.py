@@ -97,5 +97,10 @@ class PostgresStore(SqlStore):
             cur.execute(f"ANALYZE {table}")
         conn.commit()
 
+    def read_cursor(self, conn: Any) -> Any:
+        # Text results would send each payload as hex (twice the bytes) for psycopg to
+        # decode; binary ones are the bytes themselves.
+        return conn.cursor(binary=True)
+
     def lock_name(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("invindex:" + self.uri.name,))

@@ -73,6 +73,10 @@ class SqlStore(Store):
     def lock_name(self, cur: Any) -> None:
         """Serialize switches of one name (PostgreSQL: an advisory lock)."""
 
+    def read_cursor(self, conn: Any) -> Any:
+        """A cursor for serving reads (PostgreSQL: binary results, no hex bytea)."""
+        return conn.cursor()
+
     # -- shared ------------------------------------------------------------------------
     def q(self, sql: str) -> str:
         return sql.replace("?", self.param)
@@ -211,7 +215,7 @@ class SqlReader(StoreReader):
         try:
             with self.store.errors():
                 try:
-                    yield self.conn.cursor()
+                    yield self.store.read_cursor(self.conn)
                 except Exception as e:
                     if self.store.is_missing_table(e):
                         raise StoreChanged(

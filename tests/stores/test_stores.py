@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import List
 
@@ -306,11 +307,15 @@ def start_parallel_publish(index: str, store: str, until: str) -> tuple:
 
 
 def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    """Exited (or a zombie), waiting a little for a process that was just stopped."""
+    for _ in range(100):
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_a_conversion_worker_that_dies_fails_the_publish_in_one_line(cli, sql_store, indexes):
@@ -325,9 +330,9 @@ def test_a_conversion_worker_that_dies_fails_the_publish_in_one_line(cli, sql_st
     assert proc.wait(timeout=120) == 1, err
     errors = [ln for ln in err.splitlines() if ln.startswith("invindex: error:")]
     assert len(errors) == 1 and f"worker (pid {workers[0]}) was killed by SIGKILL" in errors[0]
-    assert all(gone(p) for p in workers)
+    assert all(gone(p) for p in workers), err
     assert_serves(cli, sql_store, indexes["a"])
-    assert versions(sql_store) == 1  # the unfinished version was dropped
+    assert versions(sql_store) == 1, err  # the unfinished version was dropped
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -341,6 +346,6 @@ def test_a_signal_to_the_group_stops_a_parallel_publish_cleanly(cli, sql_store, 
     err = "".join(seen) + proc.stderr.read()
     assert proc.wait(timeout=120) == 128 + sig, err
     assert err.rstrip().endswith("invindex: interrupted") and "Traceback" not in err, err
-    assert all(gone(p) for p in workers)
+    assert all(gone(p) for p in workers), err
     assert_serves(cli, sql_store, indexes["a"])
     assert versions(sql_store) == 1, err
