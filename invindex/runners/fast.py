@@ -475,11 +475,19 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
     if any("\\" in e or ',[",' in e for e in encs):  # raw ids are not the doc_ids
         return _interleave(encs) or _merge_exact(encs)
     _, last, df, enc = keyed[0]
+    budget = sum(map(len, encs))  # what one merge of everything would sort
     for first_b, last_b, df_b, enc_b in keyed[1:]:
         if last < first_b:
             df, enc = df + df_b, enc + "," + enc_b
         else:
-            df, enc = _merge_edge(df, enc, last, df_b, enc_b, first_b)
+            i = _cut(enc, first_b, after=False)
+            j = _cut(enc_b, last, after=True)
+            # Not edges when a piece spans the others (a batch that held the end of one
+            # copy of a file and the start of the next): then one merge of everything.
+            budget -= len(enc) - i + j
+            if budget < 0:
+                return _interleave(encs) or _merge_exact(encs)
+            df, enc = _merge_edge(df, enc, i, df_b, enc_b, j)
         last = max(last, last_b)
     return df, enc
 
@@ -489,32 +497,25 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
 # one ends and the next starts. Only the postings in the common range are merged; the
 # rest is copied. These helpers assume no backslash and no ',[",' in the pieces, so a
 # posting starts at 0 or after each ',["' and its raw id is its doc_id.
-def _start_at(enc: str, p: int) -> int:
-    """The first posting start at or after ``p`` (``len(enc)`` if none)."""
-    if p <= 0:
-        return 0
-    i = enc.find(',["', p - 1)
-    return len(enc) if i < 0 else i + 1
-
-
 def _cut(enc: str, doc: str, after: bool) -> int:
     """Start of the first posting whose doc_id is >= ``doc`` (> with ``after``), or
-    ``len(enc)``: a binary search over the postings' starts."""
+    ``len(enc)``: a binary search over the postings' starts (0 and after each ',["')."""
     def meets(s: int) -> bool:
         d = enc[s + 2:enc.index('"', s + 2)]
         return d > doc if after else d >= doc
 
     lo, hi = 0, len(enc)  # lo: a start, every earlier one fails; hi: meets, or the end
     while lo < hi:
-        m = _start_at(enc, (lo + hi + 1) // 2)
-        if m < hi and meets(m):
-            hi = m
-        elif m < hi:
-            lo = _start_at(enc, m + 1)
-        elif meets(lo):
-            hi = lo
+        mid = (lo + hi) // 2
+        k = enc.find(',["', mid, hi)  # a start in (mid, hi), else one in (lo, mid]
+        if k < 0:
+            k = enc.rfind(',["', lo, mid + 2)
+        if k < 0:  # lo is the only start left
+            return lo if meets(lo) else hi
+        if meets(k + 1):
+            hi = k + 1
         else:
-            lo = _start_at(enc, lo + 1)
+            lo = enc.find(',["', k + 1, hi) + 1 or hi
     return lo
 
 
@@ -522,12 +523,10 @@ def _postings_in(enc: str, start: int) -> int:
     return 0 if start >= len(enc) else enc.count(',["', start) + 1
 
 
-def _merge_edge(df_a: int, a: str, last_a: str, df_b: int, b: str,
-                first_b: str) -> Tuple[int, str]:
-    """Piece ``a`` with piece ``b`` (``first_b`` within ``a``'s range): ``a``'s postings
-    before ``first_b``, the common range merged, ``b``'s postings after ``last_a``."""
-    i = _cut(a, first_b, after=False)
-    j = _cut(b, last_a, after=True)
+def _merge_edge(df_a: int, a: str, i: int, df_b: int, b: str, j: int) -> Tuple[int, str]:
+    """Piece ``a`` with piece ``b`` that starts within ``a``'s range: ``a``'s postings
+    before ``i`` (those before ``b``'s first), the common range merged, ``b``'s
+    postings from ``j`` (those after ``a``'s last)."""
     mid = [a[i:], b[:j - 1] if j < len(b) else b]
     n_mid, enc_mid = _interleave(mid) or _merge_exact(mid)
     n_tail = _postings_in(b, j)
