@@ -75,6 +75,8 @@ MAX_SPLIT = 64 << 20
 # A merge opens at most this many runs at once (more are merged in passes); under a low
 # `ulimit -n`, half of what is left after FDS_KEPT (the interpreter's own, the pool's).
 MAX_FAN_IN = 256
+# A term's overlapping pieces are merged at their edges only from this many bytes on.
+EDGE_MERGE_BYTES = 1 << 16
 FDS_KEPT = 24
 
 
@@ -472,23 +474,24 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
     if all(keyed[i][1] < keyed[i + 1][0] for i in range(len(keyed) - 1)):
         return sum(k[2] for k in keyed), ",".join(k[3] for k in keyed)
     encs = [k[3] for k in keyed]
-    if any("\\" in e or ',[",' in e for e in encs):  # raw ids are not the doc_ids
+    # Edges only: each piece ends after the one before it and starts after the end of
+    # the one before that. Otherwise (a piece spans others: its batch held the end of
+    # one copy of a file and the start of the next), small pieces, or escaped ids (the
+    # raw ids are not the doc_ids): one sort of all the postings.
+    edges = all(keyed[k][1] < keyed[k + 1][1] for k in range(len(keyed) - 1)) and all(
+        keyed[k][1] < keyed[k + 2][0] for k in range(len(keyed) - 2))
+    if (not edges or sum(map(len, encs)) < EDGE_MERGE_BYTES
+            or any("\\" in e or ',[",' in e for e in encs)):
         return _interleave(encs) or _merge_exact(encs)
     _, last, df, enc = keyed[0]
-    budget = sum(map(len, encs))  # what one merge of everything would sort
     for first_b, last_b, df_b, enc_b in keyed[1:]:
         if last < first_b:
             df, enc = df + df_b, enc + "," + enc_b
         else:
             i = _cut(enc, first_b, after=False)
             j = _cut(enc_b, last, after=True)
-            # Not edges when a piece spans the others (a batch that held the end of one
-            # copy of a file and the start of the next): then one merge of everything.
-            budget -= len(enc) - i + j
-            if budget < 0:
-                return _interleave(encs) or _merge_exact(encs)
             df, enc = _merge_edge(df, enc, i, df_b, enc_b, j)
-        last = max(last, last_b)
+        last = last_b
     return df, enc
 
 
