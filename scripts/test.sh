@@ -31,12 +31,20 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 
 PY=$(pick_python)
+# Azurite from npm while pip works (each mostly waits on downloads and disk).
+npm_pid=
+npm_log=$(mktemp)
+if [ -f tests/emulators/package.json ]; then
+    (cd tests/emulators && if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi) >"$npm_log" 2>&1 &
+    npm_pid=$!
+fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[all]'
-if [ -f tests/emulators/package.json ]; then
-    (cd tests/emulators && if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi)
+if [ -n "$npm_pid" ] && ! wait "$npm_pid"; then
+    cat "$npm_log" >&2; echo "error: npm could not install Azurite (tests/emulators)" >&2; exit 1
 fi
+cat "$npm_log" >&2; rm -f "$npm_log"
 # Debian's Chromium and ChromeDriver for the browser tests (tests/web), as root.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
