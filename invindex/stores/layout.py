@@ -18,7 +18,7 @@ import re
 import struct
 import sys
 from array import array
-from itertools import chain
+from itertools import chain, compress, islice
 from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 import numpy as np
@@ -43,7 +43,9 @@ def doc_numbers(doc_table_lines: Iterable[str]) -> List[str]:
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a JSON string (doc ids, the two keys)
 _COLON, _COMMA, _OPEN = ord(":"), ord(","), ord("[")
 _POW10 = 10 ** np.arange(10, dtype=np.int64)
-SMALL = 20_000  # payload characters below which a term is encoded in plain Python
+SMALL = 20_000  # payload characters below which terms are parsed together (parse_many)
+GROUP = 2048  # lines whose short postings lists are parsed in one pass
+_DF, _POSTINGS = b"df", b"postings"
 
 
 def parse_postings(payload: bytes, number: Dict[bytes, int]
@@ -64,6 +66,24 @@ def parse_postings(payload: bytes, number: Dict[bytes, int]
         docs = np.array(list(map(number.__getitem__, strings[2:])), _I4)
     except KeyError:
         return None
+    runs = _number_runs(rest)
+    if runs is None:
+        return None
+    vals, is_df, is_tf = runs
+    tf_at = np.flatnonzero(is_tf)
+    if is_df.sum() != 1 or not is_df[0] or len(tf_at) != len(docs) or vals[0] != len(docs):
+        return None
+    is_pos = ~(is_tf | is_df)
+    seen = np.concatenate(([0], np.cumsum(is_pos)))  # positions among the first j runs
+    nxt = np.append(tf_at[1:], len(vals))
+    counts = (seen[nxt] - seen[tf_at + 1]).astype(_I4)
+    return docs, vals[is_tf].astype(_I4), counts, vals[is_pos].astype(_I4)
+
+
+def _number_runs(rest: bytes) -> Tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The numbers in ``rest`` (payloads with their strings removed), and which are a
+    df (after ``:``) and which a tf (after ``[,``); None when there are none, or one has
+    more than 9 digits."""
     a = np.frombuffer(rest, np.uint8)
     isdigit = (a >= 48) & (a <= 57)
     edges = np.diff(isdigit.astype(np.int8), prepend=0, append=0)
@@ -77,16 +97,71 @@ def parse_postings(payload: bytes, number: Dict[bytes, int]
     digits = (a[at].astype(np.int64) - 48) * _POW10[power]
     vals = np.add.reduceat(digits, np.concatenate(([0], np.cumsum(lengths)[:-1])))
     prev, prev2 = a[starts - 1], a[starts - 2]
-    is_df = prev == _COLON
-    is_tf = (prev == _COMMA) & (prev2 == _OPEN)
-    tf_at = np.flatnonzero(is_tf)
-    if is_df.sum() != 1 or not is_df[0] or len(tf_at) != len(docs) or vals[0] != len(docs):
+    return vals, prev == _COLON, (prev == _COMMA) & (prev2 == _OPEN)
+
+
+def parse_many(payloads: List[bytes], number: Dict[bytes, int], ends: np.ndarray
+               ) -> List[bytes] | None:
+    """The blobs of several canonical payloads, parsed together; None when any is not in
+    the canonical shape (the caller then takes them one by one)."""
+    buf = b"".join(payloads)
+    if b"\\" in buf:
+        return None
+    parts = buf.split(b'"')
+    strings, rest = parts[1::2], b"".join(parts[0::2])
+    runs = _number_runs(rest)
+    if runs is None:
+        return None
+    vals, is_df, is_tf = runs
+    df_at, tf_at = np.flatnonzero(is_df), np.flatnonzero(is_tf)
+    n_payloads = len(payloads)
+    if len(df_at) != n_payloads or df_at[0] != 0:
+        return None
+    n = vals[df_at]
+    # each payload's df is followed by exactly df tf runs, before the next payload's df
+    if not np.array_equal(np.diff(np.searchsorted(tf_at, np.append(df_at, len(vals)))), n):
+        return None
+    total = int(n.sum())
+    # strings: per payload "df", "postings", then its df doc ids
+    first = 2 * np.arange(n_payloads) + np.concatenate(([0], np.cumsum(n)[:-1]))
+    if len(strings) != 2 * n_payloads + total:
+        return None
+    firsts = first.tolist()
+    if any(strings[i] != _DF or strings[i + 1] != _POSTINGS for i in firsts):
+        return None
+    keep = np.ones(len(strings), bool)
+    keep[first] = False
+    keep[first + 1] = False
+    try:
+        docs = np.fromiter(map(number.__getitem__, compress(strings, keep.tolist())),
+                           _I4, total)
+    except KeyError:
         return None
     is_pos = ~(is_tf | is_df)
-    seen = np.concatenate(([0], np.cumsum(is_pos)))  # positions among the first j runs
-    nxt = np.append(tf_at[1:], len(starts))
-    counts = (seen[nxt] - seen[tf_at + 1]).astype(_I4)
-    return docs, vals[is_tf].astype(_I4), counts, vals[is_pos].astype(_I4)
+    seen = np.concatenate(([0], np.cumsum(is_pos)))
+    boundary = np.flatnonzero(~is_pos)  # df and tf runs, in order
+    nxt = np.append(boundary[1:], len(vals))
+    of_tf = is_tf[boundary]
+    counts = (seen[nxt[of_tf]] - seen[boundary[of_tf] + 1]).astype(_I4)
+    of_df = ~of_tf
+    if (seen[nxt[of_df]] - seen[boundary[of_df] + 1]).any():  # a number where none goes
+        return None
+    tfs = vals[is_tf].astype(_I4)
+    pos = vals[is_pos].astype(_I4)
+    q = np.zeros(total + 1, np.int64)
+    np.cumsum(counts, out=q[1:])
+    has = counts > 0
+    if has.any():
+        np.maximum.at(ends, docs[has], pos[(q[1:] - 1)[has]].astype(np.int64) + 1)
+    p_off = np.concatenate(([0], np.cumsum(n))).tolist()
+    q_at = q[p_off].tolist()
+    db, tb, cb, pb = docs.tobytes(), tfs.tobytes(), counts.tobytes(), pos.tobytes()
+    out = []
+    for i in range(n_payloads):
+        lo, hi, qlo, qhi = p_off[i], p_off[i + 1], q_at[i], q_at[i + 1]
+        out.append(b"".join((struct.pack("<qq", hi - lo, qhi - qlo), db[4 * lo:4 * hi],
+                             tb[4 * lo:4 * hi], cb[4 * lo:4 * hi], pb[4 * qlo:4 * qhi])))
+    return out
 
 
 class Encoder:
@@ -100,10 +175,26 @@ class Encoder:
 
     def rows(self, lines: Iterable[str]) -> Iterator[Tuple[str, bytes, int]]:
         """``(key, payload, size of the original line)`` for each line."""
-        for line in lines:
-            key, _, payload = line.partition("\t")
-            data = self.term(payload) if is_term(key) else payload.encode("utf-8")
-            yield key, data, len(line) + 1
+        it = iter(lines)
+        while group := list(islice(it, GROUP)):
+            yield from self._rows(group)
+
+    def _rows(self, lines: List[str]) -> Iterator[Tuple[str, bytes, int]]:
+        split = [line.partition("\t") for line in lines]
+        short = [i for i, (key, _, payload) in enumerate(split)
+                 if len(payload) < SMALL and is_term(key)]
+        blobs: Dict[int, bytes] = {}
+        if short:  # short lists together: numpy's per-call cost paid once for all
+            raw = [split[i][2].encode("utf-8") for i in short]
+            together = parse_many(raw, self.json_number, self.ends)
+            if together is None:
+                together = [self._small(split[i][2]) for i in short]
+            blobs = dict(zip(short, together, strict=True))
+        for i, (key, _, payload) in enumerate(split):
+            data = blobs.get(i)
+            if data is None:
+                data = self.term(payload) if is_term(key) else payload.encode("utf-8")
+            yield key, data, len(lines[i]) + 1
 
     def term(self, payload: str) -> bytes:
         if len(payload) < SMALL:  # numpy's per-call cost would dominate

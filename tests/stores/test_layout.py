@@ -45,3 +45,24 @@ def test_unexpected_shape_falls_back_to_json():
     enc = layout.Encoder(IDS)
     assert layout.parse_postings(b'{"postings":[],"df":0}', enc.json_number) is None
     assert layout.parse_postings(b'{"df":1,"postings":[["nope",1]]}', enc.json_number) is None
+
+
+@pytest.mark.parametrize("positions", [True, False])
+def test_short_lists_parsed_together_give_the_same_bytes(positions):
+    """``Encoder.rows`` parses a group's short lists in one pass (``parse_many``); each
+    blob and every document's span equal the one-at-a-time route's, and a group with
+    an escaped id in it takes that route instead."""
+    rng = random.Random(7)
+    lines = [f"t{i:04d}\t{payload(rng, positions)}" for i in range(300)]
+    lines.insert(5, '!abc\t{"postings":[]}')  # not a term: passed through as is
+    clean = [ln for ln in lines if "\\" not in ln]
+    assert len(clean) > 20 and len(clean) < len(lines)
+    raw = [ln.partition("\t")[2].encode() for ln in clean if ln[0] != "!"]
+    assert layout.parse_many(raw, layout.Encoder(IDS).json_number,
+                             layout.Encoder(IDS).ends) is not None  # the one-pass route
+    for group in (clean, lines):
+        together, single = layout.Encoder(IDS), layout.Encoder(IDS)
+        want = [(ln.partition("\t")[0], ln.partition("\t")[2].encode() if ln[0] == "!"
+                 else single.term(ln.partition("\t")[2]), len(ln) + 1) for ln in group]
+        assert list(together.rows(group)) == want
+        assert (together.ends == single.ends).all()
