@@ -34,6 +34,7 @@ import threading
 from collections import deque
 from contextlib import suppress
 from itertools import chain
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 from typing import Any, Deque, Iterable, Iterator, List, Sequence, Tuple
 
@@ -111,6 +112,9 @@ class _Worker:
         # A worker starts with SIGINT/SIGHUP blocked (a blocked mask survives exec), so
         # a Ctrl-C while it imports is held, then dropped once it ignores them; this
         # thread's own copies wait here and are delivered when unblocked, not lost.
+        # multiprocessing's resource tracker, started with the first spawned process,
+        # unblocks SIGINT on its way out: started first, outside the blocked window.
+        resource_tracker.ensure_running()
         old = signal.pthread_sigmask(signal.SIG_BLOCK, QUIET)
         try:
             self.proc.start()
