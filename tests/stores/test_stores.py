@@ -52,7 +52,7 @@ def indexes(tmp_path_factory) -> dict:
     out = {}
     # a: stopwords (positions with gaps) and stored texts; b: no positions at all.
     for name, docs, seed, opts in (("a", 120, 1, ["--store-text", "--stopwords", "english"]),
-                                   ("b", 80, 2, ["--no-positions"])):
+                                   ("b", 250, 2, ["--no-positions"])):
         path = root / name
         assert main(["-q", "build", str(corpus(root / f"{name}.tsv", docs, seed)), "-o",
                      str(path), "--parts", "2", *opts]) == 0
