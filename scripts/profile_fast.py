@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from invindex.core.analysis import Analyzer  # noqa: E402
-from invindex.runners import fast  # noqa: E402
+from invindex.runners import fast_map, fast_merge, fast_plan  # noqa: E402
 
 # The map's phases: (name, functions whose cumulative time it is, functions inside
 # those that belong to another phase).
@@ -60,11 +60,11 @@ def main() -> None:
     args = p.parse_args()
     path = Path(args.corpus)
     with tempfile.TemporaryDirectory() as work:
-        split = fast.Split(0, path, 0, -1)
+        split = fast_plan.Split(0, path, 0, -1)
         prof = cProfile.Profile(time.process_time)
         t0 = time.process_time()
         prof.enable()
-        res = fast.map_split(split, Analyzer(), args.parts, work, False,
+        res = fast_map.map_split(split, Analyzer(), args.parts, work, False,
                              args.batch_mb << 20, args.engine)
         prof.disable()
         t1 = time.process_time()
@@ -75,7 +75,7 @@ def main() -> None:
         runs = [r[0] for r in res.runs]
         t1 = time.process_time()
         prof.enable()
-        fast.reduce_partition(runs, str(Path(work) / "part-00000"))
+        fast_merge.reduce_partition(runs, str(Path(work) / "part-00000"))
         prof.disable()
         print(f"merge of partition 0 ({len(runs)} runs): {time.process_time() - t1:.2f} s CPU")
         pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)

@@ -101,7 +101,7 @@ def test_merge_of_overlapping_pieces_matches_the_reducer():
     """Interleaved ranges, ids with ' ' and '!' (they sort before a quote), escapes,
     and a doc_id repeated across runs (merged as the streaming reducer merges it)."""
     from invindex.core.postings import reduce_term
-    from invindex.runners.fast import _merge_pieces
+    from invindex.runners.fast_merge import _merge_pieces
 
     cases = [
         (["a", "c", "e"], ["b", "d"]),
@@ -129,10 +129,10 @@ def test_edge_merge_of_random_pieces_matches_the_reducer(seed, monkeypatch):
     import random
 
     from invindex.core.postings import reduce_term
-    from invindex.runners import fast
-    from invindex.runners.fast import _merge_pieces
+    from invindex.runners import fast_merge
+    from invindex.runners.fast_merge import _merge_pieces
 
-    monkeypatch.setattr(fast, "EDGE_MERGE_BYTES", 0)
+    monkeypatch.setattr(fast_merge, "EDGE_MERGE_BYTES", 0)
 
     rng = random.Random(seed)
     alphabet = ["a", "b", "1", "10", "2", " ", "!", "#", ",["]
@@ -158,9 +158,9 @@ def test_batch_read_at_once_is_read_as_line_by_line(lines, offset):
     """The fast path that decodes and splits a whole batch at once gives exactly the
     records ``iter_records`` gives, and only for batches without a bad record."""
     from invindex.core.records import BadRecordLog, iter_records
-    from invindex.runners.fast import _clean_records
+    from invindex.runners.fast_read import clean_records
 
-    fast = _clean_records(lines, offset)
+    fast = clean_records(lines, offset)
     if fast is not None:
         bad = BadRecordLog()
         slow = [list(r) for r in iter_records(lines, "x", bad, False, 0, offset, 1)]

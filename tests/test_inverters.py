@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from invindex.core.analysis import Analyzer
 from invindex.core.records import iter_records
-from invindex.runners.fast import invert_py
+from invindex.runners.fast_python import invert_py
 
 from .strategies import corpora
 

@@ -20,7 +20,7 @@ from ..core import counters, indexfmt
 from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed
 from .base import BuildRequest, BuildResult, Runner
-from .fast import RECORD_MEMORY_PER_BYTE
+from .fast_plan import RECORD_MEMORY_PER_BYTE
 from .pipewatch import sort_and_reduce
 
 REPO_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"

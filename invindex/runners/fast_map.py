@@ -1,0 +1,121 @@
+"""The fast engine's map: a split inverted batch by batch into sorted runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+from dataclasses import dataclass, field
+from operator import itemgetter, lt
+from typing import Dict, List
+
+from ..core import indexfmt
+from ..core.analysis import Analyzer
+from ..core.compression import DECOMPRESS_ERRORS
+from ..core.records import BadRecord, BadRecordLog, iter_records
+from ..errors import InvindexError
+from ..inputs import compression_of, decompress_failed, open_input
+from .fast_plan import MIN_BATCH, Split
+from .fast_python import invert_py
+from .fast_read import clean_records, read_batches
+
+
+def resolve_engine(engine: str) -> str:
+    """``arrow`` when numpy and pyarrow are installed (or demanded), else ``python``."""
+    if engine in ("auto", "arrow"):
+        # find_spec, not import: the main process stays small (workers import them)
+        if all(importlib.util.find_spec(m) is not None for m in ("numpy", "pyarrow")):
+            return "arrow"
+        if engine == "arrow":
+            raise InvindexError("--engine arrow needs numpy and pyarrow "
+                                "(pip install 'invindex[fast]')")
+    return "python"
+
+
+def _inverter(engine: str):
+    if engine == "arrow":
+        from .invert_arrow import invert_arrow
+
+        return invert_arrow
+    return invert_py
+
+
+@dataclass
+class MapResult:
+    runs: List[List[str]] = field(default_factory=list)  # per batch: a run file per part
+    docs: int = 0
+    tokens: int = 0
+    bad: Dict[str, int] = field(default_factory=dict)
+    notes: List[BadRecord] = field(default_factory=list)
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
+              batch_bytes: int, engine: str = "python", budget: int = 0,
+              max_record: int = 0) -> MapResult:
+    """Invert one split in batches; ``budget`` (bytes, 0: none) is this worker's share
+    of the memory budget: a batch that pushes the peak past it makes the next ones
+    smaller, whatever the estimate ``batch_bytes`` was based on got wrong; a record
+    longer than ``max_record`` (0: no limit) is refused."""
+    invert = _inverter(engine)
+    result = MapResult()
+    bad = BadRecordLog(keep=5)
+    size = [batch_bytes]
+    try:
+        _map_batches(split, analyzer, parts, workdir, strict, size, budget, invert, bad,
+                     result, max_record)
+    except DECOMPRESS_ERRORS as e:  # an OSError with an errno is the disk's, not the data's
+        if (split.end < 0 and compression_of(split.path)
+                and getattr(e, "errno", None) is None):
+            raise decompress_failed(split.path, e) from None
+        raise
+    result.bad = dict(bad.counts)
+    result.notes = list(bad.examples)
+    return result
+
+
+def _increasing(records: List) -> bool:
+    """Are the records' doc_ids strictly increasing (sorted, none repeated)?"""
+    ids = list(map(itemgetter(0), records))
+    return all(map(lt, ids, ids[1:]))
+
+
+def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
+                 size: List[int], budget: int, invert, bad: BadRecordLog,
+                 result: MapResult, max_record: int) -> None:
+    part_cache: Dict[str, int] = {}
+
+    def part_of(term: str) -> int:
+        p = part_cache.get(term)
+        if p is None:
+            p = part_cache[term] = indexfmt.partition_of(term, parts)
+        return p
+
+    peak = _peak_rss()
+    with open_input(split.path) as f:
+        for n, (first, line, holder) in enumerate(read_batches(f, split, size, max_record)):
+            lines = holder.pop()
+            records = clean_records(lines, first) or list(iter_records(
+                lines, str(split.path), bad, strict, split.start, first, line))
+            del lines
+            result.docs += len(records)
+            unique = _increasing(records)
+            if not unique:
+                records.sort(key=itemgetter(0))  # stable: repeated ids keep file order
+                unique = _increasing(records)
+            run, tokens = invert(records, analyzer, unique)
+            del records
+            result.tokens += tokens
+            prefix = os.path.join(workdir, f"run-{split.index:05d}-{n:05d}")
+            paths = [f"{prefix}-{p:05d}" for p in range(parts)]
+            run.write_parts(paths, part_of)
+            del run
+            result.runs.append(paths)
+            if budget and _peak_rss() > peak:  # this batch set a new peak: is it too high?
+                peak = _peak_rss()
+                if peak > budget:
+                    size[0] = max(MIN_BATCH, int(size[0] * budget / peak * 0.9))
