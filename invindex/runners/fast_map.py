@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import resource
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import count
 from operator import itemgetter, lt
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 from ..core import indexfmt
 from ..core.analysis import Analyzer
@@ -47,6 +50,22 @@ class MapResult:
     tokens: int = 0
     bad: Dict[str, int] = field(default_factory=dict)
     notes: List[BadRecord] = field(default_factory=list)
+    # per phase (read, sort, invert, write): [wall s, CPU s], and the worker's pid, for
+    # the profile (scripts/profile_fast.py) and the -v log
+    phases: Dict[str, List[float]] = field(default_factory=dict)
+    pid: int = 0
+
+
+@contextmanager
+def timed(phases: Dict[str, List[float]], name: str) -> Iterator[None]:
+    """Add the block's wall and CPU time to ``phases[name]``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        spent = phases.setdefault(name, [0.0, 0.0])
+        spent[0] += time.perf_counter() - wall
+        spent[1] += time.process_time() - cpu
 
 
 def _peak_rss() -> int:
@@ -62,7 +81,7 @@ def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict
     smaller, whatever the estimate ``batch_bytes`` was based on got wrong; a record
     longer than ``max_record`` (0: no limit) is refused."""
     invert = _inverter(engine)
-    result = MapResult()
+    result = MapResult(pid=os.getpid())
     bad = BadRecordLog(keep=5)
     size = [batch_bytes]
     try:
@@ -96,24 +115,34 @@ def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, str
         return p
 
     peak = _peak_rss()
+    phases = result.phases
     with open_input(split.path) as f:
-        for n, (first, line, holder) in enumerate(read_batches(f, split, size, max_record)):
-            lines = holder.pop()
-            records = clean_records(lines, first) or list(iter_records(
-                lines, str(split.path), bad, strict, split.start, first, line))
-            del lines
+        batches = read_batches(f, split, size, max_record)
+        for n in count():
+            with timed(phases, "read"):
+                batch = next(batches, None)
+                if batch is None:
+                    break
+                first, line, holder = batch
+                lines = holder.pop()
+                records = clean_records(lines, first) or list(iter_records(
+                    lines, str(split.path), bad, strict, split.start, first, line))
+                del lines, batch
             result.docs += len(records)
-            unique = _increasing(records)
-            if not unique:
-                records.sort(key=itemgetter(0))  # stable: repeated ids keep file order
+            with timed(phases, "sort"):
                 unique = _increasing(records)
-            run, tokens = invert(records, analyzer, unique)
-            del records
+                if not unique:
+                    records.sort(key=itemgetter(0))  # stable: repeated ids keep file order
+                    unique = _increasing(records)
+            with timed(phases, "invert"):
+                run, tokens = invert(records, analyzer, unique)
+                del records
             result.tokens += tokens
             prefix = os.path.join(workdir, f"run-{split.index:05d}-{n:05d}")
-            paths = [f"{prefix}-{p:05d}" for p in range(parts)]
-            run.write_parts(paths, part_of)
-            del run
+            paths = [f"{prefix}-{p:05d}{run.SUFFIX}" for p in range(parts)]
+            with timed(phases, "write"):
+                run.write_parts(paths, part_of)
+                del run
             result.runs.append(paths)
             if budget and _peak_rss() > peak:  # this batch set a new peak: is it too high?
                 peak = _peak_rss()

@@ -25,6 +25,8 @@ def _merge_positions(dicts: List[Dict[str, List[int]]]) -> Dict[str, List[int]]:
 class PyRun(list):
     """A batch's run lines (term-sorted ``term<TAB>df<TAB>postings``) as a list."""
 
+    SUFFIX = ""  # a text file (``fast_merge``)
+
     def write_parts(self, paths: List[str], part_of) -> None:
         with ExitStack() as stack:
             files = [stack.enter_context(open(p, "w", encoding="utf-8", newline="\n"))

@@ -105,39 +105,61 @@ def _tokenize_python(big: str) -> Tokenized:
 
 
 class ArrowRun:
-    """A batch's run lines, each ending in a newline, as one Arrow array (no Python
-    string per line), and their terms (an Arrow string array)."""
+    """A batch's run as Arrow columns, in key order: ``key``, ``df``, ``postings`` (no
+    Python string per line), and each line's ``first`` and ``last`` doc_id (raw, not
+    JSON-escaped; empty where the postings are not keyed by doc_id, as stored texts'),
+    which let the merge tell disjoint pieces from overlapping ones without parsing."""
 
-    def __init__(self, terms: pa.Array, lines: pa.Array) -> None:
-        self.terms = terms
-        self.lines = lines
+    SUFFIX = ".arrow"
 
-    def with_documents(self, keys: List[str], lines: pa.Array) -> ArrowRun:
-        """This run with the document-table (and stored-text) lines first, as their
-        keys sort before every term."""
-        return ArrowRun(pa.concat_arrays([pa.array(keys, pa.string()), self.terms]),
-                        pa.concat_arrays([lines, self.lines]))
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    @classmethod
+    def of(cls, keys: pa.Array, df: np.ndarray, first: pa.Array, last: pa.Array,
+           postings: pa.Array) -> ArrowRun:
+        return cls(pa.table({"key": keys, "df": pa.array(df, pa.int64()), "first": first,
+                             "last": last, "postings": postings}))
+
+    def with_documents(self, documents: ArrowRun) -> ArrowRun:
+        """This run after the document-table (and stored-text) lines, as their keys
+        sort before every term."""
+        return ArrowRun(pa.concat_tables([documents.table, self.table]).combine_chunks())
+
+    def lines(self) -> List[str]:
+        """``key<TAB>df<TAB>postings`` lines, as ``PyRun`` holds them (for tests)."""
+        t = self.table.to_pydict()
+        return [f"{k}\t{d}\t{p}" for k, d, p in zip(t["key"], t["df"], t["postings"],
+                                                   strict=True)]
 
     def __eq__(self, other: object) -> bool:  # for tests: compare with a list of lines
-        return [ln[:-1] for ln in self.lines.to_pylist()] == (
-            other.lines.to_pylist() if isinstance(other, ArrowRun) else other)
+        return self.lines() == (other.lines() if isinstance(other, ArrowRun) else other)
 
     def write_parts(self, paths: List[str], part_of=None) -> None:
-        """Write each line to the run file of its term's partition (``part_of``, the
-        per-term function ``PyRun`` uses, is computed here for all terms at once)."""
-        parts = partitions(self.terms, len(paths))
+        """Write each line to the run file of its key's partition (``part_of``, the
+        per-key function ``PyRun`` uses, is computed here for all keys at once)."""
+        parts = partitions(self.table.column("key").combine_chunks(), len(paths))
         for p, path in enumerate(paths):
-            lines = self.lines if len(paths) == 1 else self.lines.filter(pa.array(parts == p))
-            with open(path, "wb") as out:
-                out.write(_data(lines))
+            table = self.table if len(paths) == 1 else self.table.filter(pa.array(parts == p))
+            write_run(table.combine_chunks(), path)
 
 
-def _data(lines: pa.Array) -> pa.Buffer:
-    """The bytes of a string array's values, end to end (no copy)."""
-    if not len(lines):
-        return pa.py_buffer(b"")
-    offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset:]
-    return lines.buffers()[2].slice(int(offsets[0]), int(offsets[len(lines)] - offsets[0]))
+# A run file's record batches hold about this many bytes of postings, so that the merge
+# reads a run a piece at a time.
+RUN_BATCH_BYTES = 2 << 20
+
+
+def write_run(table: pa.Table, path: str) -> None:
+    """``table`` as an Arrow IPC file of record batches of about ``RUN_BATCH_BYTES``."""
+    sizes = pc.binary_length(table.column("postings")).to_numpy(zero_copy_only=False)
+    cum = np.cumsum(sizes)
+    total = int(cum[-1]) if len(cum) else 0
+    cuts = np.searchsorted(cum, np.arange(RUN_BATCH_BYTES, total, RUN_BATCH_BYTES),
+                           side="right").tolist()
+    bounds = [0, *sorted(set(cuts) - {0, len(sizes)}), len(sizes)]
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            writer.write_table(table.slice(a, b - a))
 
 
 def partitions(terms: pa.Array, parts: int) -> np.ndarray:
@@ -178,30 +200,34 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
         first = np.array([i == 0 or ids[i] != ids[i - 1] for i in range(len(ids))])
         doc_of_rec = np.cumsum(first) - 1
         doc_ids = [d for d, f in zip(ids, first, strict=True) if f]
-    heads = _heads(doc_ids)
-    run, tokens, lengths = _invert_terms(records, analyzer, doc_of_rec, heads)
-    keys, lines = _doc_table(doc_ids, heads, lengths)
+    id_array = pa.array(doc_ids, pa.string())
+    heads = _heads(doc_ids, id_array)
+    run, tokens, lengths = _invert_terms(records, analyzer, doc_of_rec, heads, id_array)
+    documents = _doc_table(doc_ids, heads, lengths, id_array)
     if analyzer.store_text:
         texts = [[t] for _, t in records] if unique_ids else [
             [t for _, t in g] for _, g in groupby(records, key=itemgetter(0))]
         text_keys, text_lines = text_run_lines(doc_ids, texts)
-        keys += text_keys
-        lines = pa.concat_arrays([lines, pa.array([t + "\n" for t in text_lines],
-                                                  pa.string())])
-    return run.with_documents(keys, lines), tokens
+        none = pa.array([""] * len(text_keys), pa.string())  # blobs, not doc_ids
+        stored = ArrowRun.of(
+            pa.array(text_keys, pa.string()),
+            np.array([int(ln.split("\t", 2)[1]) for ln in text_lines], np.int64),
+            none, none, pa.array([ln.split("\t", 2)[2] for ln in text_lines], pa.string()))
+        documents = ArrowRun(pa.concat_tables([documents.table, stored.table]))
+    return run.with_documents(documents), tokens
 
 
-def _heads(doc_ids: List[str]) -> pa.Array:
+def _heads(doc_ids: List[str], ids: pa.Array) -> pa.Array:
     """Each document's posting head, ``["doc_id",`` (the id JSON-encoded: a doc_id has
-    no control character, so only '"' and '\\' need escaping, and mostly none does)."""
-    ids = pa.array(doc_ids, pa.string())
+    no control character, so only '"' and '\\' need escaping, and mostly none does);
+    ``ids``: ``doc_ids`` as an Arrow array."""
     if pc.any(pc.match_substring_regex(ids, r'["\\]')).as_py():
         return pa.array(["[" + encode_basestring(d) + "," for d in doc_ids], pa.string())
     return pc.binary_join_element_wise(pa.scalar('["'), ids, pa.scalar('",'), "")
 
 
-def _doc_table(doc_ids: List[str], heads: pa.Array, lengths: np.ndarray
-               ) -> Tuple[List[str], pa.Array]:
+def _doc_table(doc_ids: List[str], heads: pa.Array, lengths: np.ndarray, ids: pa.Array
+               ) -> ArrowRun:
     """The document table's run lines, as ``fast_doctable.doc_run_lines`` writes them:
     a document's bucket (crc32 of its id, as ``core.doctable.doc_table_key``) is one
     zlib call in Python, the grouping and the lines are numpy and Arrow kernels."""
@@ -216,16 +242,16 @@ def _doc_table(doc_ids: List[str], heads: pa.Array, lengths: np.ndarray
     off = np.append(start, len(bucket)).astype(np.int32)
     keys = [doc_table_key(doc_ids[i]) for i in order[start].tolist()]
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(off), entries), ",")
-    df = pc.cast(pa.array(np.diff(off)), pa.string())
-    return keys, pc.binary_join_element_wise(pa.array(keys, pa.string()), _TAB, df, _TAB,
-                                             joined, _NL, "")
+    return ArrowRun.of(pa.array(keys, pa.string()), np.diff(off),
+                       pc.take(ids, pa.array(order[start])),
+                       pc.take(ids, pa.array(order[off[1:] - 1])), joined)
 
 
 def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
-                  doc_of_rec: np.ndarray | None, heads: pa.Array
+                  doc_of_rec: np.ndarray | None, heads: pa.Array, ids: pa.Array
                   ) -> Tuple[ArrowRun, int, np.ndarray]:
     """The term lines, the token count, and each document's indexed tokens; ``heads``
-    are the documents' posting heads, ``["doc_id",``."""
+    are the documents' posting heads, ``["doc_id",``, and ``ids`` their doc_ids."""
     big = "\n".join([t for _, t in records])
     tokenized = _tokenize_latin1(big) or _tokenize_python(big)
     del big
@@ -286,14 +312,16 @@ def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
     new_term[1:] = gterm[1:] != gterm[:-1]
     tstart = np.flatnonzero(new_term)
     toff = np.append(tstart, len(gterm)).astype(np.int32)
+    gdoc = doc[gstart]
     del head, tf, doc
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(toff), postings), ",")
     del postings
     term_str = pc.take(terms, pa.array(order[gterm[tstart]]))
-    df = pc.cast(pa.array(np.diff(toff)), pa.string())
-    lines = pc.binary_join_element_wise(term_str, _TAB, df, _TAB, joined, _NL, "")
-    return ArrowRun(term_str, lines), tokens, lengths
+    first = pc.take(ids, pa.array(gdoc[tstart]))
+    last = pc.take(ids, pa.array(gdoc[toff[1:] - 1]))
+    return ArrowRun.of(term_str, np.diff(toff), first, last, joined), tokens, lengths
 
 
-_TAB, _NL = pa.scalar("\t"), pa.scalar("\n")
-_EMPTY = ArrowRun(pa.array([], pa.string()), pa.array([], pa.string()))
+_NO_STRINGS = pa.array([], pa.string())
+_EMPTY = ArrowRun.of(_NO_STRINGS, np.zeros(0, np.int64), _NO_STRINGS, _NO_STRINGS,
+                     _NO_STRINGS)

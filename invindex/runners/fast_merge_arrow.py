@@ -1,0 +1,137 @@
+"""The fast engine's reduce for Arrow runs (``invert_arrow.ArrowRun``): one partition's
+runs merged by key, with Arrow kernels rather than a Python call per key.
+
+The runs are read a record batch at a time (a k-way merge by blocks: every key up to
+the smallest of the live runs' last buffered keys is complete in memory), so memory is
+bounded by the number of runs, not by the partition. Each such chunk is sorted by
+(key, first doc_id); a key whose pieces are disjoint in doc_id order (each piece's last
+doc_id before the next one's first: the usual case) is its pieces concatenated, df
+summed, all in C; only keys whose pieces overlap go through ``fast_merge``'s per-key
+merge, the one the text runs use.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Dict, List
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..core.doctable import DOC_TABLE, STORED_TEXT
+from .fast_merge import _merge_pieces
+
+
+def _batch_count(path: str) -> int:
+    with pa.OSFile(path) as f:
+        return pa.ipc.open_file(f).num_record_batches
+
+
+def _read_batch(path: str, i: int) -> pa.Table:
+    """Record batch ``i`` of a run (the file is opened for each read: a merge of many
+    runs keeps no file open, so ``ulimit -n`` does not bound its fan-in)."""
+    with pa.OSFile(path) as f:
+        return pa.Table.from_batches([pa.ipc.open_file(f).get_batch(i)])
+
+
+def _sorted_prefix_len(keys: pa.ChunkedArray, bound: str) -> int:
+    """How many of the sorted ``keys`` are <= ``bound``."""
+    return int(pc.sum(pc.less_equal(keys, pa.scalar(bound))).as_py() or 0)
+
+
+def reduce_partition(runs: List[str], out_path: str) -> Dict[str, int]:
+    """Merge ``runs`` (Arrow IPC run files) into the part file ``out_path``; returns the
+    job counters (``core.doctable.key_counters``'s, for all keys at once)."""
+    counts: Dict[str, int] = {}
+    total = [_batch_count(r) for r in runs]
+    read = [0] * len(runs)
+    buffers: List[pa.Table | None] = [None] * len(runs)
+    with open(out_path, "wb") as out:
+        while True:
+            for r, run in enumerate(runs):
+                if (buffers[r] is None or not buffers[r].num_rows) and read[r] < total[r]:
+                    buffers[r] = _read_batch(run, read[r])
+                    read[r] += 1
+            live = [r for r, b in enumerate(buffers) if b is not None and b.num_rows]
+            if not live:
+                break
+            # Every key <= bound is in memory: a run with batches left holds only
+            # keys after its buffer's last one.
+            bounds = [buffers[r].column("key")[-1].as_py() for r in live
+                      if read[r] < total[r]]
+            pieces = []
+            for r in live:
+                buf = buffers[r]
+                n = buf.num_rows if not bounds else _sorted_prefix_len(
+                    buf.column("key"), min(bounds))
+                pieces.append(buf.slice(0, n))
+                buffers[r] = buf.slice(n)
+            _merge_chunk(pa.concat_tables(pieces), out, counts)
+    return counts
+
+
+def _merge_chunk(table: pa.Table, out: BinaryIO, counts: Dict[str, int]) -> None:
+    """Write the merged lines of ``table`` (every piece of its keys) to ``out``."""
+    if not table.num_rows:
+        return
+    table = table.take(pc.sort_indices(
+        table, sort_keys=[("key", "ascending"), ("first", "ascending")]))
+    key = table.column("key").combine_chunks()
+    first = table.column("first").combine_chunks()
+    last = table.column("last").combine_chunks()
+    postings = table.column("postings").combine_chunks()
+    df = table.column("df").to_numpy()
+    n = len(key)
+    same = pc.equal(key.slice(1), key.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    # A piece that starts at or before the end of the one before it (ordered by first
+    # doc_id) overlaps it: its key is merged posting by posting. Stored texts' pieces
+    # (first = last = "") always count as overlapping.
+    overlap = same & pc.greater_equal(last.slice(0, n - 1), first.slice(1)).to_numpy(
+        zero_copy_only=False)
+    new = np.concatenate(([True], ~same))
+    starts = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    bad = np.zeros(len(starts), bool)
+    bad[group[1:][overlap]] = True
+    dfs = np.add.reduceat(df, starts)
+    ends = np.append(starts, n).astype(np.int32)
+    keys = key.take(pa.array(starts))
+    bad_at = np.flatnonzero(bad).tolist()
+    merged = {}
+    for g in bad_at:
+        a, b = int(ends[g]), int(ends[g + 1])
+        dfs[g], enc = _merge_pieces(list(zip(df[a:b].tolist(),
+                                             postings.slice(a, b - a).to_pylist(),
+                                             strict=True)))
+        merged[g] = f'{keys[g].as_py()}\t{{"df":{dfs[g]},"postings":[{enc}]}}\n'.encode()
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(ends), postings), ",")
+    lines = pc.binary_join_element_wise(
+        keys, '\t{"df":', pc.cast(pa.array(dfs), pa.string()), ',"postings":[', joined,
+        "]}\n", "")
+    prev = 0
+    for g in bad_at:
+        out.write(_data(lines.slice(prev, g - prev)))
+        out.write(merged[g])
+        prev = g + 1
+    out.write(_data(lines.slice(prev)))
+    _add_counts(keys, dfs, counts)
+
+
+def _data(lines: pa.Array) -> pa.Buffer:
+    """The bytes of a string array's values, end to end (no copy)."""
+    if not len(lines):
+        return pa.py_buffer(b"")
+    offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset:]
+    return lines.buffers()[2].slice(int(offsets[0]), int(offsets[len(lines)] - offsets[0]))
+
+
+def _add_counts(keys: pa.Array, dfs: np.ndarray, counts: Dict[str, int]) -> None:
+    """``core.doctable.key_counters`` over all of a chunk's keys at once."""
+    lead = pc.utf8_slice_codeunits(keys, 0, 1)
+    table = pc.equal(lead, DOC_TABLE).to_numpy(zero_copy_only=False)
+    term = ~table & ~pc.equal(lead, STORED_TEXT).to_numpy(zero_copy_only=False)
+    for name, mask, value in (("table_documents", table, int(dfs[table].sum())),
+                              ("terms", term, int(term.sum())),
+                              ("postings", term, int(dfs[term].sum()))):
+        if mask.any():
+            counts[name] = counts.get(name, 0) + value
