@@ -129,7 +129,8 @@ def run_up(args: argparse.Namespace) -> int:
         return 0
     there = len(out.existing) + len(out.updated)
     print(f"cluster {spec.name}: {len(out.created)} created, {there} already there"
-          + (f", {len(out.updated)} updated" if out.updated else ""))
+          + (f", {len(out.updated)} updated" if out.updated else "")
+          + (f", {len(out.removed)} removed (no longer in the spec)" if out.removed else ""))
     for r in rows:
         print(f"  {r['action']:8} {r['kind']} {r['name']} {r['id']}")
     if out.endpoint:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Protocol, Tuple
+from typing import Callable, Dict, List, Protocol, Set, Tuple
 
 from ..errors import InvindexError
 from .plan import Change, Plan, Step, refs, resolve, show_fields
@@ -50,6 +50,10 @@ class Backend:
     handlers: Dict[str, Handler]
     teardown: List[str]  # kinds, in deletion order
     label: Dict[str, str] = field(default_factory=dict)
+    # kinds whose tagged resources that no step names any more ``up`` deletes: access
+    # rules kept one resource per rule (GCP firewall rules), so that a spec edit that
+    # removes access removes it, as an edited AWS security group's rules do
+    prune: List[str] = field(default_factory=list)
     # ids of the applied steps -> lines saying how to connect (serving databases), or ""
     endpoint: Callable[[Dict[str, str]], str] = lambda ids: ""
 
@@ -59,6 +63,7 @@ class Outcome:
     created: List[Tuple[str, str, str]] = field(default_factory=list)
     existing: List[Tuple[str, str, str]] = field(default_factory=list)
     updated: List[Tuple[str, str, str]] = field(default_factory=list)
+    removed: List[Tuple[str, str]] = field(default_factory=list)  # kind, id
     ids: Dict[str, str] = field(default_factory=dict)
     resources: List[Tuple[str, str, str, str]] = field(default_factory=list)  # action, kind,
     # name, id; in plan order
@@ -95,7 +100,15 @@ def compare(plan: Plan, backend: Backend) -> List[Change]:
         if rid:
             ids[step.ref_key] = rid
         changes.append(change)
-    return changes
+    named = {(c.step.kind, c.rid or c.step.name) for c in changes}
+    return changes + [Change(Step(kind, rid, {}), "remove", rid)
+                      for kind, rid in _unnamed(backend, named)]
+
+
+def _unnamed(backend: Backend, named: Set[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """(kind, id) of the cluster's resources of a ``prune`` kind that no step names."""
+    return [(kind, rid) for kind in backend.prune for rid in backend.handlers[kind].find_all()
+            if (kind, rid) not in named]
 
 
 def refuse_replacements(changes: List[Change], cluster: str) -> None:
@@ -152,8 +165,23 @@ def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
         if isinstance(e, KeyboardInterrupt):
             raise KeyboardInterrupt(msg) from e
         raise InvindexError(msg) from e
+    _remove_unnamed(backend, out, echo)
     out.endpoint = backend.endpoint(out.ids)
     return out
+
+
+def _remove_unnamed(backend: Backend, out: Outcome, echo: Echo) -> None:
+    """After every step is in place: delete what a ``prune`` kind no longer needs."""
+    named = {(kind, rid) for _, kind, _, rid in out.resources}
+    for kind, rid in _unnamed(backend, named):
+        try:
+            backend.handlers[kind].delete(rid)
+        except Exception as e:
+            raise InvindexError(f"up: every step is in place, but deleting {kind} {rid} (no "
+                                f"longer in the spec) failed: {_one_line(e)}") from e
+        out.removed.append((kind, rid))
+        out.resources.append(("removed", kind, rid, rid))
+        echo(f"removed  {kind} {rid}: no longer in the spec")
 
 
 def _rollback(made: List[Tuple[Step, str]], backend: Backend, echo: Echo) -> List[str]:

@@ -169,6 +169,29 @@ class GceFirewalls(_Marked):
     client_name, field, resource, kind = "FirewallsClient", "firewall", "Firewall", \
         "firewall rule"
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """What a rule lets in (protocols and ports, source ranges, target tags, priority)
+        changes in place; its network and direction need a new rule."""
+        f = self._get(rid)
+        if f is None:  # gone since `find`: nothing to compare
+            return {}, {}
+        have = {"allowed": [{"I_p_protocol": a.I_p_protocol, "ports": list(a.ports)}
+                            for a in f.allowed],
+                "source_ranges": list(f.source_ranges), "target_tags": list(f.target_tags),
+                "priority": f.priority}
+        want = {k: params[k] for k in have if k in params}
+        replace = diff_fields({"direction": params["direction"]}, {"direction": f.direction})
+        if f.network.rsplit("/", 1)[-1] != params["network"].rsplit("/", 1)[-1]:
+            replace["network"] = (f.network, params["network"])
+        return diff_fields(want, have), replace
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        """A PATCH with the whole rule (JSON merge patch: its lists are replaced)."""
+        compute = need("google.cloud.compute_v1", "GCP provisioning")
+        self.client.patch(project=self.gcp.project, firewall=rid,
+                          firewall_resource=compute.Firewall(params)).result(timeout=TIMEOUT)
+        return rid
+
     def describe(self, rid: str) -> str:
         f = self.client.get(project=self.gcp.project, firewall=rid)
         allowed = ", ".join(f"{a.I_p_protocol}/{','.join(a.ports) or 'all'}" for a in f.allowed)
@@ -328,7 +351,8 @@ def _backend(gcp: Gcp) -> Backend:
              "dataproc_policy": DataprocPolicies, "dataproc_cluster": DataprocClusters}
     teardown = TEARDOWN.get(gcp.shape) or ["dataproc_cluster", "dataproc_policy"] + \
         TEARDOWN["gce"]
-    found = Backend(_Lazy(gcp, kinds), teardown, gcp.location)  # type: ignore[arg-type]
+    found = Backend(_Lazy(gcp, kinds), teardown, gcp.location,  # type: ignore[arg-type]
+                    prune=["gce_firewall"])
     if gcp.shape == "cloudsql-postgres":
         found.endpoint = lambda ids: cloudsql_uri(found, ids)
     return found

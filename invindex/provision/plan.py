@@ -54,6 +54,8 @@ class Plan:
             if full:
                 body = json.dumps(_printable(step.params), indent=2, sort_keys=True)
                 lines.extend("       " + line for line in body.splitlines())
+        for change in (changes or [])[len(self.steps):]:  # what no step names any more
+            lines.append(f"  -. {change.line()}: no longer in the spec")
         return "\n".join(lines)
 
 

@@ -167,6 +167,9 @@ class FakeGcp(Recorder):
         if method == "DELETE":
             del self.store[key]
             return 200, done
+        if method == "PATCH":  # JSON merge patch: the fields sent replace the stored ones
+            self.store[key].update(body)
+            return 200, done
         return 200, self.store[key]
 
     def _dataproc(self, method, collection, kind, name, body):

@@ -254,3 +254,42 @@ def test_a_resource_of_that_name_not_ours_is_refused(gcp, tmp_path, shape, key, 
     assert str(e.value) == (f"a {kind} exists but is not labelled for this cluster; "
                             "rename the cluster or remove it")
     assert gcp.sent("POST", ".") == []  # found while planning: nothing created
+
+
+def test_an_edited_ingress_rule_is_patched_and_a_dropped_one_deleted(gcp, tmp_path):
+    """Against the local fake server: GCP keeps each ingress rule as its own firewall
+    resource, so a spec edit that narrows or removes access must reach them, as it does an
+    AWS security group's rules. A narrowed source range is a PATCH of that rule (`plan`
+    shows update); a rule the spec no longer lists is deleted by `up` (`plan` shows
+    remove), not left open until `down`."""
+    two = spec_for(tmp_path, gcp, "gce", """
+        [network]
+        ingress = [{ protocol = "tcp", port = 22, cidr = "198.51.100.0/24" },
+                   { protocol = "tcp", port = 8080, cidr = "198.51.100.0/24" }]
+    """)
+    creds = AnonymousCredentials()
+    api.up(two, echo=quiet, credentials=creds)
+    assert f"{FIREWALLS[len('/compute/v1/'):]}/g-gce-allow-1" in gcp.store
+    one = spec_for(tmp_path, gcp, "gce", """
+        [network]
+        ingress = [{ protocol = "tcp", port = 22, cidr = "198.51.100.7/32" }]
+    """)
+    plan, changes = api.diff(one, credentials=creds)
+    actions = {(c.action, c.step.name) for c in changes if c.step.kind == "gce_firewall"}
+    assert actions == {("update", "g-gce-allow-0"), ("remove", "g-gce-allow-1")}
+    text = plan.text(changes=changes)
+    assert "source_ranges" in text and "remove    gce_firewall g-gce-allow-1" in text
+    writes = len([r for r in gcp.requests if r[0] != "GET"])
+
+    out = api.up(one, echo=quiet, credentials=creds)
+    assert [k for k, n, _ in out.updated] == ["gce_firewall"]
+    assert out.removed == [("gce_firewall", "g-gce-allow-1")]
+    (patch,) = gcp.sent("PATCH", f"^{FIREWALLS}/g-gce-allow-0$")
+    assert patch["sourceRanges"] == ["198.51.100.7/32"]
+    assert f"{FIREWALLS[len('/compute/v1/'):]}/g-gce-allow-1" not in gcp.store
+    kept = gcp.store[f"{FIREWALLS[len('/compute/v1/'):]}/g-gce-allow-0"]
+    assert kept["sourceRanges"] == ["198.51.100.7/32"]
+    assert len([r for r in gcp.requests if r[0] != "GET"]) == writes + 2
+
+    _, again = api.diff(one, credentials=creds)
+    assert {c.action for c in again if c.step.kind == "gce_firewall"} == {"unchanged"}
