@@ -11,7 +11,7 @@ from ..errors import InvindexError
 from .azure_steps import vm_steps
 from .deps import need
 from .engine import Backend
-from .plan import Plan, Step
+from .plan import Fields, Plan, Step
 from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED, Spec
 
 
@@ -124,6 +124,38 @@ class ArmResource:
         return f"{name} in {group} {state or ''}".rstrip()
 
 
+_RULE_FIELDS = {"protocol": "protocol", "sourceAddressPrefix": "source_address_prefix",
+                "sourcePortRange": "source_port_range",
+                "destinationAddressPrefix": "destination_address_prefix",
+                "destinationPortRange": "destination_port_range", "access": "access",
+                "direction": "direction", "priority": "priority"}
+
+
+class NetworkSecurityGroups(ArmResource):
+    """The spec's ingress rules are the group's ``securityRules``: compared as a whole and
+    replaced by one PUT of the group (the rules list in a PUT is the new list, so a rule
+    the spec dropped is gone), as an AWS security group's rules are revoked in place."""
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        group, name = _parts(rid)
+        found = self.ops().get(group, name)
+        have = sorted(_show_rule(r.name, {k: getattr(r, attr, None)
+                                          for k, attr in _RULE_FIELDS.items()})
+                      for r in (found.security_rules or []))
+        want = sorted(_show_rule(r["name"], r["properties"])
+                      for r in params["properties"]["securityRules"])
+        return ({"securityRules": (have, want)} if have != want else {}), {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        return self.create(step, params)
+
+
+def _show_rule(name: str, props: Dict[str, Any]) -> str:
+    """One comparable line per rule; the SDK reads enums back (``.value`` is the text)."""
+    values = {k: getattr(props.get(k), "value", props.get(k)) for k in _RULE_FIELDS}
+    return f"{name} " + " ".join(f"{k}={str(v).lower()}" for k, v in values.items())
+
+
 class ResourceGroups:
     def __init__(self, az: Azure) -> None:
         self.az = az
@@ -170,8 +202,8 @@ def _backend(az: Azure) -> Backend:
     net = lambda: az.client("network")  # noqa: E731
     handlers: Dict[str, Any] = {
         "resource_group": ResourceGroups(az),
-        "network_security_group": ArmResource(az, "Microsoft.Network/networkSecurityGroups",
-                                              lambda: net().network_security_groups),
+        "network_security_group": NetworkSecurityGroups(
+            az, "Microsoft.Network/networkSecurityGroups", lambda: net().network_security_groups),
         "virtual_network": ArmResource(az, "Microsoft.Network/virtualNetworks",
                                        lambda: net().virtual_networks),
         "public_ip": ArmResource(az, "Microsoft.Network/publicIPAddresses",

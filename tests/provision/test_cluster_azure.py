@@ -152,3 +152,36 @@ def test_vm_failure_rolls_back_in_reverse(arm, tmp_path):
     deleted = [p.rsplit("/", 1)[-1] for m, p, _, _ in arm.requests if m == "DELETE"]
     assert deleted == ["a-vm-nic", "a-vm-ip", "a-vm-vnet", "a-vm-nsg", "a-vm-rg"]
     assert arm.store == {}
+
+
+def test_an_edited_ingress_list_replaces_the_nsg_rules(arm, tmp_path):
+    """Against the local fake ARM server: the spec's ingress rules are the network security
+    group's `securityRules`; narrowing a range or dropping a rule in the spec must reach
+    them (`plan` shows the NSG as update; `up` PUTs the NSG with exactly the new rules, which
+    replaces the old list), not leave the wider rule open until `down`."""
+    two = vm_spec(tmp_path, arm, """
+        [network]
+        ingress = [{ protocol = "tcp", port = 22, cidr = "198.51.100.0/24" },
+                   { protocol = "tcp", port = 8080, cidr = "198.51.100.0/24" }]
+    """)
+    api.up(two, echo=quiet, **arm.inject)
+    one = vm_spec(tmp_path, arm, """
+        [network]
+        ingress = [{ protocol = "tcp", port = 22, cidr = "198.51.100.7/32" }]
+    """)
+    _, changes = api.diff(one, **arm.inject)
+    (nsg,) = [c for c in changes if c.step.kind == "network_security_group"]
+    assert nsg.action == "update" and "securityRules" in " ".join(nsg.update)
+    assert {c.action for c in changes if c is not nsg} <= {"exists", "unchanged"}
+    puts = len(arm.sent("PUT", "."))
+
+    out = api.up(one, echo=quiet, **arm.inject)
+    assert [k for k, _, _ in out.updated] == ["network_security_group"]
+    assert len(arm.sent("PUT", ".")) == puts + 1
+    rules = arm.sent("PUT", "networkSecurityGroups/a-vm-nsg$")[-1]["properties"]["securityRules"]
+    assert [(r["name"], r["properties"]["sourceAddressPrefix"],
+             r["properties"]["destinationPortRange"]) for r in rules] == [
+        ("allow-0", "198.51.100.7/32", "22")]
+    _, again = api.diff(one, **arm.inject)
+    assert [c.action for c in again if c.step.kind == "network_security_group"] == [
+        "unchanged"]
