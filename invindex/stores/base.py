@@ -279,7 +279,7 @@ def publish_index(store: Store, source: Any, replace: bool) -> PublishReport:
     encoder = layout.Encoder(ids)
     loader = store.begin(source.manifest, replace)
     total_lines = total_bytes = 0
-    rows = convert.encode_rows(encoder, ids, source.iter_lines(), publish_jobs())
+    rows = convert.encode_rows(encoder, ids, source, publish_jobs())
     try:
         for n, (batch, size) in enumerate(batches(rows), 1):
             loader.write(batch)

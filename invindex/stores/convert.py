@@ -36,16 +36,15 @@ from contextlib import suppress
 from itertools import chain
 from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
-from typing import Any, Deque, Iterable, Iterator, List, Sequence, Tuple
+from typing import Any, Deque, Iterator, List, Sequence
 
 import numpy as np
 
 from ..errors import InvindexError
-from .layout import Encoder
+from .layout import Encoder, Row
 
 log = logging.getLogger("invindex.stores")
 
-Row = Tuple[str, bytes, int]
 QUIET = {signal.SIGINT, signal.SIGHUP}  # the parent's to act on, not the workers'
 READY = "ready"
 
@@ -54,27 +53,38 @@ class WorkerDied(InvindexError):
     """A conversion worker exited before returning its chunk: exit status 1."""
 
 
-def chunk_chars() -> int:
-    """Characters of index lines per chunk sent to a worker;
-    ``INVINDEX_PUBLISH_CHUNK_CHARS`` overrides (tests use small chunks on small indexes)."""
-    return max(1, int(os.environ.get("INVINDEX_PUBLISH_CHUNK_CHARS", "0") or 0) or 1 << 20)
+def chunk_bytes() -> int:
+    """Bytes of index lines per chunk sent to a worker; ``INVINDEX_PUBLISH_CHUNK_BYTES``
+    overrides (tests use small chunks on small indexes)."""
+    return max(1, int(os.environ.get("INVINDEX_PUBLISH_CHUNK_BYTES", "0") or 0) or 4 << 20)
 
 
-def chunks(lines: Iterable[str], size: int) -> Iterator[List[str]]:
-    chunk: List[str] = []
+def chunks(source: Any, size: int) -> Iterator[bytes]:
+    """``source``'s lines as blocks of whole lines, each ``size`` bytes or a little
+    more: a part file's own bytes when the source is an index (nothing decoded here),
+    else its lines encoded (a store being copied)."""
+    if hasattr(source, "open_part"):  # an IndexReader: its parts, size-checked
+        for part in source.manifest["parts"]:
+            with source.open_part(part) as f:
+                while block := f.read(size):
+                    if not block.endswith(b"\n"):
+                        block += f.readline()
+                    yield block
+        return
+    pending: List[bytes] = []
     total = 0
-    for line in lines:
-        chunk.append(line)
-        total += len(line)
+    for line in source.iter_lines():
+        pending.append(line.encode("utf-8") + b"\n")
+        total += len(pending[-1])
         if total >= size:
-            yield chunk
-            chunk, total = [], 0
-    if chunk:
-        yield chunk
+            yield b"".join(pending)
+            pending, total = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 def _serve(conn: Any) -> None:
-    """A worker: the doc ids, then chunks of lines in; ``READY``, then
+    """A worker: the doc ids, then chunks of lines (bytes) in; ``READY``, then
     ``(rows, touched docs, their spans)`` per chunk out."""
     for sig in QUIET:
         signal.signal(sig, signal.SIG_IGN)
@@ -83,10 +93,10 @@ def _serve(conn: Any) -> None:
     try:
         encoder = Encoder(pickle.loads(conn.recv_bytes()))
         conn.send(READY)
-        while (lines := conn.recv()) is not None:
+        while data := conn.recv_bytes():
             try:
                 encoder.ends[:] = 0
-                rows = list(encoder.rows(lines))
+                rows = encoder.block(data)
                 touched = np.flatnonzero(encoder.ends)
                 reply: Any = (rows, touched, encoder.ends[touched])
             except Exception as e:  # the parent raises it, as in one process
@@ -139,9 +149,9 @@ class _Worker:
             raise AssertionError("a conversion worker spoke out of turn")
         self.sender.join()
 
-    def send(self, lines: List[str]) -> None:
+    def send(self, data: bytes) -> None:
         try:
-            self.conn.send(lines)
+            self.conn.send_bytes(data)
         except OSError:
             self.died()
 
@@ -173,17 +183,17 @@ class _Worker:
         self.conn.close()
 
 
-def encode_rows(encoder: Encoder, ids: Sequence[str], lines: Iterable[str], jobs: int
+def encode_rows(encoder: Encoder, ids: Sequence[str], source: Any, jobs: int
                 ) -> Iterator[Row]:
-    """``encoder.rows(lines)``, in order, converted by ``jobs`` spawned workers when
-    there is more than one chunk (each document's span merged back into ``encoder``)."""
-    pieces = chunks(lines, chunk_chars())
+    """``encoder``'s rows of every line of ``source`` (``chunks``), in order, converted
+    by ``jobs`` spawned workers when there is more than one chunk (each document's span
+    merged back into ``encoder``)."""
+    pieces = chunks(source, chunk_bytes())
     first = next(pieces, None)
     second = next(pieces, None) if jobs > 1 and first is not None else None
     if second is None:  # one chunk at most: not worth starting a process
-        yield from encoder.rows(first or ())
-        for chunk in pieces:
-            yield from encoder.rows(chunk)
+        for chunk in chain([first] if first else [], pieces):
+            yield from encoder.block(chunk)
         return
     ctx = multiprocessing.get_context("spawn")
     workers: List[_Worker] = []
@@ -195,7 +205,7 @@ def encode_rows(encoder: Encoder, ids: Sequence[str], lines: Iterable[str], jobs
                  " ".join(str(w.proc.pid) for w in workers))
         todo = chain([first, second], pieces)
         for chunk in todo:  # here, until a worker has started (a small index: all of it)
-            yield from encoder.rows(chunk)
+            yield from encoder.block(chunk)
             if any(w.ready() for w in workers):
                 break
         else:

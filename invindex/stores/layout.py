@@ -18,13 +18,15 @@ import re
 import struct
 import sys
 from array import array
-from itertools import chain, compress, islice
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
+from functools import cached_property
+from itertools import chain
+from json.encoder import encode_basestring
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
 from ..core.doctable import is_term
-from ..core.postings import LINE_TAIL, _dumps_str, encode_posting, line_head
+from ..core.postings import LINE_TAIL, encode_posting, line_head
 from ..search.arrays import EMPTY, PositionSpace, TermArrays
 
 SPACE_KEY = "@space"  # never a term, a document-table or a stored-text key
@@ -43,9 +45,9 @@ def doc_numbers(doc_table_lines: Iterable[str]) -> List[str]:
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a JSON string (doc ids, the two keys)
 _COLON, _COMMA, _OPEN = ord(":"), ord(","), ord("[")
 _POW10 = 10 ** np.arange(10, dtype=np.int64)
-SMALL = 20_000  # payload characters below which terms are parsed together (parse_many)
-GROUP = 2048  # lines whose short postings lists are parsed in one pass
-_DF, _POSTINGS = b"df", b"postings"
+SMALL = 20_000  # payload characters below which one list is parsed in plain Python
+_QUOTE = ord('"')
+_HEAD_WORDS = np.frombuffer(b"df".ljust(8, b"\0") + b"postings", "<u8")  # the two keys
 
 
 def parse_postings(payload: bytes, number: Dict[bytes, int]
@@ -100,16 +102,99 @@ def _number_runs(rest: bytes) -> Tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     return vals, prev == _COLON, (prev == _COMMA) & (prev2 == _OPEN)
 
 
-def parse_many(payloads: List[bytes], number: Dict[bytes, int], ends: np.ndarray
+def _windows(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int
+             ) -> np.ndarray:
+    """The strings at ``starts`` (``lengths`` bytes each, none longer than ``width``) as
+    rows of ``width`` bytes, zero-padded: ``a`` must end with ``width`` spare bytes."""
+    rows = np.lib.stride_tricks.sliding_window_view(a, width)[starts]
+    rows[np.arange(width) >= lengths[:, None]] = 0
+    return rows
+
+
+def _hash(words: np.ndarray) -> np.ndarray:
+    """One uint64 per row of uint64 words (a multiply-xorshift fold; its top bits pick
+    a slot)."""
+    h = np.zeros(len(words), np.uint64)
+    for j in range(words.shape[1]):
+        h ^= words[:, j]
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+    return h
+
+
+class IdTable:
+    """Doc ids' JSON forms to document numbers, many at a time without a Python object
+    per string (a dict lookup per posting was half the conversion's CPU): each id is
+    zero-padded to a whole number of 8-byte words and hashed into an open-addressing
+    table (linear probing, at most a quarter full), and what a probe finds is then
+    compared word for word: a hash is never trusted."""
+
+    def __init__(self, json_ids: Sequence[bytes]) -> None:
+        self.width = 8 * max(1, -(-max(map(len, json_ids), default=1) // 8))
+        lengths = np.fromiter(map(len, json_ids), np.int64, len(json_ids))
+        starts = np.zeros(len(json_ids), np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        a = np.frombuffer(b"".join(json_ids) + bytes(self.width), np.uint8)
+        self.words = _windows(a, starts, lengths, self.width).view("<u8")
+        self.bits = max(4, (4 * len(json_ids) - 1).bit_length())
+        self.slots = np.full(1 << self.bits, -1, _I4)
+        todo = np.arange(len(json_ids))
+        slot = self._slot(_hash(self.words))
+        while len(todo):  # each round: one id into each free slot wanted, the rest move on
+            free = self.slots[slot] < 0
+            wanted, first = np.unique(slot[free], return_index=True)
+            self.slots[wanted] = todo[free][first]
+            placed = np.zeros(len(todo), bool)
+            placed[np.flatnonzero(free)[first]] = True
+            todo, slot = todo[~placed], (slot[~placed] + 1) & self.mask
+
+    @property
+    def mask(self) -> int:
+        return (1 << self.bits) - 1
+
+    def _slot(self, hashes: np.ndarray) -> np.ndarray:
+        return (hashes >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def find(self, a: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+             ) -> np.ndarray | None:
+        """The numbers of the ids at ``starts`` in ``a`` (which ends with ``width``
+        spare bytes); None when any is not an id."""
+        if len(lengths) and lengths.max() > self.width:
+            return None
+        words = _windows(a, starts, lengths, self.width).view("<u8")
+        slot = self._slot(_hash(words))
+        found = self.slots[slot]
+        todo = np.flatnonzero((found >= 0) & (self.words[found] != words).any(axis=1))
+        while len(todo):  # probed a slot that holds another id: try the next one
+            slot[todo] = (slot[todo] + 1) & self.mask
+            found[todo] = self.slots[slot[todo]]
+            look = found[todo]
+            todo = todo[(look >= 0) & (self.words[look] != words[todo]).any(axis=1)]
+        return None if (found < 0).any() else found
+
+
+def parse_many(payloads: List[bytes], table: IdTable, ends: np.ndarray
                ) -> List[bytes] | None:
-    """The blobs of several canonical payloads, parsed together; None when any is not in
-    the canonical shape (the caller then takes them one by one)."""
+    """The blobs of several canonical payloads, parsed together (one pass of array
+    operations over their concatenation, however many); each document's span updated in
+    ``ends``. None, with ``ends`` untouched, when any payload is not in the canonical shape
+    or names an unknown id (the caller then takes them one by one)."""
+    if not payloads:
+        return []
     buf = b"".join(payloads)
     if b"\\" in buf:
         return None
-    parts = buf.split(b'"')
-    strings, rest = parts[1::2], b"".join(parts[0::2])
-    runs = _number_runs(rest)
+    padded = np.frombuffer(buf + bytes(max(8, table.width)), np.uint8)  # for _windows
+    a = padded[:len(buf)]
+    quotes = np.flatnonzero(a == _QUOTE)
+    if len(quotes) % 2:
+        return None
+    opens, closes = quotes[0::2], quotes[1::2]
+    inside = np.zeros(len(a) + 1, np.int8)  # 1 from each opening quote to its closing one
+    inside[opens] = 1
+    inside[closes + 1] = -1
+    rest = a[np.cumsum(inside[:-1], dtype=np.int8) == 0]
+    runs = _number_runs(rest.tobytes())
     if runs is None:
         return None
     vals, is_df, is_tf = runs
@@ -124,18 +209,18 @@ def parse_many(payloads: List[bytes], number: Dict[bytes, int], ends: np.ndarray
     total = int(n.sum())
     # strings: per payload "df", "postings", then its df doc ids
     first = 2 * np.arange(n_payloads) + np.concatenate(([0], np.cumsum(n)[:-1]))
-    if len(strings) != 2 * n_payloads + total:
+    if len(opens) != 2 * n_payloads + total:
         return None
-    firsts = first.tolist()
-    if any(strings[i] != _DF or strings[i + 1] != _POSTINGS for i in firsts):
+    starts, lengths = opens + 1, closes - opens - 1
+    head = np.concatenate((first, first + 1))
+    if ((lengths[first] != 2).any() or (lengths[first + 1] != 8).any()
+            or not np.array_equal(_windows(padded, starts[head], lengths[head], 8)
+                                  .view("<u8")[:, 0], np.repeat(_HEAD_WORDS, n_payloads))):
         return None
-    keep = np.ones(len(strings), bool)
-    keep[first] = False
-    keep[first + 1] = False
-    try:
-        docs = np.fromiter(map(number.__getitem__, compress(strings, keep.tolist())),
-                           _I4, total)
-    except KeyError:
+    keep = np.ones(len(opens), bool)
+    keep[head] = False
+    docs = table.find(padded, starts[keep], lengths[keep])
+    if docs is None:
         return None
     is_pos = ~(is_tf | is_df)
     seen = np.concatenate(([0], np.cumsum(is_pos)))
@@ -164,37 +249,53 @@ def parse_many(payloads: List[bytes], number: Dict[bytes, int], ends: np.ndarray
     return out
 
 
+Row = Tuple[str, bytes, int]
+
+
 class Encoder:
-    """Index lines in, ``(key, bytes)`` rows out; ``space()`` once every term is in."""
+    """Index lines in, ``(key, bytes, line size)`` rows out; ``space()`` once every term
+    is in. ``block`` takes whole lines as bytes (what publishing reads from the parts)."""
 
     def __init__(self, ids: Sequence[str]) -> None:
-        self.number: Dict[str, int] = {d: i for i, d in enumerate(ids)}
-        self.json_number: Dict[bytes, int] = {
-            _dumps_str(d).encode("utf-8")[1:-1]: i for i, d in enumerate(ids)}
+        self.ids = ids
+        self.table = IdTable([encode_basestring(d)[1:-1].encode("utf-8") for d in ids])
         self.ends = np.zeros(len(ids), np.int64)
 
-    def rows(self, lines: Iterable[str]) -> Iterator[Tuple[str, bytes, int]]:
-        """``(key, payload, size of the original line)`` for each line."""
-        it = iter(lines)
-        while group := list(islice(it, GROUP)):
-            yield from self._rows(group)
+    @cached_property
+    def number(self) -> Dict[str, int]:
+        return {d: i for i, d in enumerate(self.ids)}
 
-    def _rows(self, lines: List[str]) -> Iterator[Tuple[str, bytes, int]]:
-        split = [line.partition("\t") for line in lines]
-        short = [i for i, (key, _, payload) in enumerate(split)
-                 if len(payload) < SMALL and is_term(key)]
+    @cached_property
+    def json_number(self) -> Dict[bytes, int]:
+        return {encode_basestring(d)[1:-1].encode("utf-8"): i for i, d in enumerate(self.ids)}
+
+    def rows(self, lines: Iterable[str]) -> List[Row]:
+        """``block`` over ``lines`` (str, without their newlines)."""
+        return self.block("".join(line + "\n" for line in lines).encode("utf-8"))
+
+    def block(self, data: bytes) -> List[Row]:
+        """A row per line of ``data`` (whole lines, each ending with a newline but
+        perhaps the last): the canonical term lines parsed together in one pass
+        (``parse_many``); one with an escaped id in it, or a group that is not
+        canonical, one at a time."""
+        lines = data.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        split = [line.partition(b"\t") for line in lines]
+        keys = [k.decode("utf-8") for k, _, _ in split]
+        terms = [i for i, key in enumerate(keys) if is_term(key)]
+        plain = [i for i in terms if b"\\" not in split[i][2]]
         blobs: Dict[int, bytes] = {}
-        if short:  # short lists together: numpy's per-call cost paid once for all
-            raw = [split[i][2].encode("utf-8") for i in short]
-            together = parse_many(raw, self.json_number, self.ends)
-            if together is None:
-                together = [self._small(split[i][2]) for i in short]
-            blobs = dict(zip(short, together, strict=True))
-        for i, (key, _, payload) in enumerate(split):
-            data = blobs.get(i)
-            if data is None:
-                data = self.term(payload) if is_term(key) else payload.encode("utf-8")
-            yield key, data, len(lines[i]) + 1
+        together = parse_many([split[i][2] for i in plain], self.table, self.ends)
+        if together is not None:
+            blobs = dict(zip(plain, together, strict=True))
+        rows = []
+        for i, (key, (_, _, payload)) in enumerate(zip(keys, split, strict=True)):
+            data_ = blobs.get(i)
+            if data_ is None:
+                data_ = self.term(payload.decode("utf-8")) if is_term(key) else payload
+            rows.append((key, data_, len(lines[i]) + 1))
+        return rows
 
     def term(self, payload: str) -> bytes:
         if len(payload) < SMALL:  # numpy's per-call cost would dominate

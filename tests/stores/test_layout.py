@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from invindex.core.postings import LINE_TAIL, encode_posting, line_head
@@ -48,21 +49,50 @@ def test_unexpected_shape_falls_back_to_json():
 
 
 @pytest.mark.parametrize("positions", [True, False])
-def test_short_lists_parsed_together_give_the_same_bytes(positions):
-    """``Encoder.rows`` parses a group's short lists in one pass (``parse_many``); each
-    blob and every document's span equal the one-at-a-time route's, and a group with
-    an escaped id in it takes that route instead."""
+def test_lists_parsed_together_give_the_same_bytes(positions):
+    """``Encoder.block`` parses a block's lists in one pass (``parse_many``); each blob
+    and every document's span equal the one-at-a-time route's, and a line with an
+    escaped id in it takes that route instead."""
     rng = random.Random(7)
     lines = [f"t{i:04d}\t{payload(rng, positions)}" for i in range(300)]
     lines.insert(5, '!abc\t{"postings":[]}')  # not a term: passed through as is
     clean = [ln for ln in lines if "\\" not in ln]
     assert len(clean) > 20 and len(clean) < len(lines)
     raw = [ln.partition("\t")[2].encode() for ln in clean if ln[0] != "!"]
-    assert layout.parse_many(raw, layout.Encoder(IDS).json_number,
+    assert layout.parse_many(raw, layout.Encoder(IDS).table,
                              layout.Encoder(IDS).ends) is not None  # the one-pass route
     for group in (clean, lines):
         together, single = layout.Encoder(IDS), layout.Encoder(IDS)
         want = [(ln.partition("\t")[0], ln.partition("\t")[2].encode() if ln[0] == "!"
-                 else single.term(ln.partition("\t")[2]), len(ln) + 1) for ln in group]
-        assert list(together.rows(group)) == want
+                 else single.term(ln.partition("\t")[2]), len(ln.encode()) + 1)
+                for ln in group]
+        assert together.rows(group) == want
         assert (together.ends == single.ends).all()
+
+
+def test_id_table_finds_every_id_when_all_hashes_collide(monkeypatch):
+    """The doc-id table probes past slots that hold another id (here every id hashes
+    alike, so each lookup walks the chain) and refuses a string that is no id."""
+    monkeypatch.setattr(layout, "_hash", lambda words: np.zeros(len(words), np.uint64))
+    forms = [layout.encode_basestring(d)[1:-1].encode() for d in IDS]
+    table = layout.IdTable(forms)
+    for probe in (forms, forms[::-1], [b"d1", b"x" * 40, b"doc7"]):
+        buf = b"".join(probe)
+        starts = np.cumsum([0] + [len(f) for f in probe[:-1]])
+        lengths = np.array([len(f) for f in probe])
+        a = np.frombuffer(buf + bytes(table.width), np.uint8)
+        assert table.find(a, starts, lengths).tolist() == [forms.index(f) for f in probe]
+    a = np.frombuffer(b"doc7doc9x" + bytes(table.width), np.uint8)
+    assert table.find(a, np.array([0, 4, 8]), np.array([4, 4, 1])) is None  # "x"
+    wide = np.frombuffer(b"y" * 60 + bytes(table.width), np.uint8)
+    assert table.find(wide, np.array([0]), np.array([60])) is None  # wider than any id
+    raw = [f'{{"df":1,"postings":[["{d}",1,[3]]]}}'.encode() for d in ("d1", "zz")]
+    assert layout.parse_many(raw, table, np.zeros(len(IDS), np.int64)) is None
+
+
+def test_parse_many_refuses_what_is_not_canonical():
+    enc = layout.Encoder(IDS)
+    for bad in (b'{"postings":[],"df":0}', b'{"df":1,"postingsX":[["d1",1]]}',
+                b'{"df":2,"postings":[["d1",1]]}', b'{"df":1,"postings":[["d1",1],["q",2]]}'):
+        assert layout.parse_many([bad], enc.table, enc.ends) is None, bad
+    assert not enc.ends.any()

@@ -289,7 +289,7 @@ def start_parallel_publish(index: str, store: str, until: str) -> tuple:
     """A ``--replace`` publish with two conversion workers and many small chunks and
     batches, in a session of its own, its stderr read up to the line with ``until``;
     returns the process, the worker pids and the stderr seen so far."""
-    env = {**os.environ, "INVINDEX_PUBLISH_JOBS": "2", "INVINDEX_PUBLISH_CHUNK_CHARS": "500",
+    env = {**os.environ, "INVINDEX_PUBLISH_JOBS": "2", "INVINDEX_PUBLISH_CHUNK_BYTES": "500",
            "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish", index, store,
                              "--replace"], env=env, stderr=subprocess.PIPE,
