@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO, Any, Dict, Iterator
+from typing import IO, Any, Dict, Iterator, Tuple
 
 from ..core import indexfmt
 from ..core.analysis import Analyzer
@@ -81,13 +81,24 @@ class IndexReader:
     def lookup_line(self, term: str) -> str | None:
         """The raw index line for an already-analyzed term, or None; a damaged part
         or line is ``DamagedIndex``, never an answer."""
+        found = self.find_line(term)
+        return None if found is None else self.check_line(*found)
+
+    def find_line(self, term: str) -> Tuple[str, bytes] | None:
+        """``(part, line as stored)`` for an analyzed term, or None; the line is not
+        checked yet: the caller checks it (``check_line``, or a check as strict)."""
         for part in indexfmt.candidate_parts(self.manifest, term):
             size = self.part_size(part)
             with self.loc.open(part) as f:
                 line = indexfmt.find_in_part(f, size, term)
             if line is not None:
-                return integrity.check_line(self.location, self.manifest, part, line)
+                return part, line
         return None
+
+    def check_line(self, part: str, line: bytes) -> str:
+        """``line`` of ``part`` as text; ``DamagedIndex`` when it is not a well-formed
+        index line."""
+        return integrity.check_line(self.location, self.manifest, part, line)
 
     def lookup(self, term: str) -> Dict[str, Any] | None:
         line = self.lookup_line(term)

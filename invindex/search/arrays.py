@@ -1,7 +1,5 @@
-"""Postings as numpy arrays over document numbers: what the evaluator computes with.
+"""Postings as numpy arrays over document numbers (``termarrays``), read from a source.
 
-Documents are numbered in doc_id (code point) order, so "score descending, then doc_id"
-is "score descending, then number", and a number maps back to its doc_id by index.
 ``ArrayIndex`` reads any ``IndexSource`` lazily, term by term (what a cloud index or a
 store needs: no whole download), and keeps the terms it has read in a bounded cache.
 A compact on-disk layout (``compact.CompactIndex``) offers the same two methods.
@@ -10,42 +8,14 @@ A compact on-disk layout (``compact.CompactIndex``) offers the same two methods.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
-from itertools import chain
 from typing import Dict, Iterable, List
 
 import numpy as np
 
-from .source import IndexSource
+from .protocol import IndexSource
+from .termarrays import EMPTY, PositionSpace, TermArrays, postings_arrays
 
-
-@dataclass
-class TermArrays:
-    docs: np.ndarray  # int64 document numbers, ascending
-    tfs: np.ndarray  # float64 term frequencies
-    pos_offsets: np.ndarray | None  # int64, len(docs) + 1: positions of docs[i] are
-    positions: np.ndarray | None  # positions[pos_offsets[i]:pos_offsets[i + 1]]
-    gpos: np.ndarray | None = None  # the positions in a PositionSpace, ascending
-
-    @property
-    def df(self) -> int:
-        return len(self.docs)
-
-
-@dataclass
-class PositionSpace:
-    """All documents' positions laid end to end: document d's position p is
-    ``start[d] + p``, and ``start[d] + end[d]`` (its last position + 1) is followed by a
-    gap before the next document. A phrase is then a lookup of "is term t at global
-    position g + offset" in a bitmap of ``size`` bits, with no sort and no join by doc."""
-
-    start: np.ndarray  # int64 per document
-    end: np.ndarray  # int64 per document: last position + 1 (0 for an empty document)
-    size: int
-
-
-EMPTY = TermArrays(np.zeros(0, np.int64), np.zeros(0), np.zeros(1, np.int64),
-                   np.zeros(0, np.int64))
+__all__ = ["EMPTY", "ArrayIndex", "DocTable", "PositionSpace", "TermArrays"]
 
 
 class DocTable:
@@ -96,16 +66,4 @@ class ArrayIndex:
     def _read(self, term: str) -> TermArrays:
         if self._arrays is not None:
             return self._arrays(term)
-        postings = self.source.postings(term)
-        if not postings:
-            return EMPTY
-        number = self.table.number
-        n = len(postings)
-        docs = np.fromiter((number[p[0]] for p in postings), np.int64, n)
-        tfs = np.fromiter((p[1] for p in postings), np.float64, n)
-        counts = np.fromiter((len(p[2]) for p in postings), np.int64, n)
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        positions = np.fromiter(chain.from_iterable(p[2] for p in postings), np.int64,
-                                int(offsets[-1]))
-        return TermArrays(docs, tfs, offsets, positions)
+        return postings_arrays(self.source.postings(term), self.table.number)

@@ -1,55 +1,24 @@
-"""What a searcher reads: the ``IndexSource`` protocol, and its index-directory version.
-
-One searcher runs over anything that implements ``IndexSource``: an index directory or
-cloud prefix (``IndexDirSource`` below), or a serving store (SQLite, PostgreSQL,
-DynamoDB) that holds the same postings and document table. The protocol is small on
-purpose; every method is a read, and none of them needs the whole index.
-
-Contract (every implementation keeps it, so results agree everywhere):
-
-- ``manifest``: the index's manifest (``format_version`` >= 2: it has a document table);
-  ``analyzer``: ``Analyzer.from_manifest(manifest["analyzer"])``, used on queries.
-- ``documents()``: N, the number of documents (distinct doc_ids, including those with
-  no indexed token); ``tokens()``: the sum of all document lengths.
-- ``postings(term)``: the analyzed term's postings as ``(doc_id, tf, positions)``
-  tuples in doc_id (code point) order; ``[]`` when the term is absent; ``positions``
-  is an empty sequence for an index built without positions.
-- ``doc_lengths()``: ``{doc_id: indexed tokens}`` for every document (what BM25 needs
-  for ``dl``); ``doc_length(doc_id)``: one document's, or None when absent.
-- ``stored_text(doc_id)``: the document's text when the index was built with
-  ``--store-text`` (several records of one doc_id joined by a newline), else None.
+"""The index-directory version of what a searcher reads (``protocol.IndexSource``): an
+index directory or cloud prefix; a serving store (SQLite, PostgreSQL, DynamoDB) holds the
+same postings and document table (``stores.base.StoreSource`` builds on this class).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Protocol, Sequence, Tuple, runtime_checkable
+from typing import TYPE_CHECKING, Any, Dict, List, Sequence
 
-from ..core.analysis import Analyzer
 from ..core.doctable import DOC_TABLE, decode_text, doc_id_key, doc_table_key
 from ..errors import InvindexError
 from ..index import IndexReader
+from .protocol import IndexSource, Posting
 
-Posting = Tuple[str, int, Sequence[int]]
+if TYPE_CHECKING:
+    from .termarrays import TermArrays
 
-
-@runtime_checkable
-class IndexSource(Protocol):
-    manifest: Dict[str, Any]
-    analyzer: Analyzer
-
-    def documents(self) -> int: ...
-
-    def tokens(self) -> int: ...
-
-    def postings(self, term: str) -> Sequence[Posting]: ...
-
-    def doc_lengths(self) -> Dict[str, int]: ...
-
-    def doc_length(self, doc_id: str) -> int | None: ...
-
-    def stored_text(self, doc_id: str) -> str | None: ...
+__all__ = ["IndexDirSource", "IndexSource", "NeedsRebuild", "Posting", "check_searchable",
+           "parse_payload"]
 
 
 class NeedsRebuild(InvindexError):
@@ -74,7 +43,9 @@ class IndexDirSource:
     """``IndexSource`` over an index directory or a cloud prefix (through IndexReader).
 
     Terms are found by bisection (ranged reads in the cloud); the document table is
-    read from the ``!`` lines at the head of each part, once, on first use.
+    read from the ``!`` lines at the head of each part, once, on first use. The
+    searcher reads a term through ``term_arrays``: its line straight to arrays
+    (``jsonline``), with no Python object per posting.
     """
 
     def __init__(self, location: str | IndexReader) -> None:
@@ -85,6 +56,8 @@ class IndexDirSource:
         self.analyzer = self.reader.analyzer
         check_searchable(self.manifest, self.reader.location)
         self._lengths: Dict[str, int] | None = None
+        self._numbers: Dict[str, int] | None = None  # doc_id -> number (code point order)
+        self._json_numbers: Dict[bytes, int] | None = None  # the same, as written
 
     def doc_lengths(self) -> Dict[str, int]:
         if self._lengths is None:
@@ -113,6 +86,33 @@ class IndexDirSource:
         if line is None:
             return []
         return [(p[0], p[1], p[2] if len(p) > 2 else ()) for p in parse_payload(line)]
+
+    def term_arrays(self, term: str) -> TermArrays:
+        """The searcher's arrays of an analyzed term (``arrays.ArrayIndex`` uses them):
+        the line as stored, parsed at numpy speed when it is canonical, else checked
+        (``DamagedIndex`` names the damage) and decoded with ``json``."""
+        # numpy is the search extra's: the other commands import this module without it
+        from .jsonline import json_numbers, line_arrays
+        from .termarrays import EMPTY, postings_arrays
+
+        if not term or term[0] in "!#":
+            return EMPTY
+        if self._numbers is None:
+            ids = sorted(self.doc_lengths())
+            self._numbers = {d: i for i, d in enumerate(ids)}
+            self._json_numbers = json_numbers(ids)
+        if not isinstance(self.reader, IndexReader):  # a store's reader given as is
+            return postings_arrays(self.postings(term), self._numbers)
+        found = self.reader.find_line(term)
+        if found is None:
+            return EMPTY
+        assert self._json_numbers is not None
+        arrays = line_arrays(found[1], self._json_numbers, self.analyzer.positions)
+        if arrays is not None:
+            return arrays
+        line = self.reader.check_line(*found)
+        return postings_arrays([(p[0], p[1], p[2] if len(p) > 2 else ())
+                                for p in parse_payload(line)], self._numbers)
 
     def stored_text(self, doc_id: str) -> str | None:
         if not self.analyzer.store_text:

@@ -51,6 +51,23 @@ def test_a_corrupted_line_is_refused_by_lookup_and_docs(cli, index):
         assert r.out == ""
 
 
+def test_a_damaged_line_is_refused_by_search(cli, index):
+    """Same-size damage that is still valid JSON: search (which parses a term's line
+    at numpy speed) refuses it as the reader's line check does."""
+    part = _part_with(index, "darkness")
+    original = part.read_bytes()
+    head = original.index(b"darkness\t")
+    end = original.index(b"\n", head)
+    for old, new in [(b"[5,8]", b"[8,5]"), (b'"df":6', b'"df":7'),
+                     (b'John.1.5",2,', b'John.1.5",3,'), (b"[5,8]", b"[5,08")]:
+        line = original[head:end].replace(old, new, 1)
+        part.write_bytes(original[:head] + line + original[end:])
+        assert part.read_bytes() != original and len(part.read_bytes()) == len(original)
+        r = cli("search", str(index), "darkness")
+        err = _one_error(r)
+        assert "damaged" in err and "darkness" in err and r.out == "", (new, err)
+
+
 def test_a_grown_part_is_refused(cli, index):
     part = _part_with(index, "light")
     with open(part, "ab") as f:
