@@ -7,9 +7,11 @@ excluded one; a document's score is the sum, in query order, of the scores of th
 required and optional clauses it matches. Sums run in query order with the
 expressions of ``core.scoring``, so a scalar reference gets the same floats.
 
-A group accumulates into dense per-document arrays (Lucene's BooleanScorer idea): a
-few vector operations over N documents cost less than merging long sorted lists, and
-the same code serves a rare term and the most frequent one.
+A group accumulates its clauses' scores and hit counts into arrays with one slot per
+document that some scoring clause matches (the sorted union of their doc numbers), so
+its cost follows the postings, not the corpus; when those postings cover a good share
+of the corpus (1/16 or more), one slot per document (Lucene's BooleanScorer idea) costs
+no more and needs no sort. Either way a slot's sum runs in query order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .query import Occur
 
 Result = Tuple[np.ndarray, np.ndarray]
 _NONE: Result = (np.zeros(0, np.int64), np.zeros(0))
+DENSE = 16  # a group's postings x this >= the documents: one slot per document
 
 
 class Evaluator:
@@ -85,7 +88,7 @@ class Evaluator:
 
     def _phrase_in_space(self, node: PhraseNode, arrays: list) -> Result:
         """Phrase starts from the rarest term's global positions, kept where every other
-        term is at start + its offset (a bitmap lookup each) inside the same document."""
+        term is at start + its offset (``_holds``) inside the same document."""
         space = self.space
         assert space is not None
         anchor = min(range(len(arrays)), key=lambda i: arrays[i].gpos.size)
@@ -93,9 +96,7 @@ class Evaluator:
         for i, (term, offset) in enumerate(node.terms):
             if i == anchor or not len(starts):
                 continue
-            at = starts + offset
-            starts = starts[self._bitmap(term, arrays[i])[np.clip(at, 0, space.size - 1)]
-                            & (at >= 0) & (at < space.size)]
+            starts = starts[self._holds(term, arrays[i], starts + offset)]
         if not len(starts):
             return _NONE
         doc = np.searchsorted(space.start, starts, side="right") - 1
@@ -104,8 +105,19 @@ class Evaluator:
         doc = doc[inside]
         return self._phrase_scores(doc, arrays) if len(doc) else _NONE
 
+    def _holds(self, term: str, a: TermArrays, at: np.ndarray) -> np.ndarray:
+        """Whether ``term`` is at each global position of ``at``: a lookup in a bitmap
+        of all positions for a frequent term (kept for the next query; its size is
+        under 64 bits per position of the term), else a bisection of its positions."""
+        space = self.space
+        assert space is not None
+        inside = (at >= 0) & (at < space.size)
+        if a.gpos.size * 64 > space.size:
+            return self._bitmap(term, a)[np.clip(at, 0, space.size - 1)] & inside
+        return _bisect(a.gpos, at)[1] & inside
+
     def _bitmap(self, term: str, a: TermArrays) -> np.ndarray:
-        """Which global positions hold ``term``; the last few frequent terms' are kept."""
+        """Which global positions hold ``term`` (a frequent one); the last 8 are kept."""
         bm = self._bitmaps.get(term)
         if bm is not None:
             self._bitmaps.move_to_end(term)
@@ -113,10 +125,9 @@ class Evaluator:
         assert self.space is not None
         bm = np.zeros(self.space.size, bool)
         bm[a.gpos] = True
-        if a.gpos.size * 64 > self.space.size:  # frequent: worth keeping (size bytes each)
-            self._bitmaps[term] = bm
-            if len(self._bitmaps) > 8:
-                self._bitmaps.popitem(last=False)
+        self._bitmaps[term] = bm
+        if len(self._bitmaps) > 8:
+            self._bitmaps.popitem(last=False)
         return bm
 
     def _group(self, node: GroupNode) -> Result:
@@ -124,27 +135,46 @@ class Evaluator:
         if len(parts) == 1 and parts[0][0] is not Occur.MUST_NOT:
             return parts[0][1]  # one clause: its own result, as is
         n_must = sum(1 for occ, _ in parts if occ is Occur.MUST)
-        if not n_must and all(occ is Occur.MUST_NOT for occ, _ in parts):
+        scored = [(occ, r) for occ, r in parts if occ is not Occur.MUST_NOT]
+        if not scored:
             return _NONE
-        acc = np.zeros(self.n)
-        hits = np.zeros(self.n, np.int32)  # required clauses matched, or any optional
-        excluded = None
-        for occ, (d, s) in parts:  # query order: the same float sums as a scalar loop
-            if occ is Occur.MUST_NOT:
-                if excluded is None:
-                    excluded = np.zeros(self.n, bool)
-                excluded[d] = True
-                continue
-            acc[d] += s  # d has no repeats
+        total = sum(len(d) for _, (d, _) in scored)
+        # slots: the documents some scoring clause matches (sorted), or all of them
+        keys = None if total * DENSE >= self.n else _dedupe(np.sort(
+            np.concatenate([d for _, (d, _) in scored]), kind="stable"))
+        size = self.n if keys is None else len(keys)
+        acc = np.zeros(size)
+        hits = np.zeros(size, np.int32)  # required clauses matched, or any optional
+        for occ, (d, s) in scored:  # query order: the same float sums as a scalar loop
+            at = d if keys is None else np.searchsorted(keys, d)
+            acc[at] += s  # d has no repeats
             if occ is Occur.MUST:
-                hits[d] += 1
+                hits[at] += 1
             elif not n_must:
-                hits[d] = 1
+                hits[at] = 1
         mask = hits == max(n_must, 1)
-        if excluded is not None:
-            mask &= ~excluded
-        docs = np.flatnonzero(mask)
-        return docs, acc[docs]
+        for occ, (d, _) in parts:
+            if occ is Occur.MUST_NOT:
+                mask[d if keys is None else _slots_of(keys, d)] = False
+        found = np.flatnonzero(mask)
+        return (found if keys is None else keys[found]), acc[found]
+
+
+def _bisect(sorted_values: np.ndarray, values: np.ndarray
+            ) -> Tuple[np.ndarray, np.ndarray]:
+    """``(at, found)``: where each of ``values`` is or would be in ``sorted_values``
+    (ascending, not empty; clipped to its last index), and whether it is there."""
+    at = np.searchsorted(sorted_values, values)
+    at[at == len(sorted_values)] = len(sorted_values) - 1
+    return at, sorted_values[at] == values
+
+
+def _slots_of(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where those of ``values`` that are in ``keys`` (ascending) are."""
+    if not len(keys):
+        return np.zeros(0, np.int64)
+    at, found = _bisect(keys, values)
+    return at[found]
 
 
 def _dedupe(sorted_values: np.ndarray) -> np.ndarray:
@@ -159,9 +189,7 @@ def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     small, big = (a, b) if len(a) <= len(b) else (b, a)
     if not len(small):
         return small
-    at = np.searchsorted(big, small)
-    at[at == len(big)] = len(big) - 1
-    return small[big[at] == small]
+    return small[_bisect(big, small)[1]]
 
 
 def _start_keys(a: TermArrays, candidates: np.ndarray, offset: int) -> np.ndarray:
