@@ -14,7 +14,9 @@ are the document table's entries and lengths; bad records ride the shuffle as
 ``$bad<TAB>kind<TAB>n<TAB>`` lines (``$`` starts no term and no document-table or
 stored-text key), which the reducers count and never write. Reduce tasks write the
 output, so each counts once (Hadoop keeps the successful attempt's counters; Spark
-applies a result task's accumulator updates once).
+applies a result task's accumulator updates once). The bad records' notes ride the
+shuffle too (``$note<TAB>note<TAB>1<TAB>``) and a reducer prints them: a rerun map
+task's own stderr would print them a second time.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from invindex.core.streaming import input_location
 
 _FFFD = "\ufffd".encode("utf-8")
 BAD_KEY = "$bad"  # counts of bad records, by kind, carried through the shuffle
+NOTE_KEY = "$note"  # the first few bad records' notes of each map task, likewise
 
 
 def _doc_id(value: str) -> str:
@@ -99,9 +102,9 @@ class MRInvertedIndex(MRJob):
             yield tuple(line.split("\t", 1))
 
     def mapper_final(self):
-        for bad in self._bad.examples:
-            self.stderr.write(f"{counters.NOTE_PREFIX}{bad.describe()}\n".encode())
-        # no counter here: a rerun map task's would count twice (see the docstring)
+        # no counter and no note here: a rerun map task's would count (print) twice
+        for bad in self._bad.examples:  # a value as a posting: one per (task, line)
+            yield NOTE_KEY, f"{bad.describe().replace(chr(9), ' ')}\t1\t"
         for kind, n in self._bad.counts.items():
             yield BAD_KEY, f"{kind}\t{n}\t"
 
@@ -118,6 +121,10 @@ class MRInvertedIndex(MRJob):
         self._counts: dict = {"table_documents": 0, "tokens": 0}
 
     def reducer(self, term: str, values):
+        if term == NOTE_KEY:
+            for value in values:
+                self.stderr.write(f"{counters.NOTE_PREFIX}{_doc_id(value)}\n".encode())
+            return
         if term == BAD_KEY:
             for value in values:
                 kind, n, _ = value.split("\t")

@@ -20,7 +20,9 @@ def check(req: BuildRequest) -> None:
 def run(req: BuildRequest) -> BuildResult:
     cluster.check_spark()
     out_dir = req.workdir / "output"
-    totals = run_job(req, "spark", job_args(req, "spark", out_dir))
+    # Spark's counters are the harness's accumulators, written whenever the job succeeds
+    # (never read from logs): none at all means no task ran, the input held nothing.
+    totals = run_job(req, "spark", job_args(req, "spark", out_dir)) or {"tokens": 0}
     parts = sorted(p for p in out_dir.iterdir() if p.name.startswith("part-"))
     if req.on_progress:
         req.on_progress(sum(p.stat().st_size for p in req.inputs))

@@ -7,11 +7,13 @@ output. Here the job's own map, combine and reduce run in-process the way mrjob'
 Spark harness drives them (``map_pairs`` / ``combine_pairs`` / ``reduce_pairs``, with
 ``increment_counter`` replaced by one accumulator per job, as the harness does), over
 three map tasks, the one holding the bad records run twice: the index lines and every
-count in the manifest must equal the fast runner's.
+count in the manifest must equal the fast runner's, and each bad record's note must be
+on stderr once (the rerun printed its notes a second time: found by trying it).
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections import defaultdict
 from typing import Dict, List
@@ -25,10 +27,13 @@ from tests.scale.conftest import BAD
 pytest.importorskip("mrjob")
 
 
+STDERR = io.BytesIO()  # every task's stderr, as a Spark driver's console shows them
+
+
 def _job(accumulator: Dict[str, int]):
     from invindex.runners.mr_invindex import MRInvertedIndex
 
-    job = MRInvertedIndex([])
+    job = MRInvertedIndex([]).sandbox(stderr=STDERR)
 
     def increment_counter(group: str, counter: str, amount: int = 1) -> None:
         accumulator[f"{group}:{counter}"] += amount
@@ -81,3 +86,19 @@ def test_a_map_task_run_twice_counts_once(tmp_path):
     counts = Counts.from_counters({k[len(prefix):]: n for k, n in acc.items()})
     assert counts.as_dict() == fast
     assert fast["bad_records"] == 4 and fast["tokens"] > 0
+
+
+def test_a_map_task_run_twice_notes_each_bad_record_once():
+    from invindex.core import counters
+
+    lines = SAMPLE.read_bytes().splitlines()
+    tasks = [lines[:150] + BAD.splitlines(), lines[150:]]
+    acc: Dict[str, int] = defaultdict(int)
+    STDERR.seek(0)
+    STDERR.truncate()
+    shuffled = [_map_task(t, acc) for t in tasks]
+    _map_task(tasks[0], acc)  # the rerun
+    _reduce(list(itertools.chain(*shuffled)), acc)
+    notes = [ln for ln in STDERR.getvalue().decode().splitlines()
+             if ln.startswith(counters.NOTE_PREFIX + "bad record at ")]
+    assert len(notes) == len(BAD.splitlines()) == len(set(notes)), notes

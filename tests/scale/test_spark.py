@@ -59,6 +59,21 @@ def test_spark_standalone_cluster(spark_standalone, spark_env, cli, corpus, expe
     _check_index(out, expected, fast_counts, 3)
 
 
+@pytest.mark.slow
+@pytest.mark.spark
+def test_spark_empty_input_is_an_empty_index_without_a_warning(spark_env, cli, tmp_path):
+    """No task runs on an empty input, so no counter is incremented: zero counts are
+    right and no "returned no counters" warning is due (it was printed)."""
+    empty = tmp_path / "empty.tsv"
+    empty.write_bytes(b"")
+    out = tmp_path / "idx"
+    r = cli("build", str(empty), "-o", str(out), "--runner", "spark", "--jobs", "1")
+    assert r.code == 0, r.err
+    assert "invindex: warning" not in r.err and "no counters" not in r.err, r.err
+    m = json.loads((out / "_manifest.json").read_text())
+    assert m["counts"]["documents"] == m["counts"]["terms"] == m["counts"]["tokens"] == 0
+
+
 def test_spark_job_args(tmp_path):
     """What the mrjob Spark runner is given, without starting a JVM."""
     from invindex.core.analysis import Analyzer
