@@ -6,10 +6,12 @@ environment (``INVINDEX_RUNNER=pipe``) or from the command's table in a TOML fil
 ``$INVINDEX_CONFIG``, else ``./invindex.toml``, else ``~/.config/invindex/config.toml``.
 
 This is the one config path: ``invindex.cli.main`` reads the file once, turns the
-command's table and the environment into the parser's defaults (a flag given on the
-command line wins), validating every value as the flag would be (type, choices) so
-that a bad one is one line and exit status 2 whatever its origin. Sub-tables
-(``[build.emr]``) are kept on the parsed arguments for the command (``build_table``).
+command's table and the environment into the defaults of the parser that runs (a nested
+one, ``stage cp``, takes its command's table: ``[stage]``; a flag given on the command
+line wins), validating every value as the flag would be (type, choices) so that a bad
+one is one line and exit status 2 whatever its origin. A setting must name an option of
+the command or of one of its nested subcommands. Sub-tables (``[build.emr]``) are kept
+on the parsed arguments for the command (``build_table``).
 """
 
 from __future__ import annotations
@@ -80,22 +82,27 @@ def _convert(action: argparse.Action, value: Any, origin: str) -> Any:
     return value
 
 
-def apply_defaults(parser: argparse.ArgumentParser, options: Iterable[argparse.Action],
-                   section: Mapping[str, Any], env: Mapping[str, str]) -> None:
-    """Set the parser's defaults from the config section, then the environment.
-    ``options`` are the parser's optional actions (argparse lists them only in a
-    private attribute, so the CLI's parser remembers them as they are added)."""
-    by_dest = {a.dest: a for a in options if a.option_strings}
-    known = set(by_dest)
-    tables = parser.get_default("config_tables") or ()
+def check_section(section: Mapping[str, Any], options: Iterable[argparse.Action],
+                  tables: Iterable[str], where: str) -> None:
+    """Refuse a setting that names none of ``options`` (a command's, those of its
+    nested subcommands included) and a sub-table that is not one of ``tables``."""
+    known = {a.dest for a in options if a.option_strings}
+    tables = tuple(tables)
     for key in section:
-        dest = key.replace("-", "_")
         if isinstance(section[key], dict):
             if key not in tables:
-                raise UsageError(f"config: unknown table [{parser.prog.split()[-1]}.{key}]"
+                raise UsageError(f"config: unknown table [{where.split()[-1]}.{key}]"
                                  + (f" (tables: {', '.join(tables)})" if tables else ""))
-        elif dest not in known:
-            raise UsageError(f"config: unknown setting {key!r} for `{parser.prog}`")
+        elif key.replace("-", "_") not in known:
+            raise UsageError(f"config: unknown setting {key!r} for `{where}`")
+
+
+def apply_defaults(parser: argparse.ArgumentParser, options: Iterable[argparse.Action],
+                   section: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    """Set the parser's defaults from the config section, then the environment, for
+    each of ``options`` (the parser's optional actions: argparse lists them only in a
+    private attribute, so the CLI's parser remembers them as they are added)."""
+    by_dest = {a.dest: a for a in options if a.option_strings}
     defaults: Dict[str, Any] = {"config_section": dict(section)}
     for dest, action in by_dest.items():
         if dest in ("help", "config", "version", "verbose", "quiet"):

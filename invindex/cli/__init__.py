@@ -13,10 +13,10 @@ import importlib
 import logging
 import os
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping
 
 from .. import __version__, logconfig, progress
-from ..config import apply_defaults, find_config, load_config
+from ..config import apply_defaults, check_section, find_config, load_config
 from ..errors import InvindexError
 from ..interrupt import handled
 
@@ -32,8 +32,8 @@ class _Parser(argparse.ArgumentParser):
     argument groups too) and its subcommands. argparse has no public way to list
     either; config defaults (``invindex.config.apply_defaults``) and ``-v``/``-q`` after
     a subcommand need both, and this keeps them off argparse's private attributes.
-    Options inherited through ``parents=`` are not listed (no command's own table of
-    settings uses them)."""
+    Options inherited through ``parents=`` are listed too: a parent must be a
+    ``_Parser`` (argparse shares the parent's action objects with the child)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.options: List[argparse.Action] = []
@@ -41,6 +41,12 @@ class _Parser(argparse.ArgumentParser):
         self._ready = False  # argparse makes its own groups in __init__: left unwrapped
         super().__init__(*args, **kwargs)
         self._ready = True
+        for parent in kwargs.get("parents", ()):
+            if not isinstance(parent, _Parser):
+                raise TypeError("a parent parser must be a _Parser (make it with the "
+                                "class given to add_subparsers), so that its options "
+                                "can be set from the config file and the environment")
+            self.options.extend(parent.options)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         return self.remember(super().add_argument(*args, **kwargs))
@@ -59,6 +65,19 @@ class _Parser(argparse.ArgumentParser):
     def commands(self) -> Dict[str, _Parser]:
         """Each subcommand's parser by name (aliases included)."""
         return dict(self.subcommands.choices) if self.subcommands is not None else {}
+
+    def chosen(self, args: argparse.Namespace) -> _Parser:
+        """The (nested) subcommand's parser that ``args`` name, else this one."""
+        name = getattr(args, self.subcommands.dest, None) if self.subcommands else None
+        sub = self.commands().get(name) if name else None
+        return sub.chosen(args) if sub is not None else self
+
+    def all_options(self) -> List[argparse.Action]:
+        """This parser's options and those of its nested subcommands."""
+        out = list(self.options)
+        for sub in set(self.commands().values()):
+            out.extend(sub.all_options())
+        return out
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -133,6 +152,19 @@ def _after_subcommands(parser: _Parser) -> None:
         _after_subcommands(p)
 
 
+def configure(parser: _Parser, pre: argparse.Namespace, config: Dict[str, Any],
+              env: Mapping[str, str]) -> None:
+    """The command's config table and the environment as defaults of the parser that
+    will run (``stage cp``'s for ``invindex stage cp``: the ``[stage]`` table); ``pre``
+    are the arguments as first parsed, which name the command and subcommand."""
+    command = parser.commands()[pre.command]
+    section = config.get(pre.command, {})
+    check_section(section, command.all_options(), command.get_default("config_tables") or (),
+                  command.prog)
+    leaf = command.chosen(pre)
+    apply_defaults(leaf, leaf.options, section, env)
+
+
 def _setup_logging(verbose: int, quiet: bool, sdk_logs: bool = False) -> None:
     logconfig.configure(verbose, quiet, sdk_logs)
     if quiet:
@@ -147,9 +179,8 @@ def main(argv: List[str] | None = None) -> int:
         pre, _ = parser.parse_known_args(argv) if argv and argv[0] not in (
             "-h", "--help", "--version") else (None, None)
         if pre is not None:
-            config = load_config(find_config(pre.config, os.environ))
-            command = parser.commands()[pre.command]
-            apply_defaults(command, command.options, config.get(pre.command, {}), os.environ)
+            configure(parser, pre, load_config(find_config(pre.config, os.environ)),
+                      os.environ)
         args = parser.parse_args(argv)
         _setup_logging(args.verbose, args.quiet, args.sdk_logs)
         with handled():  # SIGTERM and SIGHUP stop a command as Ctrl-C does

@@ -39,13 +39,6 @@ EXAMPLES = """examples:
 
 
 def register(sub) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--profile", metavar="NAME", help="AWS profile (default: the SDK chain)")
-    common.add_argument("--project", metavar="ID", help="Google Cloud project (for mb)")
-    common.add_argument("--account", metavar="NAME",
-                        help="Azure storage account for az:// (default: AZURE_STORAGE_ACCOUNT)")
-    common.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
-                        help="files transferred in parallel (default 8)")
     p = sub.add_parser(
         "stage", help="copy, list, sync and remove files on local disk, S3, GCS, Azure Blob",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -54,6 +47,14 @@ def register(sub) -> None:
                     "with the account in the host). Credentials come from each SDK's "
                     "default chain; endpoints from AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, "
                     "AZURE_STORAGE_CONNECTION_STRING.", epilog=EXAMPLES)
+    # the CLI's parser class: it lists these inherited options for the config path
+    common = type(p)(add_help=False)
+    common.add_argument("--profile", metavar="NAME", help="AWS profile (default: the SDK chain)")
+    common.add_argument("--project", metavar="ID", help="Google Cloud project (for mb)")
+    common.add_argument("--account", metavar="NAME",
+                        help="Azure storage account for az:// (default: AZURE_STORAGE_ACCOUNT)")
+    common.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
+                        help="files transferred in parallel (default 8)")
     ss = p.add_subparsers(dest="stage_command", metavar="ACTION", parser_class=type(p))
     ss.required = True
 
