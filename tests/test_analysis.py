@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from invindex.core.analysis import ENGLISH_STOPWORDS, Analyzer
+from invindex.core import analysis
+from invindex.core.analysis import ENGLISH_STOPWORDS, TOKEN_RE, Analyzer, token_lists
 
 
 def test_default_tokenizer_is_lowercased_alnum_runs():
@@ -16,6 +19,26 @@ def test_default_tokenizer_is_lowercased_alnum_runs():
 def test_non_ascii_letters_and_digits():
     a = Analyzer()
     assert a.terms("Crème BRÛLÉE ½ 東京 ΣΊΣΥΦΟΣ") == ["crème", "brûlée", "½", "東京", "σίσυφος"]
+
+
+_ascii_or_not = st.text(alphabet=st.one_of(st.characters(max_codepoint=127),
+                                            st.characters()), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_ascii_or_not, st.text(st.characters(max_codepoint=127))),
+                max_size=6), st.integers(0, 200))
+def test_token_lists_match_the_regex(texts, join_chars):
+    """The streaming mapper's block tokenizer (``translate`` + ``split`` for ASCII, a
+    block at once or text by text) gives the contract's tokens: the regex's over the
+    lowered text, for every ASCII character, newlines within a text, and any mix."""
+    expected = [TOKEN_RE.findall(t.lower()) for t in texts]
+    assert list(token_lists(texts)) == expected
+    saved, analysis._JOIN_CHARS = analysis._JOIN_CHARS, join_chars
+    try:
+        assert list(token_lists(texts)) == expected
+    finally:
+        analysis._JOIN_CHARS = saved
 
 
 def test_options_drop_tokens_without_renumbering():

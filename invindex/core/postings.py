@@ -17,7 +17,7 @@ from itertools import compress, islice
 from operator import ge, lt, ne
 from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
-from .analysis import Analyzer
+from .analysis import Analyzer, token_lists
 from .doctable import doc_table_keys, doc_table_line, key_counters, stored_text_line
 
 _dumps_str = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -63,7 +63,8 @@ def map_block(analyzer: Analyzer, doc_ids: Sequence[str], texts: Sequence[str]
     """``map_record``'s lines for many records as one text (each line ends ``\\n``; the
     records' term lines first, then their document-table lines), and their tokens.
 
-    The streaming mapper's hot path: per record, one compiled analyzer call and one
+    The streaming mapper's hot path: the block's texts tokenized at once
+    (``analysis.token_lists``), then per record one compiled grouping call and one
     comprehension of f-strings (tf from a table of number texts); the document-table
     lines are glued from columns by C-level passes.
     """
@@ -76,18 +77,18 @@ def map_block(analyzer: Analyzer, doc_ids: Sequence[str], texts: Sequence[str]
             tokens += n
         out.append("")
         return "\n".join(out), tokens
-    analyze = analyzer.term_position_texts_function()
+    group = analyzer.grouping_function()
     numbers = _NUMBERS
-    short = len(numbers)  # a record of fewer characters has fewer tokens than that
+    short = len(numbers)  # a record of fewer tokens has no tf that large
     out = []
     dls = []
     positions = analyzer.positions
-    for doc_id, text in zip(doc_ids, texts):
-        tp = analyze(text)
+    for doc_id, toks in zip(doc_ids, token_lists(texts)):
+        tp = group(toks)
         mid = f"\t{doc_id}\t"
         if not positions:
             out += [f"{term}{mid}{len(ps)}\t" for term, ps in tp.items()]
-        elif len(text) < short:
+        elif len(toks) < short:
             out += [f"{term}{mid}{numbers[len(ps)]}\t{','.join(ps)}"
                     for term, ps in tp.items()]
         else:
