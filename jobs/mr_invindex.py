@@ -1,7 +1,7 @@
 """The inverted-index job for mrjob: inline, local, spark, emr, hadoop.
 
 Thin on purpose: parsing and bad records (``records.accept``), the map
-(``postings.map_record``), combine and reduce are the core's (``invindex.core``), so
+(``mapping.map_record``), combine and reduce are the core's (``invindex.core``), so
 this job, the streaming scripts and the fast engine write the same index. The
 shuffle does the sorting: SORT_VALUES makes the key ``term<TAB>doc_id`` (two fields),
 partitioned on the term alone, so each reducer sees postings in doc_id order.
@@ -37,7 +37,8 @@ except ImportError:  # a node where only the job file and the shipped zip are pr
 from invindex.core.analysis import Analyzer
 from invindex.core.compression import BOM
 from invindex.core.doctable import DOC_TABLE, key_counters
-from invindex.core.postings import combine_term, map_record, reduce_term
+from invindex.core.mapping import map_record
+from invindex.core.postings import combine_term, reduce_term
 from invindex.core.records import UNDECODABLE, BadRecordLog, accept
 from invindex.core.streaming import input_location
 

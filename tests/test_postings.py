@@ -9,14 +9,10 @@ import pytest
 from hypothesis import given, settings
 
 from invindex.core.analysis import ENGLISH_STOPWORDS, Analyzer
-from invindex.core.postings import (
-    UnsortedInputError,
-    combine_term,
-    map_record,
-    reduce_lines,
-    reduce_term,
-)
+from invindex.core.mapping import map_record
+from invindex.core.postings import UnsortedInputError, combine_term, reduce_term
 from invindex.core.records import iter_records
+from invindex.core.reduce_lines import reduce_lines
 
 from .reference import reference_lines
 from .strategies import corpora

@@ -14,13 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from invindex.core.compression import BOM
-from invindex.core.postings import (
-    MalformedIntermediateError,
-    Reducer,
-    UnsortedInputError,
-    reduce_lines,
-    reduce_term,
-)
+from invindex.core.postings import MalformedIntermediateError, UnsortedInputError, reduce_term
+from invindex.core.reduce_blocks import Reducer
+from invindex.core.reduce_lines import reduce_lines
 from invindex.core.streaming import _decoded_batches, _line_blocks
 
 from .conftest import SAMPLE, SCRIPTS

@@ -16,13 +16,8 @@ from typing import BinaryIO, Iterable, Iterator, List, TextIO, Tuple
 from . import counters
 from .analysis import add_analyzer_arguments, analyzer_from_args
 from .compression import BOM, decompressing
-from .postings import (
-    MalformedIntermediateError,
-    Reducer,
-    UnsortedInputError,
-    decode_lines,
-    map_block,
-)
+from .mapping import map_block
+from .postings import MalformedIntermediateError, UnsortedInputError
 from .records import (
     BadRecordError,
     BadRecordLog,
@@ -31,6 +26,8 @@ from .records import (
     iter_records,
     parse_block,
 )
+from .reduce_blocks import Reducer
+from .reduce_lines import decode_lines
 
 _MAX_NOTES = 5
 
@@ -164,7 +161,7 @@ def _in_blocks(records: Iterable[Tuple[str, str]], size: int = 1024) -> Iterator
 
 
 def _decoded_batches(stream: BinaryIO, block: int = _BLOCK) -> Iterator[Iterable[str]]:
-    """The stream's lines (no newline), a block at a time (``postings.decode_lines``)."""
+    """The stream's lines (no newline), a block at a time (``reduce_lines.decode_lines``)."""
     return map(decode_lines, _line_blocks(stream, block))
 
 
