@@ -13,7 +13,8 @@ existing index: it runs into a staging location and commits at the end.
   aside first and deleted after. Readers see the old index or the new one.
 - **Commit, by copying** (object stores, which have no rename): the old ``_SUCCESS`` is
   deleted first (readers refuse the index from then on), then the parts and manifest
-  are written, stale files of the old index deleted, and ``_SUCCESS`` written last.
+  are written (copied by the service itself from a staging prefix on the same provider),
+  stale files of the old index deleted, and ``_SUCCESS`` written last.
   Until the commit starts, the old index stays whole and readable, so a failed
   rebuild costs nothing.
 """

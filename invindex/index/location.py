@@ -226,8 +226,8 @@ class StoreLocation(IndexLocation):
 
     def copy_from(self, src: StoreLocation, names: Iterable[str],
                   callback: ProgressCallback | None = None) -> None:
-        """Object to object (through a temporary file: the Store interface has no
-        server-side copy yet)."""
+        """Object to object: on the service when it can copy between the two
+        (``storage.transfer``), else through a temporary file."""
         from ..storage.transfer import Item, run_items
 
         names = list(names)

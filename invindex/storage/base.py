@@ -2,10 +2,11 @@
 
 In the spirit of fsspec's ``AbstractFileSystem``: a handful of primitives per backend
 (``list``, ``info``, ``read_range``, ``put_file``, ``get_file``, ``delete``,
-``make_bucket``); everything else (``open``, ``exists``, copying between stores,
-``sync``) is built on them once. A Store is one bucket (container; for ``file`` the
-whole local filesystem) and keys are strings inside it. Progress is reported through
-one callback type, ``Callable[[int], None]``, called with bytes just moved.
+``make_bucket``, and optionally ``server_copy``, fsspec's ``cp_file``); everything else
+(``open``, ``exists``, copying between stores, ``sync``) is built on them once. A Store
+is one bucket (container; for ``file`` the whole local filesystem) and keys are strings
+inside it. Progress is reported through one callback type, ``Callable[[int], None]``,
+called with bytes just moved.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Iterator
 
 from .checksum import file_digests
-from .errors import IntegrityError, ObjectNotFound
+from .errors import IntegrityError, ObjectNotFound, ServerCopyUnavailable
 from .uri import URI
 
 Callback = Callable[[int], None] | None
@@ -71,6 +72,7 @@ class Store(ABC):
         self.bucket = uri.bucket
         self.account = uri.account
         self.settings = settings or Settings()
+        self.no_server_copy: str | None = None  # why the service could not copy (not asked again)
 
     # -- primitives --------------------------------------------------------------------
     @abstractmethod
@@ -105,6 +107,34 @@ class Store(ABC):
     @abstractmethod
     def make_bucket(self) -> None:
         """Create the bucket/container: private, encrypted at rest."""
+
+    # -- server-side copy (backends that have one override both) -------------------------
+    def server_copy_source(self, src: Store) -> bool:
+        """Whether this store's service can copy ``src``'s objects into it by itself: the
+        same provider, and a source the destination's credentials can name. Decided
+        without a request, so progress totals can be planned."""
+        return False
+
+    def server_copy(self, src: Store, info: ObjectInfo, key: str,
+                    callback: Callback = None) -> ObjectInfo:
+        """Copy ``src``'s object ``info`` to ``key`` on the service, verified as
+        ``put_file`` verifies an upload (size, and digests where the service states
+        comparable ones); the object appears whole or not at all. Raises
+        ``ServerCopyUnavailable`` when the service cannot (the caller copies through
+        this machine)."""
+        raise ServerCopyUnavailable(f"{self.scheme}:// has no server-side copy")
+
+    def check_copy(self, src: ObjectInfo, got: ObjectInfo, expected: Dict[str, str]) -> None:
+        """After a server-side copy: ``got`` must have ``src``'s size and each digest
+        in ``expected``; otherwise the copy is deleted and ``IntegrityError`` raised."""
+        bad = [f"{k} {getattr(got, k)} (expected {v})" for k, v in expected.items()
+               if getattr(got, k) is not None and getattr(got, k) != v]
+        if got.size != src.size:
+            bad.insert(0, f"{got.size} bytes (expected {src.size})")
+        if bad:
+            self.delete(got.key)
+            raise IntegrityError(f"{self.uri(got.key)}: the service's copy has "
+                                 f"{', '.join(bad)}; object removed")
 
     # -- built on the primitives -------------------------------------------------------
     def uri(self, key: str = "") -> str:

@@ -33,6 +33,12 @@ class IntegrityError(StorageError):
     """The bytes that arrived are not the bytes that were sent."""
 
 
+class ServerCopyUnavailable(StorageError):
+    """The service cannot copy this object by itself (it does not implement the call,
+    or cannot read the source with the destination's credentials): copy through this
+    machine instead."""
+
+
 class MissingExtra(StorageError):
     """The SDK for this scheme is not installed."""
 

@@ -9,6 +9,13 @@ uploads in ``part_size`` chunks, which GCS makes visible only once finalized.
 Integrity: the upload carries the file's MD5 and CRC32C in the object metadata, which
 GCS validates, and the object's stored digests are compared with the local ones
 afterwards; downloads are checked against the stored MD5/CRC32C.
+
+Bucket to bucket, GCS copies by itself: ``Blob.rewrite`` called again with the token it
+answers until done (a rewrite across locations or storage classes, or of a large object,
+takes several calls); the destination exists only once the last call completes. The
+source must still be the generation that was listed; the copy's MD5/CRC32C, which GCS
+computes for the new object, are compared with the source's. No KMS key is named, as for
+uploads: the destination bucket's default encryption applies.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from .errors import (
     BucketNotFound,
     IntegrityError,
     ObjectNotFound,
+    ServerCopyUnavailable,
     StorageError,
     require,
 )
@@ -203,6 +211,37 @@ class GCSStore(Store):
             # digests are checked by verify_file against the stored MD5/CRC32C
             blob.download_to_file(_Counting(f, callback), checksum=None, retry=self.retry,
                                   if_generation_match=generation)
+
+    def server_copy_source(self, src: Store) -> bool:
+        return isinstance(src, GCSStore)
+
+    def server_copy(self, src: Store, info: ObjectInfo, key: str,
+                    callback: Callback = None) -> ObjectInfo:
+        from google.api_core import exceptions as gx
+
+        assert isinstance(src, GCSStore)
+        source = src._bucket.blob(info.key)
+        dest = self._bucket.blob(key)
+        generation = int(info.etag) if info.etag else None
+        token, done = None, 0
+        with self._errors(key):
+            while True:
+                try:
+                    token, written, _total = dest.rewrite(
+                        source, token=token, if_source_generation_match=generation,
+                        retry=self.retry)
+                except gx.MethodNotImplemented:
+                    raise ServerCopyUnavailable(f"{self.uri(key)}: the service does not "
+                                                "implement rewrite") from None
+                if callback and written > done:
+                    callback(written - done)
+                done = max(done, written)
+                if token is None:
+                    break
+        got = self._info(dest)
+        self.check_copy(info, got, {k: v for k, v in (("md5", info.md5),
+                                                      ("crc32c", info.crc32c)) if v})
+        return got
 
     def delete(self, key: str) -> None:
         try:

@@ -11,6 +11,15 @@ MD5-of-part-MD5s for multipart, recomputed locally with the same part size). Dow
 are checked against that MD5, or the ETag itself when another tool wrote the object.
 With SSE-KMS/SSE-C the ETag is not a digest; then S3's own request checksums (CRC32,
 sent by botocore and verified by S3) are what protect the transfer.
+
+Bucket to bucket (same endpoint), S3 copies by itself: boto3's managed ``copy``, one
+``CopyObject`` below the threshold, ``UploadPartCopy`` parts in parallel above it (a
+multipart copy is completed last and aborted on failure, as an upload is). The source
+must still have the ETag it was listed with (``CopySourceIfMatch``); the copy is checked
+for its size, a single-request copy's ETag against the source's MD5 (S3 computes it
+from the bytes it copied), and the ``md5`` metadata comes along for later downloads.
+No encryption argument is passed, as for uploads: the destination bucket's default
+encryption applies to the new object.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from .errors import (
     BucketNotFound,
     IntegrityError,
     ObjectNotFound,
+    ServerCopyUnavailable,
     StorageError,
     require,
 )
@@ -43,6 +53,7 @@ _AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "I
                "UnrecognizedClientException", "ExpiredTokenException"}
 _DENIED_CODES = {"AccessDenied", "AllAccessDisabled", "403", "Forbidden"}
 _OPAQUE_SSE = {"aws:kms", "aws:kms:dsse"}
+_NO_COPY_CODES = {"NotImplemented", "501"}  # an S3-compatible store without the copy calls
 
 
 def _strip(etag: str | None) -> str | None:
@@ -260,6 +271,40 @@ class S3Store(Store):
         if got != info.etag:
             raise IntegrityError(f"{self.uri(info.key)}: multipart ETag mismatch (got {got}, "
                                  f"S3 says {info.etag}): corrupted in transit")
+
+    def server_copy_source(self, src: Store) -> bool:
+        return isinstance(src, S3Store) and \
+            src.client.meta.endpoint_url == self.client.meta.endpoint_url
+
+    def server_copy(self, src: Store, info: ObjectInfo, key: str,
+                    callback: Callback = None) -> ObjectInfo:
+        from botocore.exceptions import ClientError
+
+        assert isinstance(src, S3Store)
+        source = src.info(info.key) if not info.md5 else info  # listings carry no md5
+        extra = {"CopySourceIfMatch": f'"{source.etag}"'} if source.etag else {}
+        with self._errors(key):
+            try:
+                self.client.copy({"Bucket": src.bucket, "Key": source.key}, self.bucket, key,
+                                 ExtraArgs=extra, Callback=callback, SourceClient=src.client,
+                                 Config=self.transfer)
+            except ClientError as e:
+                code = str(e.response.get("Error", {}).get("Code", ""))
+                if code in _NO_COPY_CODES:
+                    raise ServerCopyUnavailable(f"{self.uri(key)}: the service does not "
+                                                f"implement copies ({code})") from None
+                raise
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        got = self._info_from_head(key, head)
+        opaque = head.get("ServerSideEncryption") in _OPAQUE_SSE or head.get(
+            "SSECustomerAlgorithm")
+        expected = {}
+        if source.md5:
+            expected["md5"] = source.md5  # the carried metadata, or the new plain ETag
+            if self._part_size(source.size) is None and not opaque:
+                expected["etag"] = source.md5
+        self.check_copy(source, got, expected)
+        return got
 
     def delete(self, key: str) -> None:
         with self._errors(key):

@@ -2,15 +2,19 @@
 
 Directory semantics, as ``aws s3 cp --recursive`` has them: copying ``SRC`` recursively
 puts what is *under* ``SRC/`` under ``DST/``. Each file travels whole and verified
-(see ``Store.put_file``/``get_file``); between two clouds it passes through a local
-temporary file so that both sides' checks apply.
+(see ``Store.put_file``/``get_file``). Between two buckets of one provider the service
+copies it by itself (``Store.server_copy``: no byte crosses this machine); otherwise,
+or when the service turns out not to have the call, it passes through a local temporary
+file so that both sides' checks apply. ``-v`` logs which way each object went.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -20,12 +24,14 @@ from ..errors import UsageError
 from . import get_store
 from .base import ObjectInfo, Settings, Store
 from .checksum import file_digests
-from .errors import ObjectNotFound, StorageError
+from .errors import ObjectNotFound, ServerCopyUnavailable, StorageError
 from .localpath import Refused, plan_paths
 from .uri import URI, parse_uri
 
 Callback = Callable[[int], None] | None
 DEFAULT_JOBS = 8
+log = logging.getLogger(__name__)
+_LOCK = threading.Lock()
 
 
 @dataclass
@@ -148,6 +154,31 @@ def plan_copy(src: str, dst: str, recursive: bool = False, settings: Settings | 
     return Plan(*targets(s_store, [(su.name, info)], d_store, du))
 
 
+def server_side(item: Item) -> bool:
+    """Whether ``item`` is planned as a copy on the service (one provider, and a source
+    the destination's service can read)."""
+    return item.src.scheme != "file" and item.dst.server_copy_source(item.src)
+
+
+def _server_copy(item: Item, callback: Callback) -> bool:
+    """Copy on the service; False (logged) when the service cannot."""
+    src, dst = item.src, item.dst
+    where = f"{src.uri(item.src_info.key)} -> {dst.uri(item.dst_key)}"
+    if dst.no_server_copy:
+        return False
+    try:
+        dst.server_copy(src, item.src_info, item.dst_key, callback)
+    except ServerCopyUnavailable as e:
+        with _LOCK:
+            first, dst.no_server_copy = not dst.no_server_copy, str(e)
+        if first:
+            log.info("%s: server-side copy not available (%s); copying through this machine "
+                     "from now on", where, e)
+        return False
+    log.info("%s: server-side copy (%s bytes)", where, f"{item.src_info.size:,}")
+    return True
+
+
 def copy_item(item: Item, callback: Callback = None, tmpdir: str | None = None) -> int:
     """Move one object; returns its size."""
     src, dst = item.src, item.dst
@@ -156,9 +187,18 @@ def copy_item(item: Item, callback: Callback = None, tmpdir: str | None = None) 
     elif dst.scheme == "file":
         src.get_file(item.src_info.key, item.dst_key, callback, item.src_info)
     else:
+        planned = server_side(item)
+        if planned and _server_copy(item, callback):
+            return item.src_info.size
+        if not planned:
+            log.info("%s -> %s: copying through this machine (%s to %s: no server-side copy "
+                     "between them)", src.uri(item.src_info.key), dst.uri(item.dst_key),
+                     src.scheme, dst.scheme)
         with tempfile.TemporaryDirectory(prefix="invindex-xfer-", dir=tmpdir) as tmp:
             path = os.path.join(tmp, "object")
-            src.get_file(item.src_info.key, path, callback, item.src_info)
+            # planned as one server-side pass: the bar counts the upload only
+            src.get_file(item.src_info.key, path, None if planned else callback,
+                         item.src_info)
             dst.put_file(path, item.dst_key, callback)
     return item.src_info.size
 
@@ -183,9 +223,10 @@ def run_items(items: List[Item], callback: Callback = None, jobs: int = DEFAULT_
 
 
 def transfer_bytes(items: List[Item]) -> int:
-    """Bytes a progress bar will see: twice for cloud-to-cloud (down, then up)."""
+    """Bytes a progress bar will see: once for an upload, a download or a server-side
+    copy; twice between two providers (down to this machine, then up)."""
     return sum(it.src_info.size * (2 if it.src.scheme != "file" and it.dst.scheme != "file"
-                                   else 1) for it in items)
+                                   and not server_side(it) else 1) for it in items)
 
 
 def copy(src: str, dst: str, recursive: bool = False, callback: Callback = None,

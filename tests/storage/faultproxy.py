@@ -4,6 +4,11 @@ Per request (seeded, so a failure reproduces) it may answer 503, drop the connec
 before forwarding, or forward and flip one byte of a large response body (to test our
 own integrity checks, which the emulators would never trip). Resumable-upload
 ``Location`` headers are rewritten to point back at the proxy.
+
+It also keeps a record of what passed through it (each request's method, path and
+headers; the body bytes each way), and can answer chosen requests itself (``answer``)
+or edit the headers of chosen responses (``edit``): what a test needs to see whether
+bytes crossed this machine's link, or to make a service refuse one call.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ import random
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict
+from typing import Callable, Dict, List, Mapping, Tuple
+
+# answer(method, path, headers) -> (status, body, headers) to send instead of forwarding
+Answer = Callable[[str, str, Mapping[str, str]], Tuple[int, bytes, Dict[str, str]] | None]
+# edit(method, path, status, headers) -> the response headers to send
+Edit = Callable[[str, str, int, List[Tuple[str, str]]], List[Tuple[str, str]]]
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade",
        "content-length"}
@@ -30,7 +40,8 @@ class FaultProxy:
 
     def __init__(self, upstream_port: int, fail: float = 0.0, drop_share: float = 0.5,
                  corrupt_reads: bool = False, corrupt_writes: bool = False,
-                 corrupt_min: int = 1024, seed: int = 7) -> None:
+                 corrupt_min: int = 1024, seed: int = 7, answer: Answer | None = None,
+                 edit: Edit | None = None) -> None:
         self.upstream = ("127.0.0.1", upstream_port)
         self.fail, self.drop_share = fail, drop_share
         self.corrupt_reads, self.corrupt_writes = corrupt_reads, corrupt_writes
@@ -38,6 +49,9 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.counts: Dict[str, int] = {"requests": 0, "503": 0, "dropped": 0, "corrupted": 0}
+        self.answer, self.edit = answer, edit
+        self.requests: List[Tuple[str, str, Dict[str, str]]] = []
+        self.bytes_up = self.bytes_down = 0  # request / response bodies that passed
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,6 +74,20 @@ class FaultProxy:
 
             def _handle(self) -> None:
                 body = self._body()
+                with proxy.lock:
+                    proxy.requests.append((self.command, self.path, dict(self.headers)))
+                    proxy.bytes_up += len(body)
+                own = proxy.answer(self.command, self.path, self.headers) if proxy.answer \
+                    else None
+                if own is not None:
+                    status, msg, extra = own
+                    self.send_response(status)
+                    for k, v in extra.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.end_headers()
+                    self.wfile.write(msg)
+                    return
                 fate = proxy._fate()
                 if fate == "503":
                     msg = b"<Error><Code>SlowDown</Code><Message>injected</Message></Error>"
@@ -88,8 +116,13 @@ class FaultProxy:
                 if (proxy.corrupt_reads and self.command == "GET" and resp.status in (200, 206)
                         and len(data) >= proxy.corrupt_min):
                     data = proxy._flip(data)
+                with proxy.lock:
+                    proxy.bytes_down += len(data)
                 self.send_response(resp.status, resp.reason)
-                for k, v in resp.getheaders():
+                headers_out = resp.getheaders()
+                if proxy.edit is not None:
+                    headers_out = proxy.edit(self.command, self.path, resp.status, headers_out)
+                for k, v in headers_out:
                     if k.lower() in HOP:
                         continue
                     if k.lower() == "location":
