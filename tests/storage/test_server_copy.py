@@ -387,3 +387,17 @@ def test_stage_cp_verbose_says_which_way(s3, gcs, tmp_path):
     r = run("-v", "stage", "cp", "-r", f"{a}/in/", f"{g}/out/")
     assert r.returncode == 0, r.stderr
     assert "copying through this machine (s3 to gs" in r.stderr
+
+
+def test_sync_within_a_provider_then_nothing_to_do(cloud, proxied, tmp_path):
+    """A server-side copy keeps the digests ``sync`` compares: a second sync skips it."""
+    from invindex.storage.transfer import sync
+
+    a, b = new_bucket(cloud.scheme), new_bucket(cloud.scheme)
+    _object(tmp_path, a, "in/x", 1 << 20)
+    _object(tmp_path, a, "in/y/z", 1 << 20)
+    before = _moved(proxied)
+    first = sync(f"{a}/in/", f"{b}/out/")
+    assert first.files == 2 and _moved(proxied) - before < 1 << 18
+    again = sync(f"{a}/in/", f"{b}/out/")
+    assert again.files == 0 and again.skipped == 2
