@@ -18,6 +18,8 @@ import logging
 import os
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 from urllib.parse import parse_qsl, urlencode
@@ -271,6 +273,44 @@ def batches(rows: Iterable[Tuple[str, bytes, int]]
         yield batch, size
 
 
+class BatchWriter:
+    """``loader.write`` in a thread of its own, one batch at a time, so that this thread
+    keeps feeding the conversion workers while the database takes a batch (inserts,
+    commits, fsyncs, the server's own work); an error there is raised here, at the next
+    ``put`` or at ``join``. ``close`` waits for the batch being written: the loader is
+    never used from two threads at once (abort and switch come after it)."""
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="invindex-publish-writer")
+        self.pending: Future | None = None
+        self.lines = self.bytes = self.batches = 0
+
+    def put(self, batch: List[Tuple[str, bytes]], size: int) -> None:
+        self.join()
+        self.pending = self.pool.submit(self._write, batch, size)
+
+    def _write(self, batch: List[Tuple[str, bytes]], size: int) -> None:
+        self.loader.write(batch)
+        self.batches += 1
+        self.lines += len(batch)
+        self.bytes += size
+        log.info("loaded batch %d (%d lines, %d bytes in all)", self.batches, self.lines,
+                 self.bytes)
+
+    def join(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """On every way out: the batch being written finishes (its error, if any, is
+        moot then), and the thread ends."""
+        with suppress(Exception):
+            self.join()
+        self.pool.shutdown(wait=True)
+
+
 def publish_index(store: Store, source: Any, replace: bool) -> PublishReport:
     """Load ``source`` (an ``IndexReader`` or a ``StoreReader``) into a new version,
     terms converted to binary arrays, and switch the name to it in one step."""
@@ -278,23 +318,22 @@ def publish_index(store: Store, source: Any, replace: bool) -> PublishReport:
     ids = layout.doc_numbers(source.iter_head_lines(DOC_TABLE))
     encoder = layout.Encoder(ids)
     loader = store.begin(source.manifest, replace)
-    total_lines = total_bytes = 0
     rows = convert.encode_rows(encoder, ids, source, publish_jobs())
+    writer = BatchWriter(loader)
     try:
-        for n, (batch, size) in enumerate(batches(rows), 1):
-            loader.write(batch)
-            total_lines += len(batch)
-            total_bytes += size
-            log.info("loaded batch %d (%d lines, %d bytes in all)", n, total_lines,
-                     total_bytes)
+        for batch, size in batches(rows):
+            writer.put(batch, size)
+        writer.join()
+        writer.close()
         loader.write([(layout.SPACE_KEY, encoder.space())])
         loader.switch()
     except BaseException:
         rows.close()  # stop the conversion workers before anything else
+        writer.close()  # then let the batch being written finish: abort needs the loader
         try:
             loader.abort()
         except Exception as e:  # the next publish removes what is left
             log.warning("could not remove the unfinished version: %s", e)
         raise
-    return PublishReport(store.where, store.uri.name, loader.version, total_lines,
-                         total_bytes, time.monotonic() - start)
+    return PublishReport(store.where, store.uri.name, loader.version, writer.lines,
+                         writer.bytes, time.monotonic() - start)

@@ -12,7 +12,8 @@ replaces a worker. So here:
 - workers are *spawned*: fresh interpreters that inherit no thread, lock, signal
   handler or open connection from this process;
 - while they start (a few seconds of imports on a busy machine), this process converts
-  chunks itself, so a small index never waits for them;
+  chunks itself, so a small index never waits for them, and each worker takes its
+  first chunk as soon as it is ready (not when the slowest one is);
 - each worker has a pipe of its own and at most one chunk in flight; chunks go out
   and come back in order, so memory stays at ``jobs`` chunks and nothing is shared
   between processes that a dead one could leave locked;
@@ -210,23 +211,26 @@ def encode_rows(encoder: Encoder, ids: Sequence[str], source: Any, jobs: int
                 break
         else:
             return
-        for w in workers:
-            w.wait_ready()
-        log.info("conversion workers ready")
+        starting = list(workers)  # each takes its first chunk as soon as it is ready
         inflight: Deque[_Worker] = deque()
-        for w in workers:
+
+        def dispatch(w: _Worker) -> None:
             chunk = next(todo, None)
-            if chunk is None:
-                break
-            w.send(chunk)
-            inflight.append(w)
-        while inflight:
-            w = inflight.popleft()
-            rows, touched, ends = w.receive()
-            chunk = next(todo, None)
-            if chunk is not None:  # the worker converts it while we load these rows
+            if chunk is not None:
                 w.send(chunk)
                 inflight.append(w)
+
+        while True:
+            for w in [w for w in starting if w.ready()]:
+                starting.remove(w)
+                w.wait_ready()
+                log.info("conversion worker %d ready", w.proc.pid)
+                dispatch(w)
+            if not inflight:  # a worker leaves it only when no chunk is left for it
+                break
+            w = inflight.popleft()
+            rows, touched, ends = w.receive()
+            dispatch(w)  # the worker converts the next chunk while we load these rows
             encoder.ends[touched] = np.maximum(encoder.ends[touched], ends)
             yield from rows
     finally:

@@ -35,9 +35,12 @@ class SqliteStore(SqlStore):
         path = Path(self.uri.target)
         if write:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=30)
+            # Batches are written from publishing's writer thread, one at a time, the
+            # rest from this one (base.BatchWriter): never two threads at once.
+            conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL-safe
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MB: the new table's upper pages
             return conn
         if not path.is_file():
             raise StoreError(f"{self.where}: no such database file")
