@@ -159,6 +159,36 @@ def versions(store: str) -> int:
         conn.close()
 
 
+def test_a_database_error_during_a_batch_fails_in_one_line(cli, pg_store, postgres_server,
+                                                            indexes):
+    """Batches are written from a thread of their own (while this one feeds the
+    conversion): an error there, here the server ending the publishing connection
+    between batches, fails the publish in one line, the previous version serving and the
+    unfinished one dropped (over a new connection)."""
+    assert cli("publish", indexes["a"], pg_store).code == 0
+    env = {**os.environ, "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish",
+                             indexes["b"], pg_store, "--replace"], env=env,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen: List[str] = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "loaded batch 3 " in line:
+            with postgres_server.admin() as conn:
+                ended = conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "application_name = 'invindex' AND datname = %s",
+                    (pg_store.rpartition("/")[2].partition("?")[0],)).fetchall()
+            break
+    err = "".join(seen) + proc.stderr.read()
+    assert proc.wait(timeout=120) == 1, err
+    assert ended == [(True,)], err
+    errors = [ln for ln in err.splitlines() if ln.startswith("invindex: error:")]
+    assert len(errors) == 1 and "terminating connection" in errors[0], err
+    assert_serves(cli, pg_store, indexes["a"])
+    assert versions(pg_store) == 1, err
+
+
 def test_missing_store_or_name_is_one_line(cli, store, indexes):
     for args in (("search", store, "alpha"), ("lookup", store, "alpha")):
         r = cli(*args)
