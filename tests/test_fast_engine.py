@@ -31,6 +31,20 @@ def test_any_split_and_batch_size_gives_the_reference_index(tmp_path_factory, da
     assert read_index_lines(d / "idx") == reference_lines(data)
 
 
+@settings(max_examples=15, deadline=None)
+@given(corpora, st.integers(8, 256), st.integers(1, 3))
+def test_arrow_runs_merge_to_the_reference_index(tmp_path_factory, data, batch, parts):
+    """The arrow engine's runs (Arrow IPC) and their merge: disjoint pieces joined,
+    overlapping ones interleaved all at once or per term (tests/test_fast_merge.py has
+    the named cases)."""
+    pytest.importorskip("pyarrow")
+    d = tmp_path_factory.mktemp("c")
+    (d / "in.tsv").write_bytes(data)
+    build_index([str(d / "in.tsv")], str(d / "idx"), Analyzer(), runner="fast", jobs=1,
+                batch_bytes=batch, parts=parts, engine="arrow")
+    assert read_index_lines(d / "idx") == reference_lines(data)
+
+
 def test_bad_record_in_a_split_is_located_by_file_line(tmp_path):
     good = b"a\tone two\n" * 100  # 1000 bytes
     data = good + b"no tab here\n" + good

@@ -12,14 +12,14 @@ merge, the one the text runs use.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Dict, List
+from typing import BinaryIO, Dict, List, Tuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.doctable import DOC_TABLE, STORED_TEXT
-from .fast_merge import _merge_pieces
+from .fast_merge import EDGE_MERGE_BYTES, _merge_pieces
 
 
 def _batch_count(path: str) -> int:
@@ -96,25 +96,85 @@ def _merge_chunk(table: pa.Table, out: BinaryIO, counts: Dict[str, int]) -> None
     dfs = np.add.reduceat(df, starts)
     ends = np.append(starts, n).astype(np.int32)
     keys = key.take(pa.array(starts))
-    bad_at = np.flatnonzero(bad).tolist()
-    merged = {}
-    for g in bad_at:
+    encs = pc.binary_join(pa.ListArray.from_arrays(pa.array(ends), postings), ",")
+    if bad.any():
+        encs = _merge_overlapping(bad, group, ends, df, postings, dfs, encs)
+    lines = pc.binary_join_element_wise(
+        keys, '\t{"df":', pc.cast(pa.array(dfs), pa.string()), ',"postings":[', encs,
+        "]}\n", "")
+    out.write(_data(lines))
+    _add_counts(keys, dfs, counts)
+
+
+def _merge_overlapping(bad: np.ndarray, group: np.ndarray, ends: np.ndarray,
+                       df: np.ndarray, postings: pa.Array, dfs: np.ndarray,
+                       encs: pa.Array) -> pa.Array:
+    """``encs`` (each group's pieces joined) with the ``bad`` (overlapping) groups'
+    postings merged, their ``dfs`` set: small groups all at once (``_interleave_small``),
+    big ones, repeated or escaped ids per group (``fast_merge._merge_pieces``, which
+    merges big pieces at their edges only)."""
+    size = np.add.reduceat(pc.binary_length(postings).to_numpy(zero_copy_only=False),
+                           ends[:-1])
+    small = bad & (size < EDGE_MERGE_BYTES)
+    fast_groups, fast_df, fast_enc = _interleave_small(small, group, postings)
+    slow = bad.copy()
+    slow[fast_groups] = False
+    slow_groups = np.flatnonzero(slow)
+    slow_enc = []
+    for g in slow_groups.tolist():
         a, b = int(ends[g]), int(ends[g + 1])
         dfs[g], enc = _merge_pieces(list(zip(df[a:b].tolist(),
                                              postings.slice(a, b - a).to_pylist(),
                                              strict=True)))
-        merged[g] = f'{keys[g].as_py()}\t{{"df":{dfs[g]},"postings":[{enc}]}}\n'.encode()
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(ends), postings), ",")
-    lines = pc.binary_join_element_wise(
-        keys, '\t{"df":', pc.cast(pa.array(dfs), pa.string()), ',"postings":[', joined,
-        "]}\n", "")
-    prev = 0
-    for g in bad_at:
-        out.write(_data(lines.slice(prev, g - prev)))
-        out.write(merged[g])
-        prev = g + 1
-    out.write(_data(lines.slice(prev)))
-    _add_counts(keys, dfs, counts)
+        slow_enc.append(enc)
+    dfs[fast_groups] = fast_df
+    # the replacements in group order, as replace_with_mask takes them
+    done = np.concatenate((fast_groups, slow_groups))
+    merged = pa.concat_arrays([fast_enc, pa.array(slow_enc, pa.string())])
+    return pc.replace_with_mask(encs, pa.array(bad),
+                                merged.take(pa.array(np.argsort(done, kind="stable"))))
+
+
+def _interleave_small(small: np.ndarray, group: np.ndarray, postings: pa.Array
+                      ) -> Tuple[np.ndarray, np.ndarray, pa.Array]:
+    """(groups, df, postings) for the ``small`` groups merged at once, as
+    ``fast_merge._interleave`` merges one: the pieces cut into postings at ',["', sorted
+    by (group, doc_id), joined again. Groups with an escaped id or one ending in ',['
+    (the raw text is then not the doc_id) or a doc_id in two pieces are left out."""
+    rows = small[group]
+    pieces = postings.filter(pa.array(rows))
+    piece_group = group[rows]
+    ok = np.ones(len(small), bool)
+    raw = _data(pieces).to_pybytes()  # one C search over all the pieces, mostly
+    if b"\\" in raw or b',[",' in raw:
+        odd = pc.or_(pc.match_substring(pieces, "\\"), pc.match_substring(pieces, ',[",'))
+        ok[piece_group[odd.to_numpy(zero_copy_only=False)]] = False
+    del raw
+    keep = ok[piece_group]
+    if not keep.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), pa.array([], pa.string())
+    pieces, piece_group = pieces.filter(pa.array(keep)), piece_group[keep]
+    frags = pc.split_pattern(pc.utf8_slice_codeunits(pieces, 2), ',["')
+    frag_group = np.repeat(piece_group, pc.list_value_length(frags).to_numpy())
+    frags = frags.flatten()
+    docs = pc.list_element(pc.split_pattern(frags, '"', max_splits=1), 0)
+    order = pc.sort_indices(pa.table({"g": frag_group, "d": docs}),
+                            sort_keys=[("g", "ascending"), ("d", "ascending")])
+    frag_group = frag_group[order.to_numpy()]
+    docs = docs.take(order)
+    k = len(frag_group)
+    repeated = (frag_group[1:] == frag_group[:-1]) & pc.equal(
+        docs.slice(1), docs.slice(0, k - 1)).to_numpy(zero_copy_only=False)
+    ok[frag_group[1:][repeated]] = False
+    new = np.concatenate(([True], frag_group[1:] != frag_group[:-1]))
+    starts = np.flatnonzero(new)
+    groups = frag_group[starts]
+    enc = pc.binary_join_element_wise(
+        '["', pc.binary_join(pa.ListArray.from_arrays(
+            pa.array(np.append(starts, k).astype(np.int32)), frags.take(order)), ',["'), "")
+    good = ok[groups]
+    return (groups[good], np.diff(np.append(starts, k))[good],
+            enc.filter(pa.array(good)))
 
 
 def _data(lines: pa.Array) -> pa.Buffer:
