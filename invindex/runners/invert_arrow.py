@@ -32,19 +32,26 @@ _TOKENS_AND_BREAKS = re.compile(TOKEN_RE.pattern + r"|\n").findall
 
 
 def _filtered_dictionary(dic: pa.Array, analyzer: Analyzer) -> Tuple[np.ndarray, pa.Array]:
-    """Per dictionary entry: kept?, and the terms after stemming (a new dictionary)."""
-    words: List[str] = dic.to_pylist()
-    keep = np.ones(len(words), dtype=bool)
-    lo, hi = analyzer.min_token_length, analyzer.max_token_length
-    stop = analyzer.stopwords
-    for i, w in enumerate(words):
-        if w == "\n" or len(w) < lo or (hi is not None and len(w) > hi) or w in stop:
-            keep[i] = False
-    if analyzer.stem:
-        from ..core.stemmer import stem
+    """Per dictionary entry: kept?, and the terms after stemming (a new dictionary).
+    Kernels over the dictionary (length in code points, as ``len``), Python only for
+    stemming."""
+    lengths = pc.utf8_length(dic)
+    drop = pc.equal(dic, "\n")
+    if analyzer.min_token_length > 1:
+        drop = pc.or_(drop, pc.less(lengths, analyzer.min_token_length))
+    if analyzer.max_token_length is not None:
+        drop = pc.or_(drop, pc.greater(lengths, analyzer.max_token_length))
+    if analyzer.stopwords:
+        drop = pc.or_(drop, pc.is_in(dic, value_set=pa.array(sorted(analyzer.stopwords),
+                                                              pa.string())))
+    keep = ~drop.to_numpy(zero_copy_only=False)
+    if not analyzer.stem:
+        return keep, dic
+    from ..core.stemmer import stem
 
-        words = [stem(w) if k else w for w, k in zip(words, keep, strict=True)]
-    return keep, pa.array(words, pa.string())
+    words: List[str] = dic.to_pylist()
+    return keep, pa.array([stem(w) if k else w for w, k in zip(words, keep, strict=True)],
+                          pa.string())
 
 
 # Latin-1 text (ASCII included) is tokenized with numpy, with tables built from Python's
@@ -82,9 +89,25 @@ def _tokenize_latin1(big: str) -> Tokenized | None:
         dic = enc.dictionary
     else:  # Latin-1 bytes are not UTF-8: decode the distinct tokens only
         enc = pc.dictionary_encode(pa.Array.from_buffers(pa.binary(), len(starts), buffers))
-        dic = pa.array([w.decode("latin-1") for w in enc.dictionary.to_pylist()], pa.string())
+        dic = _latin1_to_utf8(enc.dictionary)
     idx = enc.indices.to_numpy(zero_copy_only=False)
     return idx, dic, rec, pos
+
+
+def _latin1_to_utf8(words: pa.Array) -> pa.Array:
+    """A binary array of Latin-1 strings as a string array (UTF-8): one decode of all
+    the bytes, the offsets moved by the bytes >= 0x80 before them (each one 2 in
+    UTF-8)."""
+    offsets = np.frombuffer(words.buffers()[1], np.int32)[words.offset:
+                                                           words.offset + len(words) + 1]
+    data = np.frombuffer(words.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    high = np.zeros(len(data) + 1, np.int32)
+    np.cumsum(data >= 0x80, out=high[1:])
+    moved = (offsets - offsets[0]) + high[offsets - offsets[0]]
+    utf8 = data.tobytes().decode("latin-1").encode("utf-8")
+    return pa.Array.from_buffers(pa.string(), len(words),
+                                 [None, pa.py_buffer(moved.astype(np.int32)),
+                                  pa.py_buffer(utf8)])
 
 
 def _tokenize_python(big: str) -> Tokenized:
