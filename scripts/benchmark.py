@@ -228,6 +228,33 @@ def chart(results: List[dict], path: Path, budget_mb: int) -> None:
     print(f"chart: {path}", file=sys.stderr)
 
 
+# Issue 18's targets for the default build: (label, the result's field, bound, at most?)
+TARGETS = [("x tantivy (wall)", "x_tantivy", 1.5, True),
+           ("x tutorial (speed-up)", "speedup_vs_tutorial", 8.0, False),
+           ("-j 2 speed-up over -j 1", "jobs_speedup", 1.8, False)]
+
+
+def target_lines(results: List[dict], memory_mb: int) -> List[str]:
+    """Issue 18's targets against the default build's figures, per corpus: the ratio,
+    the bound, met or not (only those this run measured)."""
+    lines = []
+    for r in results:
+        if r["runner"] != "fast":
+            continue
+        cells = []
+        for label, key, bound, at_most in TARGETS:
+            value = r.get(key)
+            if value:
+                met = value <= bound if at_most else value >= bound
+                cells.append(f"{label} {value:.2f} ({'<=' if at_most else '>='} {bound}: "
+                             f"{'met' if met else 'not met'})")
+        met = r["peak_rss_mb"] <= memory_mb
+        cells.append(f"peak {r['peak_rss_mb']:.0f} MB ({'within' if met else 'over'} "
+                     f"--memory {memory_mb})")
+        lines.append(f"targets, {r['corpus']}: " + "; ".join(cells))
+    return lines
+
+
 def main() -> None:
     # Runners run as a cluster task would: PYTHONUNBUFFERED (set in some shells, this
     # project's machine among them) makes a print-per-word script such as the tutorial's
@@ -336,6 +363,8 @@ def main() -> None:
         if "jobs_speedup" in r:
             print(f"{'':<28} fast -j {args.jobs} is {r['jobs_speedup']:.2f}x fast -j 1")
     print(f"load average (1 min) during the runs: {min(loads):.1f} to {max(loads):.1f}")
+    for line in target_lines(results, args.memory):
+        print(line)
     meta = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                         "python": platform.python_version(),
                         "processor": platform.processor() or platform.machine()},

@@ -111,16 +111,7 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
     if (not edges or sum(map(len, encs)) < EDGE_MERGE_BYTES
             or any("\\" in e or ',[",' in e for e in encs)):
         return _interleave(encs) or _merge_exact(encs)
-    _, last, df, enc = keyed[0]
-    for first_b, last_b, df_b, enc_b in keyed[1:]:
-        if last < first_b:
-            df, enc = df + df_b, enc + "," + enc_b
-        else:
-            i = _cut(enc, first_b, after=False)
-            j = _cut(enc_b, last, after=True)
-            df, enc = _merge_edge(df, enc, i, df_b, enc_b, j)
-        last = last_b
-    return df, enc
+    return _merge_edges(keyed)
 
 
 # Overlapping pieces usually overlap only at their edges: a batch's records are sorted
@@ -150,19 +141,33 @@ def _cut(enc: str, doc: str, after: bool) -> int:
     return lo
 
 
-def _postings_in(enc: str, start: int) -> int:
-    return 0 if start >= len(enc) else enc.count(',["', start) + 1
+def _postings_in(enc: str) -> int:
+    return enc.count(',["') + 1 if enc else 0
 
 
-def _merge_edge(df_a: int, a: str, i: int, df_b: int, b: str, j: int) -> Tuple[int, str]:
-    """Piece ``a`` with piece ``b`` that starts within ``a``'s range: ``a``'s postings
-    before ``i`` (those before ``b``'s first), the common range merged, ``b``'s
-    postings from ``j`` (those after ``a``'s last)."""
-    mid = [a[i:], b[:j - 1] if j < len(b) else b]
-    n_mid, enc_mid = _interleave(mid) or _merge_exact(mid)
-    n_tail = _postings_in(b, j)
-    out = [x for x in (a[:i - 1] if i else "", enc_mid, b[j:]) if x]
-    return df_a - _postings_in(a, i) + n_mid + n_tail, ",".join(out)
+def _merge_edges(keyed: List[Tuple[str, str, int, str]]) -> Tuple[int, str]:
+    """Pieces ``(first, last, df, postings)`` in first doc_id order, each overlapping
+    only its neighbours: piece k is a head (its postings up to piece k-1's last doc_id),
+    a middle, and a tail (from piece k+1's first doc_id). Each tail is merged with the
+    next piece's head; the middles, most of the postings, are copied once."""
+    out: List[str] = []
+    df = 0
+    tail = ""  # the previous piece's
+    for k, (_, _, n, enc) in enumerate(keyed):
+        lo = _cut(enc, keyed[k - 1][1], after=True) if k else 0
+        hi = _cut(enc, keyed[k + 1][0], after=False) if k + 1 < len(keyed) else len(enc)
+        if lo:  # then the previous piece has a tail: the common range, merged
+            head = enc[:lo - 1] if lo < len(enc) else enc
+            m, merged = _interleave([tail, head]) or _merge_exact([tail, head])
+            out.append(merged)
+            df += m
+            n -= _postings_in(head)
+        tail = enc[hi:]
+        middle = enc[lo:] if not tail else enc[lo:hi - 1] if hi > lo else ""
+        if middle:
+            out.append(middle)
+            df += n - _postings_in(tail)
+    return df, ",".join(out)
 
 
 def max_fan_in() -> int:
