@@ -218,6 +218,8 @@ class BrokenSource:
     def postings(self, term):
         raise RuntimeError("secret internal detail /etc/passwd")
 
+    term_arrays = postings  # what the searcher reads a term through
+
 
 def test_server_errors_show_no_detail(client, site):
     install(SearchSite(BrokenSource(site.source), "broken"))
