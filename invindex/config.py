@@ -25,6 +25,11 @@ from typing import Any, Dict, Iterable, Mapping
 from .errors import UsageError
 
 _TRUE = {"1", "true", "yes", "on"}
+# Settings only a flag gives: the CLI's own (help, config, version, verbosity), and the
+# answer to a confirmation (`cluster down --yes`), which is given per command, never by
+# an environment or a file that would leave every later `down` unasked.
+COMMAND_LINE_ONLY = {"help", "config", "version", "verbose", "quiet"}
+CONFIRMATIONS = {"yes"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -93,6 +98,9 @@ def check_section(section: Mapping[str, Any], options: Iterable[argparse.Action]
             if key not in tables:
                 raise UsageError(f"config: unknown table [{where.split()[-1]}.{key}]"
                                  + (f" (tables: {', '.join(tables)})" if tables else ""))
+        elif key.replace("-", "_") in CONFIRMATIONS:
+            raise UsageError(f"config: {key!r} is a confirmation: give --{key} on the "
+                             f"command line")
         elif key.replace("-", "_") not in known:
             raise UsageError(f"config: unknown setting {key!r} for `{where}`")
 
@@ -105,7 +113,7 @@ def apply_defaults(parser: argparse.ArgumentParser, options: Iterable[argparse.A
     by_dest = {a.dest: a for a in options if a.option_strings}
     defaults: Dict[str, Any] = {"config_section": dict(section)}
     for dest, action in by_dest.items():
-        if dest in ("help", "config", "version", "verbose", "quiet"):
+        if dest in COMMAND_LINE_ONLY | CONFIRMATIONS:
             continue
         for key in (dest, dest.replace("_", "-")):
             if key in section:

@@ -19,7 +19,7 @@ import pytest
 import invindex.cli.stage as stage
 from invindex.cli import make_parser
 
-SKIP = {"help", "version", "verbose", "quiet", "config"}
+SKIP = {"help", "version", "verbose", "quiet", "config", "yes"}
 
 
 @pytest.fixture
@@ -107,3 +107,23 @@ def test_every_option_of_every_subcommand_is_settable_from_the_environment():
     assert checked > 40
     stage_cp = make_parser().commands()["stage"].commands()["cp"]
     assert {"profile", "project", "account", "jobs"} <= {a.dest for a in stage_cp.options}
+
+
+def test_a_confirmation_comes_only_from_the_command_line(cli, monkeypatch, tmp_path):
+    """`cluster down --yes` skips the question before deleting a cluster: that answer is
+    given per command, never by an environment variable or a config file that would make
+    every later `down` unasked (decided when nested options became settable)."""
+    import invindex.cli.cluster as cluster
+
+    calls: List[argparse.Namespace] = []
+    monkeypatch.setattr(cluster, "run_down", lambda args: calls.append(args) or 0)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INVINDEX_CONFIG", raising=False)
+    monkeypatch.setenv("INVINDEX_YES", "1")
+    assert cli("cluster", "down", "c1").code == 0
+    assert calls[-1].yes is False
+    assert cli("cluster", "down", "c1", "--yes").code == 0
+    assert calls[-1].yes is True
+    Path("invindex.toml").write_text("[cluster]\nyes = true\n")
+    r = cli("cluster", "down", "c1")
+    assert r.code == 2 and "--yes" in r.err and len(r.err.splitlines()) == 1
