@@ -31,17 +31,26 @@ def test_any_split_and_batch_size_gives_the_reference_index(tmp_path_factory, da
     assert read_index_lines(d / "idx") == reference_lines(data)
 
 
+@pytest.mark.parametrize("route", [True, False])
 @settings(max_examples=15, deadline=None)
 @given(corpora, st.integers(8, 256), st.integers(1, 3))
-def test_arrow_runs_merge_to_the_reference_index(tmp_path_factory, data, batch, parts):
+def test_arrow_runs_merge_to_the_reference_index(tmp_path_factory, route, data, batch,
+                                                 parts):
     """The arrow engine's runs (Arrow IPC) and their merge: disjoint pieces joined,
     overlapping ones interleaved all at once or per term (tests/test_fast_merge.py has
-    the named cases)."""
+    the named cases); with records routed to doc_id ranges first (fast_route: ranges
+    from a sample of the doc_ids, repeated ids in file order) and without."""
     pytest.importorskip("pyarrow")
+    from invindex.runners import fast
+
+    fast.ROUTE = route  # not monkeypatch: hypothesis runs many examples per fixture
     d = tmp_path_factory.mktemp("c")
     (d / "in.tsv").write_bytes(data)
-    build_index([str(d / "in.tsv")], str(d / "idx"), Analyzer(), runner="fast", jobs=1,
-                batch_bytes=batch, parts=parts, engine="arrow")
+    try:
+        build_index([str(d / "in.tsv")], str(d / "idx"), Analyzer(), runner="fast",
+                    jobs=1, batch_bytes=batch, parts=parts, engine="arrow")
+    finally:
+        fast.ROUTE = True
     assert read_index_lines(d / "idx") == reference_lines(data)
 
 

@@ -23,6 +23,15 @@ from .reference import reference_lines
 Batch = List[Tuple[str, str]]
 
 
+@pytest.fixture(autouse=True)
+def batches_in_file_order(monkeypatch):
+    """These cases are runs of consecutive batches of a file: no routing by doc_id
+    range (fast_route), which would make every piece disjoint."""
+    from invindex.runners import fast
+
+    monkeypatch.setattr(fast, "ROUTE", False)
+
+
 def corpus(batches: List[Batch]) -> Tuple[bytes, int]:
     """The file and the batch size that cuts it into exactly these batches: each batch
     is padded (spaces at the end of its last text) to the same length."""

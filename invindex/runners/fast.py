@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Dict, List
 
@@ -33,11 +33,12 @@ from ..core import counters, indexfmt
 from ..core.records import BadRecord, BadRecordError, RecordTooLongError
 from ..errors import InvindexError
 from ..interrupt import stop_workers
-from . import fast_merge
+from . import fast_merge, fast_route
 from .base import BuildRequest, BuildResult, Runner
-from .fast_map import map_split, resolve_engine
+from .fast_map import MapResult, map_split, resolve_engine
 from .fast_plan import (
     RECORD_MEMORY_PER_BYTE,
+    Split,
     batch_bytes_for,
     max_record_bytes_for,
     memory_needed_mb,
@@ -50,6 +51,9 @@ from .fast_read import resolve
 __all__ = ["RECORD_MEMORY_PER_BYTE", "reduce_partition", "run", "RUNNER"]
 
 log = logging.getLogger(__name__)
+# Records routed to doc_id ranges before inverting, when the inputs allow (fast_route);
+# tests of the merge of overlapping runs turn it off.
+ROUTE = True
 ARROW_SUFFIX = ".arrow"  # invert_arrow.ArrowRun.SUFFIX, without importing pyarrow here
 
 
@@ -72,6 +76,26 @@ def preload(engine: str) -> None:
         importlib.import_module(".fast_merge_arrow", __package__)
 
 
+def _add_phases(phases: Dict[str, List[float]], more: Dict[str, List[float]]) -> None:
+    for name, (wall, cpu) in more.items():
+        spent = phases.setdefault(name, [0.0, 0.0])
+        spent[0], spent[1] = spent[0] + wall, spent[1] + cpu
+
+
+def _collect(res: MapResult, split: Split, totals: Dict[str, int],
+             phases: Dict[str, List[float]], notes: List[BadRecord],
+             req: BuildRequest) -> MapResult:
+    """Count a split's documents and bad records, report its progress."""
+    totals["documents"] += res.docs
+    for kind, n in res.bad.items():
+        counters.add(totals, {counters.BAD_PREFIX + kind: n})
+    notes.extend(resolve(b, split.path) for b in res.notes)
+    if req.on_progress:
+        req.on_progress(split.path.stat().st_size if split.end < 0 else
+                        split.end - split.start)
+    return res
+
+
 def run(req: BuildRequest) -> BuildResult:
     started = time.perf_counter()
     req.workdir.mkdir(parents=True, exist_ok=True)
@@ -89,30 +113,42 @@ def run(req: BuildRequest) -> BuildResult:
     notes: List[BadRecord] = []
     runs_by_part: List[List[str]] = [[] for _ in range(parts)]
     phases: Dict[str, List[float]] = {}
+    budget = worker_budget_bytes(req.memory_mb, jobs)
+    route = ROUTE and fast_route.routable(req.inputs, batch)
     preload(engine)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        budget = worker_budget_bytes(req.memory_mb, jobs)
-        futures = [pool.submit(map_split, s, req.analyzer, parts, str(req.workdir),
-                               req.strict, batch, engine, budget, max_record)
-                   for s in splits]
+        futures: List[Future] = []
         try:
-            for split, fut in zip(splits, futures, strict=True):
-                res = fut.result()
-                totals["documents"] += res.docs
+            if route:  # records to doc_id ranges first, then each range inverted
+                ranges = fast_route.range_count(req.inputs, batch, jobs)
+                bounds = fast_route.sample_boundaries(req.inputs, ranges)
+                futures = [pool.submit(fast_route.route_split, s, bounds, str(req.workdir),
+                                       req.strict, batch, max_record) for s in splits]
+                routed: List[List[str]] = [[] for _ in range(len(bounds) + 1)]
+                for split, fut in zip(splits, futures, strict=True):
+                    res = _collect(fut.result(), split, totals, phases, notes, req)
+                    _add_phases(phases, res.phases)
+                    for batch_paths in res.runs:
+                        for r, path in enumerate(batch_paths):
+                            if path:
+                                routed[r].append(path)
+                work = [(r, paths) for r, paths in enumerate(routed) if paths]
+                futures = [pool.submit(fast_route.map_range, r, paths, req.analyzer, parts,
+                                       str(req.workdir), batch, engine, budget)
+                           for r, paths in work]
+                results = [f.result() for f in futures]
+            else:
+                futures = [pool.submit(map_split, s, req.analyzer, parts, str(req.workdir),
+                                       req.strict, batch, engine, budget, max_record)
+                           for s in splits]
+                results = [_collect(f.result(), s, totals, phases, notes, req)
+                           for s, f in zip(splits, futures, strict=True)]
+            for res in results:
                 totals["tokens"] += res.tokens
-                for name, (wall, cpu) in res.phases.items():
-                    spent = phases.setdefault(name, [0.0, 0.0])
-                    spent[0], spent[1] = spent[0] + wall, spent[1] + cpu
-                for kind, n in res.bad.items():
-                    counters.add(totals, {counters.BAD_PREFIX + kind: n})
-                notes.extend(resolve(b, split.path) for b in res.notes)
+                _add_phases(phases, res.phases)
                 for batch_runs in res.runs:
                     for p, path in enumerate(batch_runs):
                         runs_by_part[p].append(path)
-                if req.on_progress:
-                    size = split.path.stat().st_size if split.end < 0 else (
-                        split.end - split.start)
-                    req.on_progress(size)
         except BadRecordError as e:
             for f in futures:
                 f.cancel()
@@ -126,8 +162,9 @@ def run(req: BuildRequest) -> BuildResult:
             stop_workers()
             raise
         mapped = time.perf_counter()
-        log.info("map: %d splits in %.2f s (%s inverter, batches of %d MB)", len(splits),
-                 mapped - started, engine, batch >> 20)
+        log.info("map: %d splits%s in %.2f s (%s inverter, batches of %d MB)", len(splits),
+                 f" routed to {ranges} doc_id ranges" if route else "", mapped - started,
+                 engine, batch >> 20)
         log.info("map phases (wall/CPU s, all workers): %s", ", ".join(
             f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in phases.items()))
     # The merge gets fresh processes: map workers keep memory their allocators hold on to.

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 from operator import itemgetter, lt
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Tuple
 
 from ..core import indexfmt
 from ..core.analysis import Analyzer
@@ -73,27 +73,61 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+class Inverter:
+    """A worker's inversion of doc_id-sorted record batches into runs (one file per
+    partition each), and its memory watch: a batch that pushes the peak past
+    ``budget`` (bytes, 0: none; this worker's share of ``--memory``) makes the next
+    ones smaller, whatever the estimate the batch size was based on got wrong."""
+
+    def __init__(self, analyzer: Analyzer, parts: int, engine: str, budget: int,
+                 size: List[int], result: MapResult) -> None:
+        self.analyzer, self.parts, self.budget, self.size = analyzer, parts, budget, size
+        self.invert = _inverter(engine)
+        self.result = result
+        self.peak = _peak_rss()
+        self.part_cache: Dict[str, int] = {}
+
+    def part_of(self, term: str) -> int:
+        p = self.part_cache.get(term)
+        if p is None:
+            p = self.part_cache[term] = indexfmt.partition_of(term, self.parts)
+        return p
+
+    def __call__(self, records: List, prefix: str) -> None:
+        """Invert ``records`` (sorted here when they are not) into runs ``prefix-*``."""
+        phases, result = self.result.phases, self.result
+        with timed(phases, "sort"):
+            unique = _increasing(records)
+            if not unique:
+                records.sort(key=itemgetter(0))  # stable: repeated ids keep file order
+                unique = _increasing(records)
+        with timed(phases, "invert"):
+            run, tokens = self.invert(records, self.analyzer, unique)
+            del records
+        result.tokens += tokens
+        paths = [f"{prefix}-{p:05d}{run.SUFFIX}" for p in range(self.parts)]
+        with timed(phases, "write"):
+            run.write_parts(paths, self.part_of)
+            del run
+        result.runs.append(paths)
+        if self.budget and _peak_rss() > self.peak:  # a new peak: is it too high?
+            self.peak = _peak_rss()
+            if self.peak > self.budget:
+                self.size[0] = max(MIN_BATCH,
+                                   int(self.size[0] * self.budget / self.peak * 0.9))
+
+
 def map_split(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
               batch_bytes: int, engine: str = "python", budget: int = 0,
               max_record: int = 0) -> MapResult:
-    """Invert one split in batches; ``budget`` (bytes, 0: none) is this worker's share
-    of the memory budget: a batch that pushes the peak past it makes the next ones
-    smaller, whatever the estimate ``batch_bytes`` was based on got wrong; a record
-    longer than ``max_record`` (0: no limit) is refused."""
-    invert = _inverter(engine)
+    """Invert one split in batches (``Inverter``); a record longer than ``max_record``
+    (0: no limit) is refused."""
     result = MapResult(pid=os.getpid())
-    bad = BadRecordLog(keep=5)
     size = [batch_bytes]
-    try:
-        _map_batches(split, analyzer, parts, workdir, strict, size, budget, invert, bad,
-                     result, max_record)
-    except DECOMPRESS_ERRORS as e:  # an OSError with an errno is the disk's, not the data's
-        if (split.end < 0 and compression_of(split.path)
-                and getattr(e, "errno", None) is None):
-            raise decompress_failed(split.path, e) from None
-        raise
-    result.bad = dict(bad.counts)
-    result.notes = list(bad.examples)
+    with timed(result.phases, "import"):
+        inverter = Inverter(analyzer, parts, engine, budget, size, result)
+    for n, records in read_split(split, strict, size, max_record, result):
+        inverter(records, os.path.join(workdir, f"run-{split.index:05d}-{n:05d}"))
     return result
 
 
@@ -103,48 +137,31 @@ def _increasing(records: List) -> bool:
     return all(map(lt, ids, ids[1:]))
 
 
-def _map_batches(split: Split, analyzer: Analyzer, parts: int, workdir: str, strict: bool,
-                 size: List[int], budget: int, invert, bad: BadRecordLog,
-                 result: MapResult, max_record: int) -> None:
-    part_cache: Dict[str, int] = {}
-
-    def part_of(term: str) -> int:
-        p = part_cache.get(term)
-        if p is None:
-            p = part_cache[term] = indexfmt.partition_of(term, parts)
-        return p
-
-    peak = _peak_rss()
-    phases = result.phases
-    with open_input(split.path) as f:
-        batches = read_batches(f, split, size, max_record)
-        for n in count():
-            with timed(phases, "read"):
-                batch = next(batches, None)
-                if batch is None:
-                    break
-                first, line, holder = batch
-                lines = holder.pop()
-                records = clean_records(lines, first) or list(iter_records(
-                    lines, str(split.path), bad, strict, split.start, first, line))
-                del lines, batch
-            result.docs += len(records)
-            with timed(phases, "sort"):
-                unique = _increasing(records)
-                if not unique:
-                    records.sort(key=itemgetter(0))  # stable: repeated ids keep file order
-                    unique = _increasing(records)
-            with timed(phases, "invert"):
-                run, tokens = invert(records, analyzer, unique)
+def read_split(split: Split, strict: bool, size: List[int], max_record: int,
+               result: MapResult) -> Iterator[Tuple[int, List]]:
+    """``(batch number, records)`` of a split, batches of about ``size[0]`` bytes; the
+    documents and bad records are counted into ``result``."""
+    bad = BadRecordLog(keep=5)
+    try:
+        with open_input(split.path) as f:
+            batches = read_batches(f, split, size, max_record)
+            for n in count():
+                with timed(result.phases, "read"):
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    first, line, holder = batch
+                    lines = holder.pop()
+                    records = clean_records(lines, first) or list(iter_records(
+                        lines, str(split.path), bad, strict, split.start, first, line))
+                    del lines, batch
+                result.docs += len(records)
+                yield n, records
                 del records
-            result.tokens += tokens
-            prefix = os.path.join(workdir, f"run-{split.index:05d}-{n:05d}")
-            paths = [f"{prefix}-{p:05d}{run.SUFFIX}" for p in range(parts)]
-            with timed(phases, "write"):
-                run.write_parts(paths, part_of)
-                del run
-            result.runs.append(paths)
-            if budget and _peak_rss() > peak:  # this batch set a new peak: is it too high?
-                peak = _peak_rss()
-                if peak > budget:
-                    size[0] = max(MIN_BATCH, int(size[0] * budget / peak * 0.9))
+    except DECOMPRESS_ERRORS as e:  # an OSError with an errno is the disk's, not the data's
+        if (split.end < 0 and compression_of(split.path)
+                and getattr(e, "errno", None) is None):
+            raise decompress_failed(split.path, e) from None
+        raise
+    result.bad = dict(bad.counts)
+    result.notes = list(bad.examples)

@@ -102,16 +102,12 @@ def _merge_pieces(pieces: List[Tuple[int, str]]) -> Tuple[int, str]:
     if all(keyed[i][1] < keyed[i + 1][0] for i in range(len(keyed) - 1)):
         return sum(k[2] for k in keyed), ",".join(k[3] for k in keyed)
     encs = [k[3] for k in keyed]
-    # Edges only: each piece ends after the one before it and starts after the end of
-    # the one before that. Otherwise (a piece spans others: its batch held the end of
-    # one copy of a file and the start of the next), small pieces, or escaped ids (the
-    # raw ids are not the doc_ids): one sort of all the postings.
-    edges = all(keyed[k][1] < keyed[k + 1][1] for k in range(len(keyed) - 1)) and all(
-        keyed[k][1] < keyed[k + 2][0] for k in range(len(keyed) - 2))
-    if (not edges or sum(map(len, encs)) < EDGE_MERGE_BYTES
+    # Small pieces, or escaped ids (the raw ids are not the doc_ids): one sort of all
+    # the postings. Otherwise only where pieces really interleave (``_merge_spans``).
+    if (sum(map(len, encs)) < EDGE_MERGE_BYTES
             or any("\\" in e or ',[",' in e for e in encs)):
         return _interleave(encs) or _merge_exact(encs)
-    return _merge_edges(keyed)
+    return _merge_spans(keyed)
 
 
 # Overlapping pieces usually overlap only at their edges: a batch's records are sorted
@@ -145,28 +141,36 @@ def _postings_in(enc: str) -> int:
     return enc.count(',["') + 1 if enc else 0
 
 
-def _merge_edges(keyed: List[Tuple[str, str, int, str]]) -> Tuple[int, str]:
-    """Pieces ``(first, last, df, postings)`` in first doc_id order, each overlapping
-    only its neighbours: piece k is a head (its postings up to piece k-1's last doc_id),
-    a middle, and a tail (from piece k+1's first doc_id). Each tail is merged with the
-    next piece's head; the middles, most of the postings, are copied once."""
-    out: List[str] = []
+def _merge_spans(keyed: List[Tuple[str, str, int, str]]) -> Tuple[int, str]:
+    """Pieces ``(first, last, df, postings)`` cut at every piece's first and last
+    doc_id: between two consecutive such ids, the one piece that has postings there is
+    copied, several are merged. Pieces that overlap at their edges (consecutive
+    batches) are merged in their common range only; a piece whose range spans others
+    (a batch that held the end of one file copy and the start of the next, whose ids
+    sort far apart) is cut around them, not merged with them."""
+    bounds = sorted({k[0] for k in keyed} | {k[1] for k in keyed})
+    where = {b: i for i, b in enumerate(bounds)}
+    segments: List[List[str]] = [[] for _ in bounds]  # per interval [b_i, b_i+1)
     df = 0
-    tail = ""  # the previous piece's
-    for k, (_, _, n, enc) in enumerate(keyed):
-        lo = _cut(enc, keyed[k - 1][1], after=True) if k else 0
-        hi = _cut(enc, keyed[k + 1][0], after=False) if k + 1 < len(keyed) else len(enc)
-        if lo:  # then the previous piece has a tail: the common range, merged
-            head = enc[:lo - 1] if lo < len(enc) else enc
-            m, merged = _interleave([tail, head]) or _merge_exact([tail, head])
+    for first, last, n, enc in keyed:
+        df += n
+        i = where[first]
+        start = 0
+        for b in bounds[i + 1:where[last] + 1]:
+            end = _cut(enc, b, after=False)
+            if end > start:
+                segments[i].append(enc[start:end - 1])
+            start, i = end, where[b]
+        if start < len(enc):
+            segments[i].append(enc[start:])
+    out: List[str] = []
+    for parts in segments:
+        if len(parts) == 1:
+            out.append(parts[0])
+        elif parts:
+            m, merged = _interleave(parts) or _merge_exact(parts)
+            df += m - sum(map(_postings_in, parts))
             out.append(merged)
-            df += m
-            n -= _postings_in(head)
-        tail = enc[hi:]
-        middle = enc[lo:] if not tail else enc[lo:hi - 1] if hi > lo else ""
-        if middle:
-            out.append(middle)
-            df += n - _postings_in(tail)
     return df, ",".join(out)
 
 
