@@ -44,7 +44,6 @@ def doc_numbers(doc_table_lines: Iterable[str]) -> List[str]:
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a JSON string (doc ids, the two keys)
 _COLON, _COMMA, _OPEN = ord(":"), ord(","), ord("[")
-_POW10 = 10 ** np.arange(10, dtype=np.int64)
 SMALL = 20_000  # payload characters below which one list is parsed in plain Python
 _QUOTE = ord('"')
 _HEAD_WORDS = np.frombuffer(b"df".ljust(8, b"\0") + b"postings", "<u8")  # the two keys
@@ -84,20 +83,27 @@ def parse_postings(payload: bytes, number: Dict[bytes, int]
 
 def _number_runs(rest: bytes) -> Tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The numbers in ``rest`` (payloads with their strings removed), and which are a
-    df (after ``:``) and which a tf (after ``[,``); None when there are none, or one has
-    more than 9 digits."""
+    df (after ``:``) and which a tf (after ``[,``); None when there are none, one has
+    more than 9 digits, or ``rest`` starts or ends with one (no canonical payload does)."""
     a = np.frombuffer(rest, np.uint8)
-    isdigit = (a >= 48) & (a <= 57)
-    edges = np.diff(isdigit.astype(np.int8), prepend=0, append=0)
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    lengths = ends - starts
-    if not len(starts) or lengths.max() > 9 or starts[0] < 2:
+    d = a - np.uint8(48)  # a digit's value; any other byte 10 or more
+    isdigit = d < 10
+    if not len(a) or isdigit[0] or isdigit[-1]:
         return None
-    # Each digit times 10 to the power of the digits after it in its run, summed by run.
-    at = np.flatnonzero(isdigit)
-    power = np.repeat(ends, lengths) - at - 1
-    digits = (a[at].astype(np.int64) - 48) * _POW10[power]
-    vals = np.add.reduceat(digits, np.concatenate(([0], np.cumsum(lengths)[:-1])))
+    starts = np.flatnonzero(isdigit[1:] > isdigit[:-1]) + 1
+    if not len(starts) or starts[0] < 2:
+        return None
+    lengths = np.flatnonzero(isdigit[:-1] > isdigit[1:]) + 1 - starts
+    if lengths.max() > 9:
+        return None
+    # Horner's rule, a digit place at a time, over the numbers that still have one (most
+    # have one or two: far less work than an array entry per digit)
+    vals = d[starts].astype(np.int64)
+    more, k = np.flatnonzero(lengths > 1), 1
+    while len(more):
+        vals[more] = vals[more] * 10 + d[starts[more] + k]
+        k += 1
+        more = more[lengths[more] > k]
     prev, prev2 = a[starts - 1], a[starts - 2]
     return vals, prev == _COLON, (prev == _COMMA) & (prev2 == _OPEN)
 
