@@ -45,14 +45,18 @@ def corpus(path: Path, docs: int, seed: int) -> Path:
 
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory) -> dict:
-    """Two real indexes (the default runner), built once: ``a`` and a different ``b``."""
+    """Real indexes (the default runner), built once: ``a``, a different ``b``, and a
+    larger ``c`` for the tests that stop a publish part-way."""
     from invindex.cli import main
 
     root = tmp_path_factory.mktemp("indexes")
     out = {}
     # a: stopwords (positions with gaps) and stored texts; b: no positions at all.
     for name, docs, seed, opts in (("a", 120, 1, ["--store-text", "--stopwords", "english"]),
-                                   ("b", 250, 2, ["--no-positions"])):
+                                   ("b", 250, 2, ["--no-positions"]),
+                                   # c: long enough to publish that a test can stop it
+                                   # mid-way however fast conversion gets (1,500 docs)
+                                   ("c", 1500, 3, [])):
         path = root / name
         assert main(["-q", "build", str(corpus(root / f"{name}.tsv", docs, seed)), "-o",
                      str(path), "--parts", "2", *opts]) == 0
@@ -121,7 +125,7 @@ def test_interrupted_publish_leaves_the_old_version_serving(cli, store, indexes)
     assert cli("publish", indexes["a"], store).code == 0
     env = {**os.environ, "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish",
-                             indexes["b"], store, "--replace"], env=env,
+                             indexes["c"], store, "--replace"], env=env,
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen: List[str] = []
     for line in proc.stderr:
@@ -168,7 +172,7 @@ def test_a_database_error_during_a_batch_fails_in_one_line(cli, pg_store, postgr
     assert cli("publish", indexes["a"], pg_store).code == 0
     env = {**os.environ, "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish",
-                             indexes["b"], pg_store, "--replace"], env=env,
+                             indexes["c"], pg_store, "--replace"], env=env,
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen: List[str] = []
     for line in proc.stderr:
@@ -355,7 +359,7 @@ def test_a_conversion_worker_that_dies_fails_the_publish_in_one_line(cli, sql_st
     Killed as soon as it is started (the publish converts here meanwhile, and looks at
     the workers after each chunk: many chunks and batches remain then)."""
     assert cli("publish", indexes["a"], sql_store).code == 0
-    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store, "worker processes")
+    proc, workers, seen = start_parallel_publish(indexes["c"], sql_store, "worker processes")
     os.kill(workers[0], signal.SIGKILL)
     err = "".join(seen) + proc.stderr.read()
     assert proc.wait(timeout=120) == 1, err
@@ -372,7 +376,7 @@ def test_a_signal_to_the_group_stops_a_parallel_publish_cleanly(cli, sql_store, 
     terminal): the fork pool's workers died holding its queue lock and its own cleanup
     then waited forever; now: exit 128+N, one line, no worker left, old version serving."""
     assert cli("publish", indexes["a"], sql_store).code == 0
-    proc, workers, seen = start_parallel_publish(indexes["b"], sql_store, "loaded batch 3 ")
+    proc, workers, seen = start_parallel_publish(indexes["c"], sql_store, "loaded batch 3 ")
     os.killpg(proc.pid, sig)
     err = "".join(seen) + proc.stderr.read()
     assert proc.wait(timeout=120) == 128 + sig, err
