@@ -31,7 +31,7 @@ from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from invindex.core.analysis import Analyzer  # noqa: E402
-from invindex.runners import fast, fast_map, fast_plan  # noqa: E402
+from invindex.runners import fast, fast_map, fast_plan, fast_route  # noqa: E402
 
 # The map's phases: (name, functions whose cumulative time it is, functions inside
 # those that belong to another phase).
@@ -70,7 +70,7 @@ def timed_reduce(runs: List[str], out: str) -> Tuple[float, float, float, int]:
     return t0, time.perf_counter() - t0, _cpu() - c0, os.getpid()
 
 
-def pipeline(path: Path, jobs: int, memory: int, engine: str) -> None:
+def pipeline(path: Path, jobs: int, memory: int, engine: str, no_route: bool) -> None:
     """The build's map and reduce as ``fast.run`` does them, timed per worker."""
     engine = fast_map.resolve_engine(engine)
     parts = jobs
@@ -84,18 +84,41 @@ def pipeline(path: Path, jobs: int, memory: int, engine: str) -> None:
         t0, c0 = time.perf_counter(), time.process_time()
         fast.preload(engine)
         print(f"preload (main process): {time.perf_counter() - t0:.2f} s wall")
+        route = not no_route and fast_route.routable([path], batch)
         with ProcessPoolExecutor(jobs) as pool:
-            futs = [pool.submit(fast_map.map_split, s, Analyzer(), parts, work, False,
-                                batch, engine, budget, 0) for s in splits]
-            results = []
-            for f in futs:
-                results.append(f.result())
+            tasks: List[Tuple[str, fast_map.MapResult]] = []
+            if route:  # as fast.run: records to doc_id ranges, then each range inverted
+                ranges = fast_route.range_count([path], batch, jobs)
+                bounds = fast_route.sample_boundaries([path], ranges)
+                futs = [pool.submit(fast_route.route_split, s, bounds, work, False, batch)
+                        for s in splits]
+                routed: List[List[str]] = [[] for _ in range(len(bounds) + 1)]
+                for s, f in zip(splits, futs, strict=True):
+                    tasks.append((f"route split {s.index}", f.result()))
+                    for batch_paths in tasks[-1][1].runs:
+                        for r, p in enumerate(batch_paths):
+                            if p:
+                                routed[r].append(p)
+                routed_at = time.perf_counter() - t0
+                futs = [pool.submit(fast_route.map_range, r, paths, Analyzer(), parts, work,
+                                    batch, engine, budget)
+                        for r, paths in enumerate(routed) if paths]
+                results = [f.result() for f in futs]
+                tasks += [(f"invert range {i}", r) for i, r in enumerate(results)]
+                print(f"routing to {ranges} doc_id ranges took {routed_at:.2f} s wall "
+                      "(the inverting waits for every split)")
+            else:
+                futs = [pool.submit(fast_map.map_split, s, Analyzer(), parts, work, False,
+                                    batch, engine, budget, 0) for s in splits]
+                results = [f.result() for f in futs]
+                tasks = [(f"split {s.index}", r) for s, r in zip(splits, results, strict=True)]
         mapped = time.perf_counter() - t0
         workers: Dict[int, List[float]] = {}
-        print("\nmap, per split: phase wall/CPU s")
-        for s, r in zip(splits, results, strict=True):
+        print("\nmap, per task: phase wall/CPU s")
+        for name, r in tasks:
             cells = "  ".join(f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in r.phases.items())
-            print(f"  split {s.index} (pid {r.pid}): {len(r.runs)} batches  {cells}")
+            runs = f"{len(r.runs)} batches" if not name.startswith("route") else ""
+            print(f"  {name} (pid {r.pid}): {runs}  {cells}")
             w = workers.setdefault(r.pid, [0.0, 0.0])
             w[0] += sum(v[0] for v in r.phases.values())
             w[1] += sum(v[1] for v in r.phases.values())
@@ -154,6 +177,8 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--memory", type=int, default=1024)
     p.add_argument("--cprofile", action="store_true", help="one worker under cProfile")
+    p.add_argument("--no-route", action="store_true",
+                   help="batches in file order, not routed to doc_id ranges (fast.ROUTE off)")
     p.add_argument("--batch-mb", type=int, default=16, help="with --cprofile")
     p.add_argument("--parts", type=int, default=2, help="with --cprofile")
     p.add_argument("--top", type=int, default=25, help="with --cprofile")
@@ -161,7 +186,7 @@ def main() -> None:
     if args.cprofile:
         cprofile(Path(args.corpus), args.engine, args.batch_mb, args.parts, args.top)
     else:
-        pipeline(Path(args.corpus), args.jobs, args.memory, args.engine)
+        pipeline(Path(args.corpus), args.jobs, args.memory, args.engine, args.no_route)
 
 
 if __name__ == "__main__":
