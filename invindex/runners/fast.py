@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -132,7 +133,9 @@ def run(req: BuildRequest) -> BuildResult:
                         for r, path in enumerate(batch_paths):
                             if path:
                                 routed[r].append(path)
-                work = [(r, paths) for r, paths in enumerate(routed) if paths]
+                # the biggest ranges first, so that no worker starts a big one last
+                work = sorted(((r, paths) for r, paths in enumerate(routed) if paths),
+                              key=lambda w: -sum(map(os.path.getsize, w[1])))
                 futures = [pool.submit(fast_route.map_range, r, paths, req.analyzer, parts,
                                        str(req.workdir), batch, engine, budget)
                            for r, paths in work]
