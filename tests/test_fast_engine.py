@@ -188,3 +188,23 @@ def test_batch_read_at_once_is_read_as_line_by_line(lines, offset):
         bad = BadRecordLog()
         slow = [list(r) for r in iter_records(lines, "x", bad, False, 0, offset, 1)]
         assert fast == slow and not bad.counts
+
+
+@pytest.mark.parametrize("engine", ["python", "arrow"])
+@pytest.mark.parametrize("bounds", ["sampled", "none"])
+def test_routed_ranges_give_the_reference_index(tmp_path, monkeypatch, engine, bounds):
+    """Records routed to doc_id ranges (fast_route): ids out of file order, repeated
+    across splits (merged in file order), and a range far bigger than a batch (no
+    boundary at all: one range, inverted a batch at a time, its runs overlapping)."""
+    if engine == "arrow":
+        pytest.importorskip("pyarrow")
+    from invindex.runners import fast_route
+
+    if bounds == "none":
+        monkeypatch.setattr(fast_route, "sample_boundaries", lambda paths, ranges: [])
+    lines = [f"d{(i * 7919) % 500:03d}\tw{i % 13} w{i % 5} shared x{i}\n" for i in range(1500)]
+    data = "".join(lines).encode()
+    (tmp_path / "in.tsv").write_bytes(data)
+    build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(), jobs=2,
+                split_bytes=len(data) // 5, batch_bytes=4096, parts=2, engine=engine)
+    assert read_index_lines(tmp_path / "idx") == reference_lines(data)

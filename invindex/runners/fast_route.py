@@ -57,8 +57,9 @@ def sample_boundaries(paths: List[Path], ranges: int) -> List[str]:
         with open(path, "rb") as f:
             for k in range(n):
                 f.seek(size * k // n)
-                if k:
-                    f.readline()  # the rest of the line the offset fell in
+                if k:  # the rest of the line the offset fell in, a bounded read at a time
+                    while (rest := f.readline(1 << 16)) and not rest.endswith(b"\n"):
+                        pass
                 line = f.readline(1 << 16)
                 tab = line.find(b"\t")
                 if tab > 0:
@@ -93,34 +94,30 @@ def route_split(split: Split, boundaries: List[str], workdir: str, strict: bool,
 def map_range(index: int, paths: List[str], analyzer: Analyzer, parts: int, workdir: str,
               batch_bytes: int, engine: str = "python", budget: int = 0) -> MapResult:
     """Invert one doc_id range: the records routed to it by every split (``paths``, in
-    file order, so repeated doc_ids keep their order), in batches of ``batch_bytes``
-    when the range came out bigger than one."""
+    file order, so repeated doc_ids keep their order), sorted by doc_id, at once when
+    they fit a batch (the usual case: a range is ``RANGE_FILL`` of one); a range that
+    came out bigger is inverted a batch at a time (its runs then overlap, which the
+    merge handles), so memory stays bounded whatever the sample said."""
     result = MapResult(pid=os.getpid())
     size = [batch_bytes]
     with timed(result.phases, "import"):
         inverter = Inverter(analyzer, parts, engine, budget, size, result)
-    with timed(result.phases, "read"):
-        records: List = []
-        for path in paths:
+    records: List = []
+    held = n = 0
+    for path in paths:
+        with timed(result.phases, "read"):
             with open(path, "rb") as f:
-                records.extend(pickle.load(f))
+                more = pickle.load(f)
             os.remove(path)
-    if not records:
-        return result
-    with timed(result.phases, "sort"):
-        records.sort(key=_doc_id)  # stable
-    n, start, held = 0, 0, 0
-    for i, rec in enumerate(records):
-        held += len(rec[1])
-        if held >= size[0] and i + 1 < len(records):
-            inverter(records[start:i + 1], _prefix(workdir, index, n))
-            n, start, held = n + 1, i + 1, 0
-    inverter(records[start:], _prefix(workdir, index, n))
+        if records and held + sum(len(r[1]) for r in more) > size[0]:
+            inverter(records, _prefix(workdir, index, n))  # sorts them (stable)
+            records, held, n = [], 0, n + 1
+        records.extend(more)
+        held += sum(len(r[1]) for r in more)
+        del more
+    if records:
+        inverter(records, _prefix(workdir, index, n))
     return result
-
-
-def _doc_id(rec) -> str:
-    return rec[0]
 
 
 def _prefix(workdir: str, index: int, n: int) -> str:
