@@ -85,14 +85,14 @@ def chunks(source: Any, size: int) -> Iterator[bytes]:
 
 
 def _serve(conn: Any) -> None:
-    """A worker: the doc ids, then chunks of lines (bytes) in; ``READY``, then
-    ``(rows, touched docs, their spans)`` per chunk out."""
+    """A worker: the doc ids and their ``IdTable``, then chunks of lines (bytes) in;
+    ``READY``, then ``(rows, touched docs, their spans)`` per chunk out."""
     for sig in QUIET:
         signal.signal(sig, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, QUIET)  # blocked since the start: see below
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        encoder = Encoder(pickle.loads(conn.recv_bytes()))
+        encoder = Encoder(*pickle.loads(conn.recv_bytes()))  # the ids and their table
         conn.send(READY)
         while data := conn.recv_bytes():
             try:
@@ -199,7 +199,7 @@ def encode_rows(encoder: Encoder, ids: Sequence[str], source: Any, jobs: int
     ctx = multiprocessing.get_context("spawn")
     workers: List[_Worker] = []
     try:
-        blob = pickle.dumps(list(ids), pickle.HIGHEST_PROTOCOL)
+        blob = pickle.dumps((list(ids), encoder.table), pickle.HIGHEST_PROTOCOL)
         for n in range(jobs):
             workers.append(_Worker(ctx, blob, n))
         log.info("converting postings in %d worker processes (pids %s)", jobs,

@@ -262,9 +262,12 @@ class Encoder:
     """Index lines in, ``(key, bytes, line size)`` rows out; ``space()`` once every term
     is in. ``block`` takes whole lines as bytes (what publishing reads from the parts)."""
 
-    def __init__(self, ids: Sequence[str]) -> None:
+    def __init__(self, ids: Sequence[str], table: IdTable | None = None) -> None:
+        """``table``: the ids' ``IdTable`` when one was built already (a worker gets the
+        publishing process's)."""
         self.ids = ids
-        self.table = IdTable([encode_basestring(d)[1:-1].encode("utf-8") for d in ids])
+        self.table = table or IdTable([encode_basestring(d)[1:-1].encode("utf-8")
+                                       for d in ids])
         self.ends = np.zeros(len(ids), np.int64)
 
     @cached_property
