@@ -44,6 +44,13 @@ class Analyzer:
         if self.max_token_length is not None and self.max_token_length < self.min_token_length:
             raise ValueError("max_token_length must be >= min_token_length")
 
+    @property
+    def keeps_every_token(self) -> bool:
+        """No token is dropped (stemming only maps them): a record's length is then its
+        number of tokens."""
+        return not self.stopwords and self.min_token_length == 1 and (
+            self.max_token_length is None)
+
     # -- construction -------------------------------------------------------------
     @classmethod
     def from_options(
@@ -213,9 +220,7 @@ def _make_grouper(a: Analyzer, as_text: bool = False
     if fn is not None:
         return fn
     numbers = _text_positions if as_text else _int_positions
-    plain = not a.stopwords and not a.stem and a.min_token_length == 1 and (
-        a.max_token_length is None)
-    if plain:
+    if a.keeps_every_token and not a.stem:
         def fn(toks: List[str]) -> Dict[str, list]:
             out: Dict[str, list] = {}
             for i, tok in zip(numbers(len(toks)), toks):

@@ -56,6 +56,7 @@ def map_block(analyzer: Analyzer, doc_ids: Sequence[str], texts: Sequence[str]
     out = []
     dls = []
     positions = analyzer.positions
+    every = analyzer.keeps_every_token
     for doc_id, toks in zip(doc_ids, token_lists(texts)):
         tp = group(toks)
         mid = f"\t{doc_id}\t"
@@ -66,7 +67,7 @@ def map_block(analyzer: Analyzer, doc_ids: Sequence[str], texts: Sequence[str]
                     for term, ps in tp.items()]
         else:
             out += [f"{term}{mid}{len(ps)}\t{','.join(ps)}" for term, ps in tp.items()]
-        dls.append(sum(map(len, tp.values())))
+        dls.append(len(toks) if every else sum(map(len, tp.values())))
     table = ["", "\t", "", "\t", "", "\t\n"] * len(doc_ids)
     table[0::6] = doc_table_keys(doc_ids)
     table[2::6] = doc_ids
