@@ -4,7 +4,12 @@ SPIMI (Manning et al., ch. 4) over a process pool:
 
 - **split**: plain files are cut at line boundaries into splits (a line belongs to the
   split it starts in, as in Hadoop); a compressed file is one split.
-- **map**: a worker reads its split in batches of ``batch_bytes``, sorts each batch's
+- **route** (plain files): doc_ids sampled at even byte offsets cut the doc_id space
+  into ranges of about a batch; a worker reads its split and writes each record to its
+  range, then each range is inverted whole as one batch (``fast_route``), so that the
+  runs of different ranges are disjoint. Compressed inputs skip this: their batches are
+  the file's.
+- **map**: a worker reads its split (or range) in batches of ``batch_bytes``, sorts each batch's
   records by doc_id, and builds ``term -> encoded postings`` in memory, the postings
   already in their final JSON form and in doc_id order. When a batch is done the
   dictionary is written out as one sorted *run* per partition (``term<TAB>df<TAB>
