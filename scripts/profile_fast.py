@@ -85,11 +85,12 @@ def pipeline(path: Path, jobs: int, memory: int, engine: str, no_route: bool) ->
         fast.preload(engine)
         print(f"preload (main process): {time.perf_counter() - t0:.2f} s wall")
         route = not no_route and fast_route.routable([path], batch)
+        ranges = fast_route.range_count([path], batch, jobs)
+        bounds = fast_route.sample_boundaries(fast_route.sample_ids([path], ranges), ranges)
+        route = route and bool(bounds)
         with ProcessPoolExecutor(jobs) as pool:
             tasks: List[Tuple[str, fast_map.MapResult]] = []
             if route:  # as fast.run: records to doc_id ranges, then each range inverted
-                ranges = fast_route.range_count([path], batch, jobs)
-                bounds = fast_route.sample_boundaries([path], ranges)
                 futs = [pool.submit(fast_route.route_split, s, bounds, work, False, batch)
                         for s in splits]
                 routed: List[List[str]] = [[] for _ in range(len(bounds) + 1)]

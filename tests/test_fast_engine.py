@@ -194,17 +194,26 @@ def test_batch_read_at_once_is_read_as_line_by_line(lines, offset):
 @pytest.mark.parametrize("bounds", ["sampled", "none"])
 def test_routed_ranges_give_the_reference_index(tmp_path, monkeypatch, engine, bounds):
     """Records routed to doc_id ranges (fast_route): ids out of file order, repeated
-    across splits (merged in file order), and a range far bigger than a batch (no
-    boundary at all: one range, inverted a batch at a time, its runs overlapping)."""
+    across splits (merged in file order), and a range far bigger than a batch (one
+    range holds every record: inverted a batch at a time, its runs overlapping); a
+    sorted input is not routed (its batches barely overlap)."""
     if engine == "arrow":
         pytest.importorskip("pyarrow")
     from invindex.runners import fast_route
 
     if bounds == "none":
-        monkeypatch.setattr(fast_route, "sample_boundaries", lambda paths, ranges: [])
+        # every id >= "d000": one range holds every record
+        monkeypatch.setattr(fast_route, "sample_boundaries", lambda ids, ranges: ["d000"])
     lines = [f"d{(i * 7919) % 500:03d}\tw{i % 13} w{i % 5} shared x{i}\n" for i in range(1500)]
     data = "".join(lines).encode()
     (tmp_path / "in.tsv").write_bytes(data)
     build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(), jobs=2,
                 split_bytes=len(data) // 5, batch_bytes=4096, parts=2, engine=engine)
     assert read_index_lines(tmp_path / "idx") == reference_lines(data)
+
+
+def test_sorted_sample_means_no_routing_and_shuffled_means_ranges():
+    from invindex.runners.fast_route import sample_boundaries
+
+    assert sample_boundaries(["a", "b", "c", "d"], 2) == []
+    assert sample_boundaries(["c", "a", "d", "b"], 2) == ["c"]

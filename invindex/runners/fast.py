@@ -121,13 +121,16 @@ def run(req: BuildRequest) -> BuildResult:
     phases: Dict[str, List[float]] = {}
     budget = worker_budget_bytes(req.memory_mb, jobs)
     route = ROUTE and fast_route.routable(req.inputs, batch)
+    if route:
+        ranges = fast_route.range_count(req.inputs, batch, jobs)
+        bounds = fast_route.sample_boundaries(fast_route.sample_ids(req.inputs, ranges),
+                                              ranges)
+        route = bool(bounds)
     preload(engine)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures: List[Future] = []
         try:
             if route:  # records to doc_id ranges first, then each range inverted
-                ranges = fast_route.range_count(req.inputs, batch, jobs)
-                bounds = fast_route.sample_boundaries(req.inputs, ranges)
                 futures = [pool.submit(fast_route.route_split, s, bounds, str(req.workdir),
                                        req.strict, batch, max_record) for s in splits]
                 routed: List[List[str]] = [[] for _ in range(len(bounds) + 1)]

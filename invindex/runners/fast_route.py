@@ -45,9 +45,9 @@ def range_count(paths: List[Path], batch_bytes: int, jobs: int) -> int:
     return min(MAX_RANGES, max(jobs, -(-n // jobs) * jobs))
 
 
-def sample_boundaries(paths: List[Path], ranges: int) -> List[str]:
-    """``ranges - 1`` doc_ids that cut the inputs into ranges of about equal bytes: the
-    quantiles of the doc_ids of lines found at evenly spaced byte offsets."""
+def sample_ids(paths: List[Path], ranges: int) -> List[str]:
+    """``SAMPLES_PER_RANGE * ranges`` doc_ids, in file order, of the lines found at
+    evenly spaced byte offsets of ``paths``."""
     total = sum(p.stat().st_size for p in paths) or 1
     want = SAMPLES_PER_RANGE * ranges
     ids: List[str] = []
@@ -64,9 +64,17 @@ def sample_boundaries(paths: List[Path], ranges: int) -> List[str]:
                 tab = line.find(b"\t")
                 if tab > 0:
                     ids.append(line[:tab].decode("utf-8", "replace"))
-    ids.sort()
-    if not ids:
+    return ids
+
+
+def sample_boundaries(ids: List[str], ranges: int) -> List[str]:
+    """``ranges - 1`` doc_ids that cut the sampled ``ids`` into ranges of about equal
+    bytes (the samples' quantiles); [] when the sample is in doc_id order already: the
+    input then looks sorted, its batches' runs barely overlap, and routing would only
+    cost a pass."""
+    if ids == sorted(ids):
         return []
+    ids = sorted(ids)
     return sorted({ids[len(ids) * r // ranges] for r in range(1, ranges)})
 
 
