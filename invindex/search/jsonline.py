@@ -2,8 +2,8 @@
 numpy speed, with the same refusals as the reader's line check.
 
 Decoding a frequent term's line with ``json.loads``, checking it (``integrity``) and
-turning the lists into arrays cost a directory search 10-100 ms a term. Here the
-stores' vectorized parser (``stores.layout.parse_postings``) reads the numbers, and
+turning the lists into arrays cost a directory search 10-100 ms a term. Here
+the vectorized parser (``canonical.parse_postings``) reads the numbers, and
 the line is accepted only when it is provably the canonical line the check accepts:
 its skeleton (strings as ``s``, each number as ``0``) is byte for byte the one its
 counts give, no number has a leading zero, every string is a known doc_id's canonical
@@ -20,7 +20,7 @@ from typing import Dict, Iterable
 
 import numpy as np
 
-from ..stores.layout import parse_postings
+from .canonical import parse_postings
 from .termarrays import TermArrays
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')

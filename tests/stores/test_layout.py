@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from invindex.core.postings import LINE_TAIL, encode_posting, line_head
+from invindex.search import canonical
 from invindex.stores import layout
 
 IDS = sorted({"d1", 'q"uote', "back\\slash", "é", "日本", "tab-free", "x" * 40} |
@@ -32,7 +33,7 @@ def test_vectorized_small_and_json_routes_agree(positions, seed, monkeypatch):
     text = payload(rng, positions)
     small, big = layout.Encoder(IDS), layout.Encoder(IDS)
     monkeypatch.setattr(layout, "SMALL", 0)  # force the vectorized parser
-    fast = layout.parse_postings(text.encode(), big.json_number)
+    fast = canonical.parse_postings(text.encode(), big.json_number)
     assert fast is not None
     slow = big._slow(text)
     assert all((a == b).all() for a, b in zip(fast, slow, strict=True))
@@ -44,8 +45,8 @@ def test_vectorized_small_and_json_routes_agree(positions, seed, monkeypatch):
 
 def test_unexpected_shape_falls_back_to_json():
     enc = layout.Encoder(IDS)
-    assert layout.parse_postings(b'{"postings":[],"df":0}', enc.json_number) is None
-    assert layout.parse_postings(b'{"df":1,"postings":[["nope",1]]}', enc.json_number) is None
+    assert canonical.parse_postings(b'{"postings":[],"df":0}', enc.json_number) is None
+    assert canonical.parse_postings(b'{"df":1,"postings":[["nope",1]]}', enc.json_number) is None
 
 
 @pytest.mark.parametrize("positions", [True, False])
@@ -73,9 +74,9 @@ def test_lists_parsed_together_give_the_same_bytes(positions):
 def test_id_table_finds_every_id_when_all_hashes_collide(monkeypatch):
     """The doc-id table probes past slots that hold another id (here every id hashes
     alike, so each lookup walks the chain) and refuses a string that is no id."""
-    monkeypatch.setattr(layout, "_hash", lambda words: np.zeros(len(words), np.uint64))
+    monkeypatch.setattr(canonical, "_hash", lambda words: np.zeros(len(words), np.uint64))
     forms = [layout.encode_basestring(d)[1:-1].encode() for d in IDS]
-    table = layout.IdTable(forms)
+    table = canonical.IdTable(forms)
     for probe in (forms, forms[::-1], [b"d1", b"x" * 40, b"doc7"]):
         buf = b"".join(probe)
         starts = np.cumsum([0] + [len(f) for f in probe[:-1]])
