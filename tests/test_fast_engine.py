@@ -217,3 +217,26 @@ def test_sorted_sample_means_no_routing_and_shuffled_means_ranges():
 
     assert sample_boundaries(["a", "b", "c", "d"], 2) == []
     assert sample_boundaries(["c", "a", "d", "b"], 2) == ["c"]
+
+
+def test_sampling_reads_a_long_record_once(tmp_path):
+    """Found by the CI's durations: a 20 MB record made refusing it take 20 s instead of
+    3, because every sample offset that fell inside the record read on to its end (a
+    sample per 1/n of the file: n times the record). Sampling must read each byte at
+    most about once; bytes read counted by the kernel (/proc/self/io rchar)."""
+    from invindex.runners.fast_route import sample_ids
+
+    path = tmp_path / "long.tsv"
+    with open(path, "wb") as f:
+        f.write(b"a\tx\n" + b"b\t" + b"w " * (4 << 20) + b"\nc\ty\n")
+    size = path.stat().st_size
+
+    def rchar() -> int:
+        with open("/proc/self/io") as io:
+            return next(int(v) for k, v in (line.split(":") for line in io) if k == "rchar")
+
+    before = rchar()
+    ids = sample_ids([path], 8)
+    read = rchar() - before
+    assert ids[0] == "a" and set(ids) <= {"a", "b", "c"}
+    assert read < 2 * size, f"read {read} bytes of a {size}-byte file"

@@ -18,7 +18,7 @@ import pickle
 from bisect import bisect_right
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List
+from typing import IO, Dict, List
 
 from ..core.analysis import Analyzer
 from ..inputs import compression_of
@@ -55,16 +55,27 @@ def sample_ids(paths: List[Path], ranges: int) -> List[str]:
         size = path.stat().st_size
         n = max(1, want * size // total)
         with open(path, "rb") as f:
+            at = 0  # a line start: where the last line read ended
             for k in range(n):
-                f.seek(size * k // n)
-                if k:  # the rest of the line the offset fell in, a bounded read at a time
-                    while (rest := f.readline(1 << 16)) and not rest.endswith(b"\n"):
-                        pass
+                offset = size * k // n
+                if offset < at:  # inside the line just read (a long one): no new sample
+                    continue
+                f.seek(offset)
+                if offset > at:  # mid-line: the rest of it, a bounded read at a time
+                    _skip_line(f)
                 line = f.readline(1 << 16)
                 tab = line.find(b"\t")
                 if tab > 0:
                     ids.append(line[:tab].decode("utf-8", "replace"))
+                if line and not line.endswith(b"\n"):
+                    _skip_line(f)
+                at = f.tell()  # so each byte of a long record is read once, not per sample
     return ids
+
+
+def _skip_line(f: IO[bytes]) -> None:
+    while (rest := f.readline(1 << 16)) and not rest.endswith(b"\n"):
+        pass
 
 
 def sample_boundaries(ids: List[str], ranges: int) -> List[str]:
