@@ -21,12 +21,27 @@ pick_python() {
     echo "error: need Python 3.11 or 3.12 (set PYTHON=...)" >&2; return 1
 }
 
-# PostgreSQL's server binaries for tests/stores (initdb + pg_ctl on a loopback port).
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+# Debian packages the tests need, installed in the background while pip and npm work (one
+# `apt-get update`): PostgreSQL's server binaries (tests/stores: initdb + pg_ctl on a
+# loopback port), Chromium + ChromeDriver (the browser tests, tests/web), iproute2's `ip`
+# (tests/scale/test_multihost.py: network namespaces).
+apt_pkgs=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 ||
+    apt_pkgs+=(postgresql)
+command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 ||
+    apt_pkgs+=(chromium chromium-driver)
+command -v ip >/dev/null 2>&1 || apt_pkgs+=(iproute2)
+apt_pid=
+apt_log=$(mktemp)
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null
+        ) >"$apt_log" 2>&1 &
+        apt_pid=$!
     else
-        echo "warning: PostgreSQL server binaries missing (apt-get install postgresql); its tests skip" >&2
+        echo "note: missing Debian packages (as root: apt-get install ${apt_pkgs[*]});" \
+            "the tests that need them will be skipped" >&2
     fi
 fi
 
@@ -45,27 +60,10 @@ if [ -n "$npm_pid" ] && ! wait "$npm_pid"; then
     cat "$npm_log" >&2; echo "error: npm could not install Azurite (tests/emulators)" >&2; exit 1
 fi
 cat "$npm_log" >&2; rm -f "$npm_log"
-# Debian's Chromium and ChromeDriver for the browser tests (tests/web), as root.
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-    else
-        echo "note: chromium and chromium-driver are missing (as root: apt-get install" \
-            "chromium chromium-driver); the browser tests will be skipped" >&2
-    fi
+if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
+    cat "$apt_log" >&2; echo "error: apt-get could not install ${apt_pkgs[*]}" >&2; exit 1
 fi
-# iproute2's `ip` for the multi-host Spark tests (tests/scale/test_multihost.py: network
-# namespaces, as root).
-if ! command -v ip >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
-    else
-        echo "note: iproute2 is missing (as root: apt-get install iproute2); the" \
-            "multi-host Spark tests will be skipped" >&2
-    fi
-fi
+rm -f "$apt_log"
 .venv/bin/ruff check .
 # A file is one unit of work; tests/conftest.py puts the files with the longest tests first.
 exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-3}" --dist loadfile --no-loadscope-reorder "$@"
