@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Tuple
 
 import pytest
 
@@ -123,16 +123,8 @@ def test_several_indexes_in_one_store(cli, store, indexes):
 
 def test_interrupted_publish_leaves_the_old_version_serving(cli, store, indexes):
     assert cli("publish", indexes["a"], store).code == 0
-    env = {**os.environ, "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish",
-                             indexes["c"], store, "--replace"], env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    seen: List[str] = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "loaded batch 3 " in line:
-            proc.send_signal(signal.SIGKILL)  # between batches, long before the last
-            break
+    proc, seen = publish_to_batch_3(indexes["c"], store)
+    proc.send_signal(signal.SIGKILL)  # between batches, long before the last
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "".join(seen)
     assert_serves(cli, store, indexes["a"])
@@ -140,6 +132,21 @@ def test_interrupted_publish_leaves_the_old_version_serving(cli, store, indexes)
     assert cli("publish", indexes["b"], store, "--replace").code == 0
     assert_serves(cli, store, indexes["b"])
     assert versions(store) == 1  # ... and the next publish removed it
+
+
+def publish_to_batch_3(index: str, store: str) -> Tuple[subprocess.Popen, List[str]]:
+    """A `publish --replace` in a child process (two lines a batch), returned once it
+    says it loaded its third batch, with the stderr lines seen so far."""
+    env = {**os.environ, "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish", index, store,
+                             "--replace"], env=env, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    seen: List[str] = []
+    for line in proc.stderr:  # type: ignore[union-attr]
+        seen.append(line)
+        if "loaded batch 3 " in line:
+            break
+    return proc, seen
 
 
 def versions(store: str) -> int:
@@ -170,20 +177,12 @@ def test_a_database_error_during_a_batch_fails_in_one_line(cli, pg_store, postgr
     between batches, fails the publish in one line, the previous version serving and the
     unfinished one dropped (over a new connection)."""
     assert cli("publish", indexes["a"], pg_store).code == 0
-    env = {**os.environ, "INVINDEX_PUBLISH_BATCH_LINES": "2", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "invindex", "-v", "publish",
-                             indexes["c"], pg_store, "--replace"], env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    seen: List[str] = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "loaded batch 3 " in line:
-            with postgres_server.admin() as conn:
-                ended = conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                    "application_name = 'invindex' AND datname = %s",
-                    (pg_store.rpartition("/")[2].partition("?")[0],)).fetchall()
-            break
+    proc, seen = publish_to_batch_3(indexes["c"], pg_store)
+    with postgres_server.admin() as conn:
+        ended = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+            "application_name = 'invindex' AND datname = %s",
+            (pg_store.rpartition("/")[2].partition("?")[0],)).fetchall()
     err = "".join(seen) + proc.stderr.read()
     assert proc.wait(timeout=120) == 1, err
     assert ended == [(True,)], err
