@@ -190,13 +190,32 @@ def test_batch_read_at_once_is_read_as_line_by_line(lines, offset):
         assert fast == slow and not bad.counts
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(
+    [b"a", b"\xc3\xa9", b"\t", b" ", b"\r", b"\x01", b"\xff", b"\xef\xbb\xbf", b"!"]),
+    max_size=6).map(b"".join), min_size=1, max_size=6), st.sampled_from([0, 7]))
+def test_routing_takes_undecoded_lines_only_where_the_map_would(lines, offset):
+    """The routing's check (``clean_ids``, no decoding) passes exactly the batches that
+    ``clean_records`` decodes at once, with the same doc_ids, and the lines it routes
+    decode to the same records (``split_records``)."""
+    from invindex.runners.fast_read import clean_ids, clean_records, split_records
+
+    ids, records = clean_ids(lines, offset), clean_records(lines, offset)
+    assert (ids is None) == (records is None)
+    if ids is not None:
+        assert ids == [r[0].encode() for r in records]
+        assert split_records(b"\n".join(lines).decode()) == records
+
+
 @pytest.mark.parametrize("engine", ["python", "arrow"])
-@pytest.mark.parametrize("bounds", ["sampled", "none"])
+@pytest.mark.parametrize("bounds", ["sampled", "none", "bad records"])
 def test_routed_ranges_give_the_reference_index(tmp_path, monkeypatch, engine, bounds):
     """Records routed to doc_id ranges (fast_route): ids out of file order, repeated
     across splits (merged in file order), and a range far bigger than a batch (one
     range holds every record: inverted a batch at a time, its runs overlapping); a
-    sorted input is not routed (its batches barely overlap)."""
+    sorted input is not routed (its batches barely overlap). With bad records, their
+    batches are routed as records, the others as undecoded lines, and each bad record
+    is counted once."""
     if engine == "arrow":
         pytest.importorskip("pyarrow")
     from invindex.runners import fast_route
@@ -205,11 +224,15 @@ def test_routed_ranges_give_the_reference_index(tmp_path, monkeypatch, engine, b
         # every id >= "d000": one range holds every record
         monkeypatch.setattr(fast_route, "sample_boundaries", lambda ids, ranges: ["d000"])
     lines = [f"d{(i * 7919) % 500:03d}\tw{i % 13} w{i % 5} shared x{i}\n" for i in range(1500)]
+    if bounds == "bad records":  # no tab; an empty doc_id; a '\r' to drop (not bad)
+        lines[100], lines[900], lines[1300] = "no tab\n", "\tempty id\n", "d001\tcr\r\n"
     data = "".join(lines).encode()
     (tmp_path / "in.tsv").write_bytes(data)
-    build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(), jobs=2,
-                split_bytes=len(data) // 5, batch_bytes=4096, parts=2, engine=engine)
+    summary = build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(),
+                          jobs=2, split_bytes=len(data) // 5, batch_bytes=4096, parts=2,
+                          engine=engine)
     assert read_index_lines(tmp_path / "idx") == reference_lines(data)
+    assert summary.manifest["counts"]["bad_records"] == (2 if bounds == "bad records" else 0)
 
 
 def test_sorted_sample_means_no_routing_and_shuffled_means_ranges():

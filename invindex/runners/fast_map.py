@@ -20,7 +20,7 @@ from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed, open_input
 from .fast_plan import MIN_BATCH, Split
 from .fast_python import invert_py
-from .fast_read import clean_records, read_batches
+from .fast_read import RawLines, clean_ids, clean_records, read_batches
 
 
 def resolve_engine(engine: str) -> str:
@@ -138,9 +138,10 @@ def _increasing(records: List) -> bool:
 
 
 def read_split(split: Split, strict: bool, size: List[int], max_record: int,
-               result: MapResult) -> Iterator[Tuple[int, List]]:
+               result: MapResult, raw: bool = False) -> Iterator[Tuple[int, List]]:
     """``(batch number, records)`` of a split, batches of about ``size[0]`` bytes; the
-    documents and bad records are counted into ``result``."""
+    documents and bad records are counted into ``result``. ``raw``: a batch of good
+    records only comes as ``RawLines`` (undecoded lines and their doc_ids)."""
     bad = BadRecordLog(keep=5)
     try:
         with open_input(split.path) as f:
@@ -152,8 +153,11 @@ def read_split(split: Split, strict: bool, size: List[int], max_record: int,
                         break
                     first, line, holder = batch
                     lines = holder.pop()
-                    records = clean_records(lines, first) or list(iter_records(
-                        lines, str(split.path), bad, strict, split.start, first, line))
+                    ids = clean_ids(lines, first) if raw else None
+                    records = (RawLines(lines, ids) if ids is not None else
+                               (None if raw else clean_records(lines, first))
+                               or list(iter_records(lines, str(split.path), bad, strict,
+                                                    split.start, first, line)))
                     del lines, batch
                 result.docs += len(records)
                 yield n, records

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import repeat
+from operator import getitem
 from pathlib import Path
-from typing import IO, Iterator, List, Tuple
+from typing import IO, Iterator, List, NamedTuple, Tuple
 
 from ..core.records import BOM, BadRecord, RecordTooLongError
 from .fast_plan import Split
@@ -111,5 +113,42 @@ def clean_records(lines: List[bytes], offset: int) -> List[List[str]] | None:
     del raw
     if text.startswith("\t") or "\n\t" in text:  # an empty doc_id
         return None
-    records = [line.split("\t", 1) for line in text.split("\n")]
+    records = split_records(text)
     return records if min(map(len, records)) == 2 else None  # else a line has no tab
+
+
+def split_records(text: str) -> List[List[str]]:
+    """``[doc_id, text]`` of each of ``text``'s lines (as ``clean_records``, unchecked:
+    for lines that passed ``clean_ids``)."""
+    return [line.split("\t", 1) for line in text.split("\n")]
+
+
+class RawLines(NamedTuple):
+    """A batch of good records, not decoded: its lines and their doc_ids (bytes)."""
+
+    lines: List[bytes]
+    ids: List[bytes]
+
+    def __len__(self) -> int:  # as a list of records: the number of records
+        return len(self.lines)
+
+
+def clean_ids(lines: List[bytes], offset: int) -> List[bytes] | None:
+    """Each line's doc_id (UTF-8 bytes, whose order is the code points' order) when
+    every line is a good record as it stands (the test ``clean_records`` makes), else
+    None: the routing's check, which leaves the decoding to the worker that inverts."""
+    if not lines or (offset == 0 and lines[0].startswith(BOM)):
+        return None
+    raw = b"\n".join(lines)
+    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+        return None
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    del raw
+    tabs = list(map(bytes.find, lines, repeat(b"\t")))
+    if min(tabs) <= 0:  # a line without a tab (-1) or with an empty doc_id (0)
+        return None
+    return list(map(getitem, lines, map(slice, tabs)))

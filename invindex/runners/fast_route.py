@@ -18,12 +18,13 @@ import pickle
 from bisect import bisect_right
 from collections import defaultdict
 from pathlib import Path
-from typing import IO, Dict, List
+from typing import IO, Callable, Dict, List, Tuple
 
 from ..core.analysis import Analyzer
 from ..inputs import compression_of
 from .fast_map import Inverter, MapResult, read_split, timed
 from .fast_plan import Split
+from .fast_read import RawLines, split_records
 
 SAMPLES_PER_RANGE = 64
 # A range holds about this share of a batch, so that sampling's error rarely makes a
@@ -92,22 +93,54 @@ def sample_boundaries(ids: List[str], ranges: int) -> List[str]:
 def route_split(split: Split, boundaries: List[str], workdir: str, strict: bool,
                 batch_bytes: int, max_record: int = 0) -> MapResult:
     """Read a split (bad records counted as the map counts them) and write each batch's
-    records to one pickle per doc_id range: ``runs`` holds, per batch, a path per range
-    (None: no record there)."""
+    records to one file per doc_id range: ``runs`` holds, per batch, a path per range
+    (None: no record there). A batch of good records only is routed as it was read
+    (its lines, undecoded, to a ``.lines`` file: UTF-8 order is code point order, so
+    the doc_ids compare as bytes); any other batch as records (a ``.pickle``)."""
     result = MapResult(pid=os.getpid())
-    for n, records in read_split(split, strict, [batch_bytes], max_record, result):
+    as_bytes = [b.encode() for b in boundaries]
+    for n, batch in read_split(split, strict, [batch_bytes], max_record, result, raw=True):
         with timed(result.phases, "route"):
-            by_range: Dict[int, List] = defaultdict(list)
-            for rec in records:
-                by_range[bisect_right(boundaries, rec[0])].append(rec)
-            paths: List[str | None] = [None] * (len(boundaries) + 1)
-            for r, recs in by_range.items():
-                paths[r] = os.path.join(workdir, f"route-{split.index:05d}-{n:05d}-{r:05d}")
-                with open(paths[r], "wb") as f:
-                    pickle.dump(recs, f, pickle.HIGHEST_PROTOCOL)
-            del records, by_range
+            prefix = os.path.join(workdir, f"route-{split.index:05d}-{n:05d}")
+            if isinstance(batch, RawLines):
+                paths = _route(batch.lines, batch.ids, as_bytes, prefix + "-{:05d}.lines",
+                               b"\n".join)
+            else:
+                paths = _route(batch, [rec[0] for rec in batch], boundaries,
+                               prefix + "-{:05d}.pickle", _pickled)
+            del batch
         result.runs.append(paths)
     return result
+
+
+def _pickled(records: List) -> bytes:
+    return pickle.dumps(records, pickle.HIGHEST_PROTOCOL)
+
+
+def _route(items: List, ids: List, boundaries: List, name: str,
+           dump: Callable[[List], bytes]) -> List[str | None]:
+    """Write each item to its id's range's file (``name`` formatted with the range),
+    in order; a path per range, None where no item went."""
+    by_range: Dict[int, List] = defaultdict(list)
+    for item, doc_id in zip(items, ids, strict=True):
+        by_range[bisect_right(boundaries, doc_id)].append(item)
+    paths: List[str | None] = [None] * (len(boundaries) + 1)
+    for r, mine in by_range.items():
+        paths[r] = name.format(r)
+        with open(paths[r], "wb") as f:
+            f.write(dump(mine))
+    return paths
+
+
+def _load(path: str) -> Tuple[List, int]:
+    """A routed file's records and their input bytes; the file is removed."""
+    with open(path, "rb") as f:
+        data = f.read()
+    os.remove(path)
+    if path.endswith(".lines"):
+        return split_records(data.decode("utf-8")), len(data)
+    records = pickle.loads(data)
+    return records, sum(len(r[1]) for r in records)
 
 
 def map_range(index: int, paths: List[str], analyzer: Analyzer, parts: int, workdir: str,
@@ -125,14 +158,12 @@ def map_range(index: int, paths: List[str], analyzer: Analyzer, parts: int, work
     held = n = 0
     for path in paths:
         with timed(result.phases, "read"):
-            with open(path, "rb") as f:
-                more = pickle.load(f)
-            os.remove(path)
-        if records and held + sum(len(r[1]) for r in more) > size[0]:
+            more, more_bytes = _load(path)
+        if records and held + more_bytes > size[0]:
             inverter(records, _prefix(workdir, index, n))  # sorts them (stable)
             records, held, n = [], 0, n + 1
         records.extend(more)
-        held += sum(len(r[1]) for r in more)
+        held += more_bytes
         del more
     if records:
         inverter(records, _prefix(workdir, index, n))
