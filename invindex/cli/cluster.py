@@ -41,9 +41,14 @@ def register(sub) -> None:
     _rate(v)
     v.set_defaults(func=run_plan)
 
-    v = verbs.add_parser("up", help="create what is missing (idempotent; rolls back on failure)")
+    v = verbs.add_parser("up", help="create what is missing, update what changed, delete what "
+                                    "the spec no longer names (idempotent; rolls back on "
+                                    "failure)")
     v.add_argument("spec", metavar="SPEC")
     _format(v)
+    v.add_argument("--yes", action="store_true",
+                   help="do not ask on a terminal before deleting what the spec no longer "
+                        "names")
     v.set_defaults(func=run_up)
 
     for verb, what in (("status", "show every resource tagged for the cluster"),
@@ -121,7 +126,9 @@ def run_up(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     echo = _echo(args) if args.format == "text" else (lambda line: None)
-    out = api.up(spec, echo=echo)
+    out = api.up(spec, echo=echo, confirm=None if args.yes or not sys.stdin.isatty() else
+                 lambda removals: _confirm("up", spec.name, [
+                     (c.step.kind, f"{c.rid} (no longer in the spec)") for c in removals]))
     rows = [{"action": action, "kind": kind, "name": name, "id": rid}
             for action, kind, name, rid in out.resources]
     if args.format == "json":
@@ -184,22 +191,27 @@ def run_down(args: argparse.Namespace) -> int:
 
     name, location = _locate(args.target)
     if not args.yes and sys.stdin.isatty():
-        _confirm_down(name, api.inventory(name, location))
-    gone = api.down(name, location, echo=_echo(args))
+        _confirm("down", name, api.inventory(name, location))
+    kept: list = []
+    gone = api.down(name, location, echo=_echo(args), kept=kept)
     print(f"cluster {name}: {len(gone)} resource(s) deleted")
+    for line in kept:
+        print(f"  {line}")
     return 0
 
 
-def _confirm_down(name: str, found) -> None:
-    """On a terminal, show what would go and ask (`--yes` or a pipe skips this)."""
+def _confirm(verb: str, name: str, found) -> None:
+    """On a terminal, show what `verb` would delete and ask (`--yes` or a pipe skips
+    this); anything but yes cancels before any change."""
     if not found:
         return
-    print(f"cluster {name}: delete {len(found)} resource(s):", file=sys.stderr)
+    print(f"cluster {name}: {verb} will delete {len(found)} resource(s):", file=sys.stderr)
     for kind, rid in found:
         print(f"  {kind} {rid}", file=sys.stderr)
     print("delete them? [y/N] ", end="", file=sys.stderr, flush=True)
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-        raise InvindexError(f"down: cancelled, nothing of cluster {name} was deleted")
+        raise InvindexError(f"{verb}: cancelled, nothing of cluster {name} was "
+                            f"{'deleted' if verb == 'down' else 'changed'}")
 
 
 def run_simulate(args: argparse.Namespace) -> int:

@@ -34,12 +34,15 @@ def diff(spec: Spec, **inject: Any) -> Tuple[Plan, List[engine.Change]]:
     return plan, engine.compare(plan, backend)
 
 
-def up(spec: Spec, echo: Callable[[str], None] = print, **inject: Any) -> Outcome:
+def up(spec: Spec, echo: Callable[[str], None] = print,
+       confirm: engine.Confirm | None = None, **inject: Any) -> Outcome:
+    """Apply the spec; ``confirm`` sees what the spec no longer names before it is deleted
+    (and raises to cancel: nothing changes then)."""
     plan, backend = make_plan(spec, **inject)
     record = {"name": spec.name, "shape": spec.shape, "provider": spec.provider,
               "location": backend.label, "spec": spec.source}
     state.save(spec.name, record)
-    out = engine.apply(plan, backend, echo)
+    out = engine.apply(plan, backend, echo, confirm)
     state.save(spec.name, dict(record, ids=out.ids))  # e.g. the EMR id `build` looks up
     return out
 
@@ -73,7 +76,8 @@ def inventory(name: str, location: Dict[str, str], **inject: Any) -> List[Tuple[
 
 
 def down(name: str, location: Dict[str, str], echo: Callable[[str], None] = print,
-         **inject: Any) -> List[Tuple[str, str]]:
-    gone = engine.destroy(backend_for(name, location, **inject), echo)
+         kept: List[str] | None = None, **inject: Any) -> List[Tuple[str, str]]:
+    """Delete everything tagged for the cluster; ``kept`` collects what stays on purpose."""
+    gone = engine.destroy(backend_for(name, location, **inject), echo, kept)
     state.forget(name)
     return gone

@@ -110,14 +110,16 @@ class RdsInstances(_Handler):
                                        **{k: params[k] for k in fields})
         return rid
 
-    def delete(self, rid: str) -> None:
+    def delete(self, rid: str) -> str | None:
+        """Delete the instance; the final snapshot it keeps (billed storage), as a note."""
         found = self._get(rid)
         if found is None:
-            return
+            return None
         if found.get("DeletionProtection"):
             self._rds().modify_db_instance(DBInstanceIdentifier=rid, DeletionProtection=False,
                                            ApplyImmediately=True)
         tags = {t["Key"]: t["Value"] for t in found.get("TagList", [])}
+        snapshot = None
         if tags.get(FINAL_SNAPSHOT_TAG) == "false":
             self._rds().delete_db_instance(DBInstanceIdentifier=rid, SkipFinalSnapshot=True)
         else:
@@ -125,6 +127,11 @@ class RdsInstances(_Handler):
             self._rds().delete_db_instance(DBInstanceIdentifier=rid, SkipFinalSnapshot=False,
                                            FinalDBSnapshotIdentifier=snapshot)
         wait_for(lambda: self._get(rid) is None, f"RDS instance {rid} to be deleted")
+        if snapshot is None:
+            return None
+        return (f"kept final snapshot {snapshot} (database.final_snapshot = true; billed as "
+                f"storage until deleted: aws rds delete-db-snapshot --db-snapshot-identifier "
+                f"{snapshot} --region {self.aws.region})")
 
     def find_all(self) -> List[str]:
         pages = self._rds().get_paginator("describe_db_instances").paginate()

@@ -61,11 +61,12 @@ def launch_data(spec: Spec, ctx: Dict[str, Any], name: str) -> Dict[str, Any]:
         "BlockDeviceMappings": _block_devices(spec, ctx),
         "TagSpecifications": _instance_tags(spec, name),
     }
-    if spec.network["public_ip"]:
-        data["NetworkInterfaces"] = [{"DeviceIndex": 0, "AssociatePublicIpAddress": True,
-                                      "Groups": [Ref("security_group")]}]
-    else:
-        data["SecurityGroupIds"] = [Ref("security_group")]
+    # The primary interface spelled out, so that what happens to it is explicit: deleted
+    # with the instance (an interface left behind keeps its address and security group)
+    # and a public address only when the spec asks.
+    data["NetworkInterfaces"] = [{
+        "DeviceIndex": 0, "AssociatePublicIpAddress": bool(spec.network["public_ip"]),
+        "DeleteOnTermination": True, "Groups": [Ref("security_group")]}]
     if m["key_name"]:
         data["KeyName"] = m["key_name"]
     if m["instance_profile"]:
@@ -77,10 +78,7 @@ def instance_steps(spec: Spec, ctx: Dict[str, Any]) -> List[Step]:
     """Security group, then one instance in the first subnet."""
     data = launch_data(spec, ctx, spec.name)
     subnet = ctx["subnets"][0][0]
-    if "NetworkInterfaces" in data:
-        data["NetworkInterfaces"][0]["SubnetId"] = subnet
-    else:
-        data["SubnetId"] = subnet
+    data["NetworkInterfaces"][0]["SubnetId"] = subnet
     user_data = spec.user_data()
     if user_data:
         data["UserData"] = user_data  # boto3 base64-encodes it for RunInstances

@@ -31,8 +31,9 @@ class Handler(Protocol):
     def create(self, step: Step, params: Dict) -> str:
         """Create it (and only it: clean up its own partial state) and return its id."""
 
-    def delete(self, rid: str) -> None:
-        """Delete it and wait until it is gone (or going, where nothing waits on it)."""
+    def delete(self, rid: str) -> str | None:
+        """Delete it and wait until it is gone (or going, where nothing waits on it); what
+        it deliberately leaves behind (a final snapshot), as one line, or None."""
 
     def find_all(self) -> List[str]:
         """Ids of every resource of this kind that carries the cluster's tag."""
@@ -50,9 +51,9 @@ class Backend:
     handlers: Dict[str, Handler]
     teardown: List[str]  # kinds, in deletion order
     label: Dict[str, str] = field(default_factory=dict)
-    # kinds whose tagged resources that no step names any more ``up`` deletes: access
-    # rules kept one resource per rule (GCP firewall rules), so that a spec edit that
-    # removes access removes it, as an edited AWS security group's rules do
+    # kinds, in deletion order, whose tagged resources that no step names any more ``up``
+    # deletes: what a spec edit dropped (an alarm, a scaling policy, a firewall rule, a
+    # database user) would otherwise keep costing money or keep access open until `down`
     prune: List[str] = field(default_factory=list)
     # ids of the applied steps -> lines saying how to connect (serving databases), or ""
     endpoint: Callable[[Dict[str, str]], str] = lambda ids: ""
@@ -120,10 +121,20 @@ def refuse_replacements(changes: List[Change], cluster: str) -> None:
                             f"{cluster}` and `up` again. Nothing was changed.")
 
 
-def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
+Confirm = Callable[[List[Change]], None]
+
+
+def apply(plan: Plan, backend: Backend, echo: Echo = print,
+          confirm: Confirm | None = None) -> Outcome:
     """Create what is missing and update what changed in place, in order; refuse (before
-    any change) what would need a replacement; on failure delete what this run created."""
-    refuse_replacements(compare(plan, backend), plan.spec.name)
+    any change) what would need a replacement; on failure delete what this run created;
+    then delete what the spec no longer names. ``confirm`` sees those deletions before
+    anything changes and raises to cancel (the CLI asks on a terminal)."""
+    changes = compare(plan, backend)
+    refuse_replacements(changes, plan.spec.name)
+    removals = [c for c in changes if c.action == "remove"]
+    if removals and confirm is not None:
+        confirm(removals)
     out = Outcome()
     made: List[Tuple[Step, str]] = []
     step = None
@@ -165,15 +176,19 @@ def apply(plan: Plan, backend: Backend, echo: Echo = print) -> Outcome:
         if isinstance(e, KeyboardInterrupt):
             raise KeyboardInterrupt(msg) from e
         raise InvindexError(msg) from e
-    _remove_unnamed(backend, out, echo)
+    _remove_unnamed(backend, out, echo, {(c.step.kind, c.rid) for c in removals})
     out.endpoint = backend.endpoint(out.ids)
     return out
 
 
-def _remove_unnamed(backend: Backend, out: Outcome, echo: Echo) -> None:
-    """After every step is in place: delete what a ``prune`` kind no longer needs."""
+def _remove_unnamed(backend: Backend, out: Outcome, echo: Echo,
+                    planned: Set[Tuple[str, str]]) -> None:
+    """After every step is in place: delete what a ``prune`` kind no longer needs, of what
+    the comparison before any change found (and ``confirm`` saw)."""
     named = {(kind, rid) for _, kind, _, rid in out.resources}
     for kind, rid in _unnamed(backend, named):
+        if (kind, rid) not in planned:
+            continue
         try:
             backend.handlers[kind].delete(rid)
         except Exception as e:
@@ -196,14 +211,16 @@ def _rollback(made: List[Tuple[Step, str]], backend: Backend, echo: Echo) -> Lis
     return left
 
 
-def destroy(backend: Backend, echo: Echo = print) -> List[Tuple[str, str]]:
-    """Delete every tagged resource, kind by kind in teardown order."""
+def destroy(backend: Backend, echo: Echo = print,
+            kept: List[str] | None = None) -> List[Tuple[str, str]]:
+    """Delete every tagged resource, kind by kind in teardown order; ``kept`` collects
+    what a deletion leaves on purpose (say, a final snapshot)."""
     gone = []
     for kind in backend.teardown:
         handler = backend.handlers[kind]
         for rid in _listed(handler, kind, "down"):
             try:
-                handler.delete(rid)
+                note = handler.delete(rid)
             except InvindexError:
                 raise
             except Exception as e:
@@ -211,6 +228,8 @@ def destroy(backend: Backend, echo: Echo = print) -> List[Tuple[str, str]]:
                                     "run `down` again once the cause is fixed") from e
             echo(f"deleted  {kind} {rid}")
             gone.append((kind, rid))
+            if note and kept is not None:
+                kept.append(note)
     return gone
 
 

@@ -117,7 +117,9 @@ def test_fleet_up_creates_secure_wired_fleet_and_second_up_creates_nothing(aws, 
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert all(b["Ebs"]["Encrypted"] for b in data["BlockDeviceMappings"])
     assert base64.b64decode(data["UserData"]).decode() == "#!/bin/sh\necho worker\n"
-    assert data["SecurityGroupIds"] == [sg["GroupId"]]
+    (nic,) = data["NetworkInterfaces"]
+    assert (nic["Groups"], nic["DeleteOnTermination"], nic["AssociatePublicIpAddress"]) == \
+        ([sg["GroupId"]], True, False)
     assert asg.describe_launch_configurations()["LaunchConfigurations"] == []
 
     (group,) = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["t-fleet-asg"])[
