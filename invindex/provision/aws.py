@@ -84,11 +84,18 @@ _SHAPE_KINDS = {"emr": {"emr_managed_scaling", "emr_cluster", "emr_security_conf
                 "dynamodb": {"dynamodb_table"}}
 
 
+# What `up` deletes when the spec stops naming it: a fleet's alarms and scaling policies
+# (switching mode, or a metric, which names the alarms). Every other kind is one per
+# cluster, compared in place (or refused as a replacement), never left unnamed.
+_PRUNE = {"fleet": ["alarm", "scaling_policy"]}
+
+
 def backend(aws: Aws, shape: str = "") -> Backend:
     label = {"provider": "aws", "shape": shape, "region": aws.region, "profile": aws.profile}
     kinds = _SHAPE_KINDS.get(shape)
     teardown = [k for k in TEARDOWN if kinds is None or k in kinds]
-    found = Backend({**handlers(aws), **db_handlers(aws)}, teardown, label)
+    found = Backend({**handlers(aws), **db_handlers(aws)}, teardown, label,
+                    prune=_PRUNE.get(shape, []))
     found.endpoint = lambda ids: serving_uri(found, shape, ids, aws.region)
     return found
 

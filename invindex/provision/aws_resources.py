@@ -288,7 +288,8 @@ class ScalingPolicies(_Handler):
 
     def delete(self, rid: str) -> None:
         try:
-            self._asg().delete_policy(AutoScalingGroupName=_asg_of(rid), PolicyName=rid)
+            self._asg().delete_policy(AutoScalingGroupName=_asg_of(rid),
+                                      PolicyName=rid.split(":policyName/", 1)[1])
         except Exception as e:
             if error_code(e) != "ValidationError":
                 raise
