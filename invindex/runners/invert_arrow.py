@@ -1,12 +1,14 @@
 """Invert one batch of records with numpy and pyarrow: the fast engine's hot loop.
 
-Python still tokenizes (one ``re.findall`` over the batch's lowered texts, so the
-tokens are exactly the contract's), but everything per token or per posting after
-that runs in C: tokens are dictionary-encoded, stably sorted by term (which keeps
-(doc, position) order inside a term, as the records are already in doc_id order), and
-postings, position lists and per-term lines are built with Arrow's string kernels.
-Analyzer options work on the dictionary (one entry per distinct token), so stemming
-and stopword tests cost per distinct word, not per occurrence.
+Latin-1 text (ASCII included) is tokenized by numpy table lookups built from Python's
+own ``str.lower``/``str.isalnum``, other text by ``re.findall`` with the contract's
+pattern, so the tokens are exactly the contract's; everything per token or per
+posting after that runs in C: tokens are dictionary-encoded, stably sorted by term
+(which keeps (doc, position) order inside a term, as the records are already in
+doc_id order), and the terms' postings text is one Arrow ``take`` over a table of
+pieces (``invert_pieces``). Analyzer options work on the dictionary (one entry per
+distinct token), so stemming and stopword tests cost per distinct word, not per
+occurrence.
 
 Output: run lines ``term<TAB>df<TAB>postings`` exactly as ``invert_py`` writes them.
 """
@@ -27,6 +29,7 @@ import pyarrow.compute as pc
 from ..core.analysis import TOKEN_RE, Analyzer
 from ..core.doctable import BUCKETS, doc_table_key
 from .fast_doctable import text_run_lines
+from .invert_pieces import term_postings
 
 _TOKENS_AND_BREAKS = re.compile(TOKEN_RE.pattern + r"|\n").findall
 
@@ -322,16 +325,6 @@ def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
     new_group[1:] = (trank[1:] != trank[:-1]) | (doc[1:] != doc[:-1])
     gstart = np.flatnonzero(new_group)
     goff = np.append(gstart, n).astype(np.int32)
-    head = pc.take(heads, pa.array(doc[gstart]))
-    if analyzer.positions:
-        tf = _numbers(np.diff(goff), ",[")
-        pos_str = _numbers(pos)
-        plist = pc.binary_join(pa.ListArray.from_arrays(pa.array(goff), pos_str), ",")
-        del pos, pos_str
-        postings = pc.binary_join_element_wise(head, tf, plist, pa.scalar("]]"), "")
-        del plist, tf
-    else:
-        postings = pc.binary_join_element_wise(head, _numbers(np.diff(goff), "]"), "")
     # Terms: runs of equal term over the postings.
     gterm = trank[gstart]
     new_term = np.empty(len(gterm), dtype=bool)
@@ -339,24 +332,13 @@ def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
     new_term[1:] = gterm[1:] != gterm[:-1]
     tstart = np.flatnonzero(new_term)
     toff = np.append(tstart, len(gterm)).astype(np.int32)
+    joined = term_postings(doc, pos, gstart, goff, tstart, heads, analyzer.positions)
     gdoc = doc[gstart]
-    del head, doc
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(toff), postings), ",")
-    del postings
+    del doc, pos
     term_str = pc.take(terms, pa.array(order[gterm[tstart]]))
     first = pc.take(ids, pa.array(gdoc[tstart]))
     last = pc.take(ids, pa.array(gdoc[toff[1:] - 1]))
     return ArrowRun.of(term_str, np.diff(toff), first, last, joined), tokens, lengths
-
-
-def _numbers(values: np.ndarray, suffix: str = "") -> pa.Array:
-    """The decimal text of each (non-negative) value, then ``suffix``: taken from a
-    table of 0..max, so that only the distinct numbers are formatted (a take is ~2x
-    cheaper than casting every value)."""
-    table = pc.cast(pa.array(np.arange(int(values.max()) + 1)), pa.string())
-    if suffix:
-        table = pc.binary_join_element_wise(table, pa.scalar(suffix), "")
-    return pc.take(table, pa.array(values))
 
 
 _NO_STRINGS = pa.array([], pa.string())
