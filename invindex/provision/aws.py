@@ -85,9 +85,9 @@ _SHAPE_KINDS = {"emr": {"emr_managed_scaling", "emr_cluster", "emr_security_conf
 
 
 # What `up` deletes when the spec stops naming it: a fleet's alarms and scaling policies
-# (switching mode, or a metric, which names the alarms). Every other kind is one per
-# cluster, compared in place (or refused as a replacement), never left unnamed.
-_PRUNE = {"fleet": ["alarm", "scaling_policy"]}
+# (switching mode, or a metric, which names the alarms), an EMR cluster's managed scaling.
+# Every other kind is one per cluster, compared in place (or refused as a replacement).
+_PRUNE = {"fleet": ["alarm", "scaling_policy"], "emr": ["emr_managed_scaling"]}
 
 
 def backend(aws: Aws, shape: str = "") -> Backend:

@@ -472,13 +472,16 @@ class EmrClusters(_Handler):
         return {g["InstanceGroupType"]: g for g in groups}
 
     def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
-        """The task group's automatic scaling policy changes in place; the release, logs,
-        instance types and the core count (HDFS) only with a new cluster."""
+        """The task group's automatic scaling policy changes in place (put, or removed when
+        the spec has none: managed or no scaling), and a task group the spec no longer has
+        is resized to 0 (EMR cannot remove an instance group; an empty one costs nothing);
+        the release, logs, instance types and the core count (HDFS) only with a new
+        cluster, as does a task group added to a cluster without one."""
         c = self._emr().describe_cluster(ClusterId=rid)["Cluster"]
         replace = diff_fields({k: params[k] for k in ("ReleaseLabel", "LogUri")}, c)
         groups, update = self._groups(rid), {}
-        for want in params["Instances"]["InstanceGroups"]:
-            role = want["InstanceRole"]
+        wanted = {g["InstanceRole"]: g for g in params["Instances"]["InstanceGroups"]}
+        for role, want in wanted.items():
             have = groups.get(role)
             if have is None:
                 replace[f"{role.lower()} group"] = (None, want["InstanceType"])
@@ -487,18 +490,31 @@ class EmrClusters(_Handler):
             if role != "TASK":
                 fixed["RequestedInstanceCount"] = want["InstanceCount"]
             replace.update(diff_fields({role.lower(): fixed}, {role.lower(): have}))
-            if "AutoScalingPolicy" in want:
+        task = groups.get("TASK")
+        if task is not None:
+            want_policy = wanted.get("TASK", {}).get("AutoScalingPolicy")
+            have_policy = task.get("AutoScalingPolicy")
+            if want_policy or have_policy:
                 update.update(diff_fields(
-                    {"task": {"AutoScalingPolicy": _emr_policy(want["AutoScalingPolicy"])}},
-                    {"task": {"AutoScalingPolicy": _emr_policy(have.get("AutoScalingPolicy"))}}))
+                    {"task": {"AutoScalingPolicy": _emr_policy(want_policy)}},
+                    {"task": {"AutoScalingPolicy": _emr_policy(have_policy)}}))
+            if "TASK" not in wanted and task.get("RequestedInstanceCount"):
+                update["task.InstanceCount"] = (task["RequestedInstanceCount"], 0)
         return update, replace
 
     def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
-        (task,) = [g for g in params["Instances"]["InstanceGroups"]
-                   if g["InstanceRole"] == "TASK"]
-        self._emr().put_auto_scaling_policy(ClusterId=rid,
-                                            InstanceGroupId=self._groups(rid)["TASK"]["Id"],
-                                            AutoScalingPolicy=task["AutoScalingPolicy"])
+        task = next((g for g in params["Instances"]["InstanceGroups"]
+                     if g["InstanceRole"] == "TASK"), {})
+        group = self._groups(rid)["TASK"]["Id"]
+        if any(k.startswith("task.AutoScalingPolicy") for k in fields):
+            if task.get("AutoScalingPolicy"):
+                self._emr().put_auto_scaling_policy(ClusterId=rid, InstanceGroupId=group,
+                                                    AutoScalingPolicy=task["AutoScalingPolicy"])
+            else:
+                self._emr().remove_auto_scaling_policy(ClusterId=rid, InstanceGroupId=group)
+        if "task.InstanceCount" in fields:
+            self._emr().modify_instance_groups(ClusterId=rid, InstanceGroups=[
+                {"InstanceGroupId": group, "InstanceCount": 0}])
         return rid
 
     def delete(self, rid: str) -> None:
@@ -522,11 +538,12 @@ class EmrClusters(_Handler):
                 f"master {c.get('MasterPublicDnsName') or '-'}; running/requested: {sizes}")
 
 
-def _emr_policy(policy: Dict[str, Any] | None) -> Dict[str, Any]:
+def _emr_policy(policy: Dict[str, Any] | None) -> Dict[str, Any] | None:
     """The comparable part of an automatic scaling policy: limits and, per rule, action and
     trigger without dimensions (EMR answers with the cluster id in place of
-    ``${emr.clusterId}``)."""
-    policy = policy or {}
+    ``${emr.clusterId}``); None for none."""
+    if not policy or not policy.get("Rules"):
+        return None
     rules = {}
     for r in policy.get("Rules", []):
         alarm = _except(r.get("Trigger", {}).get("CloudWatchAlarmDefinition", {}), "Dimensions")
@@ -539,27 +556,41 @@ def _except(params: Dict[str, Any], *keys: str) -> Dict[str, Any]:
 
 
 class EmrManagedScaling(_Handler):
-    """Lives and dies with its cluster; moto does not implement it (tests check the request)."""
+    """A setting of its cluster (id: the cluster's), put again when the limits change and
+    removed when the spec stops asking for it; it goes with its cluster at `down`."""
 
     def _emr(self) -> Any:
         return self.aws.client("emr")
 
+    def _get(self, cluster: str) -> Dict[str, Any] | None:
+        found = self._emr().get_managed_scaling_policy(ClusterId=cluster)
+        return found.get("ManagedScalingPolicy") or None
+
     def find(self, step: Step, params: Dict) -> str | None:
-        found = self._emr().get_managed_scaling_policy(ClusterId=params["ClusterId"])
-        return params["ClusterId"] if found.get("ManagedScalingPolicy") else None
+        return params["ClusterId"] if self._get(params["ClusterId"]) else None
 
     def create(self, step: Step, params: Dict) -> str:
         self._emr().put_managed_scaling_policy(**params)
         return params["ClusterId"]
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """PutManagedScalingPolicy replaces the limits in place."""
+        return diff_fields({"ManagedScalingPolicy": params["ManagedScalingPolicy"]},
+                           {"ManagedScalingPolicy": self._get(rid)}), {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        return self.create(step, params)
+
     def delete(self, rid: str) -> None:
         self._emr().remove_managed_scaling_policy(ClusterId=rid)
 
     def find_all(self) -> List[str]:
-        return []
+        """The cluster's id when it has a policy (what `up` removes when the spec switches
+        to another mode); `down` terminates the cluster, which takes its policy with it."""
+        return [c for c in EmrClusters(self.aws).find_all() if self._get(c)]
 
 
-TEARDOWN = ["emr_managed_scaling", "emr_cluster", "emr_security_configuration", "alarm",
+TEARDOWN = ["emr_cluster", "emr_security_configuration", "alarm",
             "scaling_policy", "auto_scaling_group", "instance", "db_instance", "dynamodb_table",
             "launch_template", "db_subnet_group", "security_group"]
 

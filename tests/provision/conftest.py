@@ -7,6 +7,7 @@ under test finds them through boto3's ordinary default chain, as it would real o
 from __future__ import annotations
 
 import pytest
+from _moto_emr import add_managed_scaling
 
 from invindex.provision import engine
 
@@ -36,6 +37,7 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     monkeypatch.setenv("INVINDEX_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setattr(engine, "POLL_INTERVAL", 0.05)
     monkeypatch.setattr(engine, "POLL_TIMEOUT", 20.0)
+    add_managed_scaling(monkeypatch)  # moto lacks EMR managed scaling: _moto_emr.py
     return moto_endpoint
 
 

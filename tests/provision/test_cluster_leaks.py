@@ -159,14 +159,11 @@ def moto_only(cluster: str) -> Dict[str, Set[str]]:
     EMR, EMR.replace("min = 1", 'mode = "managed"\n    min = 1'), RDS,
     '\n    name = "l-table"\n    shape = "dynamodb"\n    [aws]\n    region = "us-east-1"\n',
 ], ids=["fleet", "fleet-target", "instance", "emr", "emr-managed", "rds", "dynamodb"])
-def test_down_leaves_nothing_billable(aws, tmp_path, monkeypatch, text):
+def test_down_leaves_nothing_billable(aws, tmp_path, text):
     """Every AWS shape: after `up` (on the fleet, with the instances its Auto Scaling group
     launched) and `down`, the account holds exactly what it held before, but for what only
-    moto leaves (``moto_only``). moto does not implement EMR managed scaling: its lookup is
-    answered as "already there" so that no call reaches moto."""
-    from invindex.provision.aws_resources import EmrManagedScaling
-
-    monkeypatch.setattr(EmrManagedScaling, "find", lambda self, step, params: "skipped")
+    moto leaves (``moto_only``). EMR managed scaling, which moto lacks, is added to it by
+    ``_moto_emr`` (through the ``aws`` fixture)."""
     before = everything()
     spec = spec_file(tmp_path, text)
     assert main(["-q", "cluster", "up", str(spec)]) == 0

@@ -102,3 +102,81 @@ def test_a_new_metric_replaces_the_alarms_named_after_the_old_one(aws, tmp_path,
     spec = spec_file(tmp_path, f'metric = "{metric}"')
     assert main(["-q", "cluster", "up", "--yes", str(spec)]) == 0
     assert names()[0] == [f"p-fleet-{metric.lower()}-high", f"p-fleet-{metric.lower()}-low"]
+
+
+EMR = """
+    name = "p-emr"
+    shape = "emr"
+    [aws]
+    region = "us-east-1"
+    [emr]
+    log_uri = "s3://logs-bucket/emr/"
+    [scaling]
+    {mode}
+    min = 1
+    max = 4
+    desired = {desired}
+"""
+
+
+def emr_file(tmp_path, mode: str, desired: int = 1):
+    path = tmp_path / "emr.toml"
+    path.write_text(textwrap.dedent(EMR).replace("{mode}", mode).replace(
+        "{desired}", str(desired)))
+    return path
+
+
+def emr_state():
+    """(task group's requested count, whether it has automatic scaling rules, the managed
+    scaling policy's limits or None)."""
+    emr = boto3.client("emr", region_name="us-east-1")
+    (c,) = [c for c in emr.list_clusters(ClusterStates=["WAITING", "RUNNING"])["Clusters"]
+            if c["Name"] == "p-emr"]
+    groups = {g["InstanceGroupType"]: g for g in emr.list_instance_groups(
+        ClusterId=c["Id"])["InstanceGroups"]}
+    managed = emr.get_managed_scaling_policy(ClusterId=c["Id"]).get("ManagedScalingPolicy")
+    return (groups["TASK"]["RequestedInstanceCount"],
+            bool(groups["TASK"].get("AutoScalingPolicy")),
+            managed and managed["ComputeLimits"]["MaximumCapacityUnits"])
+
+
+def planned(capsys, spec) -> set:
+    capsys.readouterr()
+    assert main(["cluster", "plan", str(spec), "--format", "json"]) == 0
+    return {(r["action"], r["kind"], tuple(sorted(r["fields"]))) for r in json.loads(
+        capsys.readouterr().out)["resources"]}
+
+
+def test_emr_scaling_mode_edits_are_applied_not_kept(aws, tmp_path, capsys):
+    """EMR on moto (managed scaling added to moto by ``_moto_emr``): switching the spec from
+    automatic scaling rules to managed scaling removes the task group's rules and puts the
+    managed policy; new limits update it; switching to no scaling with no task instances
+    removes the managed policy (`plan`: remove, `up` asks) and resizes the task group to 0
+    (EMR cannot delete an instance group; an empty one costs nothing). None of these needs
+    a new cluster, and none may silently keep the old scaling."""
+    assert main(["-q", "cluster", "up", str(emr_file(tmp_path, ""))]) == 0
+    assert emr_state() == (1, True, None)
+
+    managed = emr_file(tmp_path, 'mode = "managed"')
+    assert {p for p in planned(capsys, managed) if p[0] != "unchanged"} == {
+        ("update", "emr_cluster", ("task.AutoScalingPolicy",)),
+        ("create", "emr_managed_scaling", ())}
+    assert main(["-q", "cluster", "up", str(managed)]) == 0
+    assert emr_state() == (1, False, 2 + 4)  # core + task max
+
+    wider = emr_file(tmp_path, 'mode = "managed"').read_text().replace("max = 4", "max = 6")
+    (tmp_path / "emr.toml").write_text(wider)
+    assert ("update", "emr_managed_scaling",
+            ("ManagedScalingPolicy.ComputeLimits.MaximumCapacityUnits",)) in planned(
+        capsys, tmp_path / "emr.toml")
+    assert main(["-q", "cluster", "up", str(tmp_path / "emr.toml")]) == 0
+    assert emr_state() == (1, False, 2 + 6)
+
+    none = emr_file(tmp_path, 'mode = "none"', desired=0)
+    none.write_text(none.read_text().replace("min = 1", "min = 0"))
+    assert {p for p in planned(capsys, none) if p[0] != "unchanged"} == {
+        ("update", "emr_cluster", ("task.InstanceCount",)),
+        ("remove", "emr_managed_scaling", ())}
+    assert main(["-q", "cluster", "up", "--yes", str(none)]) == 0
+    assert emr_state() == (0, False, None)
+    assert {p[0] for p in planned(capsys, none)} == {"unchanged"}
