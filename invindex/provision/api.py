@@ -28,9 +28,17 @@ def make_plan(spec: Spec, **inject: Any) -> Tuple[Plan, Backend]:
     return _provider(spec.provider).make_plan(spec, **inject)
 
 
+def _planned(spec: Spec, **inject: Any) -> Tuple[Plan, Backend]:
+    """The plan, and its backend knowing what the last `up` recorded (see ``Backend``)."""
+    plan, backend = make_plan(spec, **inject)
+    record = state.load(spec.name) or {}
+    backend.recorded = {(kind, rid) for kind, rid in record.get("resources", [])}
+    return plan, backend
+
+
 def diff(spec: Spec, **inject: Any) -> Tuple[Plan, List[engine.Change]]:
     """The plan and, per step, what ``up`` would do to what exists (read-only calls)."""
-    plan, backend = make_plan(spec, **inject)
+    plan, backend = _planned(spec, **inject)
     return plan, engine.compare(plan, backend)
 
 
@@ -38,12 +46,15 @@ def up(spec: Spec, echo: Callable[[str], None] = print,
        confirm: engine.Confirm | None = None, **inject: Any) -> Outcome:
     """Apply the spec; ``confirm`` sees what the spec no longer names before it is deleted
     (and raises to cancel: nothing changes then)."""
-    plan, backend = make_plan(spec, **inject)
+    plan, backend = _planned(spec, **inject)
     record = {"name": spec.name, "shape": spec.shape, "provider": spec.provider,
-              "location": backend.label, "spec": spec.source}
+              "location": backend.label, "spec": spec.source,
+              "resources": sorted(backend.recorded)}
     state.save(spec.name, record)
     out = engine.apply(plan, backend, echo, confirm)
-    state.save(spec.name, dict(record, ids=out.ids))  # e.g. the EMR id `build` looks up
+    # the ids (e.g. the EMR id `build` looks up) and every resource this spec now names
+    state.save(spec.name, dict(record, ids=out.ids, resources=sorted(
+        [kind, rid] for action, kind, _, rid in out.resources if action != "removed")))
     return out
 
 

@@ -55,6 +55,11 @@ class Backend:
     # deletes: what a spec edit dropped (an alarm, a scaling policy, a firewall rule, a
     # database user) would otherwise keep costing money or keep access open until `down`
     prune: List[str] = field(default_factory=list)
+    # of those, kinds without tags or labels (Cloud SQL databases and users): only what an
+    # earlier `up` of this cluster recorded (``recorded``: (kind, id)) is ever deleted, never
+    # what someone made by hand beside it
+    recorded_only: Set[str] = field(default_factory=set)
+    recorded: Set[Tuple[str, str]] = field(default_factory=set)
     # ids of the applied steps -> lines saying how to connect (serving databases), or ""
     endpoint: Callable[[Dict[str, str]], str] = lambda ids: ""
 
@@ -109,7 +114,8 @@ def compare(plan: Plan, backend: Backend) -> List[Change]:
 def _unnamed(backend: Backend, named: Set[Tuple[str, str]]) -> List[Tuple[str, str]]:
     """(kind, id) of the cluster's resources of a ``prune`` kind that no step names."""
     return [(kind, rid) for kind in backend.prune for rid in backend.handlers[kind].find_all()
-            if (kind, rid) not in named]
+            if (kind, rid) not in named and (kind not in backend.recorded_only
+                                             or (kind, rid) in backend.recorded)]
 
 
 def refuse_replacements(changes: List[Change], cluster: str) -> None:

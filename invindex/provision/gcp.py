@@ -334,6 +334,12 @@ TEARDOWN = {"gce": ["gce_instance"] + _NETWORK,
             "cloudsql-postgres": ["sql_instance"]}
 
 
+# What `up` deletes when the spec stops naming it: firewall rules (one resource per rule),
+# a Cloud SQL IAM login (its access) and database that an earlier `up` made.
+_PRUNE = {"gce": ["gce_firewall"], "dataproc": ["gce_firewall"],
+          "cloudsql-postgres": ["sql_user", "sql_database"]}
+
+
 def location(spec: Spec) -> Dict[str, str]:
     return {"provider": "gcp", "shape": spec.shape, "project": spec.gcp["project"],
             "region": spec.gcp["region"], "zone": spec.gcp["zone"],
@@ -352,7 +358,7 @@ def _backend(gcp: Gcp) -> Backend:
     teardown = TEARDOWN.get(gcp.shape) or ["dataproc_cluster", "dataproc_policy"] + \
         TEARDOWN["gce"]
     found = Backend(_Lazy(gcp, kinds), teardown, gcp.location,  # type: ignore[arg-type]
-                    prune=["gce_firewall"])
+                    prune=_PRUNE.get(gcp.shape, []), recorded_only={"sql_user", "sql_database"})
     if gcp.shape == "cloudsql-postgres":
         found.endpoint = lambda ids: cloudsql_uri(found, ids)
     return found

@@ -123,15 +123,21 @@ class SqlInstances:
         return step.name
 
     _IN_PLACE = ("tier", "dataDiskSizeGb", "ipConfiguration", "backupConfiguration",
-                 "databaseFlags", "deletionProtectionEnabled")
+                 "databaseFlags", "deletionProtectionEnabled", "userLabels")
 
     def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
-        """Settings change in place (instances.patch); the version and region do not."""
+        """Settings and labels change in place (instances.patch); the version, region and
+        disk type do not, nor does the disk shrink."""
         found = self._get(rid) or {}
         want = params["settings"]
         update = diff_fields({"settings": {k: want[k] for k in self._IN_PLACE}}, found)
-        return update, diff_fields({k: params[k] for k in ("databaseVersion", "region")},
-                                   found)
+        replace = diff_fields({k: params[k] for k in ("databaseVersion", "region")}, found)
+        replace.update(diff_fields({"settings": {"dataDiskType": want["dataDiskType"]}},
+                                   found))
+        have_disk = found.get("settings", {}).get("dataDiskSizeGb")
+        if have_disk and int(want["dataDiskSizeGb"]) < int(have_disk):
+            replace["settings.dataDiskSizeGb"] = update.pop("settings.dataDiskSizeGb")
+        return update, replace
 
     def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
         changed = {k.split(".")[1].split("[")[0] for k in fields}
@@ -199,7 +205,15 @@ class _InstanceChild:
                      f"deleting {rid}")
 
     def find_all(self) -> List[str]:
-        return []
+        """Those on the cluster's instance that invindex could have made (`up` deletes
+        one only when an earlier `up` recorded it; `down` deletes the instance)."""
+        found = get_or_none(self._api().list(project=self.gcp.project,
+                                             instance=self.gcp.cluster).execute) or {}
+        return [f"{self.gcp.cluster}/{i['name']}" for i in found.get("items", [])
+                if self.made_here(i)]
+
+    def made_here(self, item: Dict[str, Any]) -> bool:
+        return True
 
     def describe(self, rid: str) -> str:
         return rid
@@ -208,6 +222,12 @@ class _InstanceChild:
 class SqlDatabases(_InstanceChild):
     collection, key = "databases", "database"
 
+    def made_here(self, item: Dict[str, Any]) -> bool:
+        return item.get("name") != "postgres"  # Cloud SQL's own
+
 
 class SqlUsers(_InstanceChild):
     collection, key = "users", "name"
+
+    def made_here(self, item: Dict[str, Any]) -> bool:
+        return item.get("type", "").startswith("CLOUD_IAM")  # not the built-in postgres

@@ -101,12 +101,13 @@ class FakeGcp(Recorder):
         m = re.match(r"^/v1/projects/([^/]+)/(instances|operations)(?:/([^/]+))?"
                      r"(?:/(databases|users)(?:/([^/]+))?)?$", path)
         if m:
-            return self._sql(method, *m.groups(), body=body)
+            return self._sql(method, *m.groups(), body=body, query=query)
         return 404, _gerror(404, f"no route {path}")
 
-    def _sql(self, method, project, kind, name, child, child_name, body):
+    def _sql(self, method, project, kind, name, child, child_name, body, query):
         """Cloud SQL Admin v1: instances (refusing to delete one with deletion protection,
-        as the API does), their databases and users; operations are born DONE."""
+        as the API does), their databases and users (listed; a user deleted by its
+        ``name`` query parameter, as users.delete is); operations are born DONE."""
         done = {"kind": "sql#operation", "name": "op-1", "status": "DONE"}
         if kind == "operations":
             return 200, done
@@ -118,6 +119,9 @@ class FakeGcp(Recorder):
             if method == "POST":
                 self.store[f"{key}/{body['name']}"] = dict(body)
                 return 200, done
+            child_name = child_name or query.get("name", [None])[0]
+            if method == "GET" and child_name is None:
+                return 200, {"items": _children(self.store, key)}
             if f"{key}/{child_name}" not in self.store:
                 return 404, _gerror(404, f"{child_name} not found")
             if method == "DELETE":

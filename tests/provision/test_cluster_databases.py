@@ -252,3 +252,50 @@ def test_cloudsql_settings_update_in_place_version_is_refused(gcp, tmp_path, cap
     assert main(["cluster", "up", str(newer)]) == 1
     assert "sql_instance g-sql (databaseVersion POSTGRES_16 -> POSTGRES_17)" in \
         capsys.readouterr().err
+
+
+def test_cloudsql_edits_drop_the_old_login_and_database_and_relabel(gcp, tmp_path, capsys,
+                                                                    monkeypatch):
+    """Against the local server: a spec that names another IAM login and another database
+    (and a new tag) makes `plan` show the old login and database as `remove` and the
+    instance's labels as an update; `up --yes` deletes them (an IAM login the spec no longer
+    names must not keep its access) and patches the labels. Only what an earlier `up`
+    recorded is removed: a database made by hand on the instance is never touched."""
+    from google.auth.credentials import AnonymousCredentials
+
+    import invindex.provision.gcp as gcp_module
+
+    monkeypatch.setattr(gcp_module, "default_credentials",
+                        lambda: (AnonymousCredentials(), "proj"))
+    text = f"""
+        name = "g-sql"
+        shape = "cloudsql-postgres"
+        [gcp]
+        project = "proj"
+        endpoint = "{gcp.url}"
+        [database]
+        iam_user = "old@proj.iam.gserviceaccount.com"
+    """
+    assert main(["-q", "cluster", "up", str(write(tmp_path, text))]) == 0
+    base = "sql/proj/instances/g-sql"
+    gcp.store[f"{base}/databases/manual"] = {"name": "manual", "instance": "g-sql"}
+    edited = write(tmp_path, text.replace("old@", "new@") + '    db_name = "idx2"\n'
+                   "    [tags]\n    team = \"search\"\n", "edited.toml")
+    capsys.readouterr()
+    assert main(["cluster", "plan", str(edited), "--format", "json"]) == 0
+    planned = {(r["action"], r["kind"], r["name"], tuple(r["fields"])) for r in json.loads(
+        capsys.readouterr().out)["resources"] if r["action"] != "unchanged"}
+    assert planned == {
+        ("update", "sql_instance", "g-sql", ("settings.userLabels.team",)),
+        ("create", "sql_database", "idx2", ()),
+        ("create", "sql_user", "new@proj.iam.gserviceaccount.com", ()),
+        ("remove", "sql_user", "g-sql/old@proj.iam.gserviceaccount.com", ()),
+        ("remove", "sql_database", "g-sql/invindex", ())}
+    assert main(["-q", "cluster", "up", "--yes", str(edited)]) == 0
+    assert sorted(k.split(base + "/", 1)[1] for k in gcp.store if k.startswith(base + "/")) \
+        == ["databases/idx2", "databases/manual", "users/new@proj.iam.gserviceaccount.com"]
+    assert gcp.store[base]["settings"]["userLabels"]["team"] == "search"
+    capsys.readouterr()
+    assert main(["cluster", "plan", str(edited), "--format", "json"]) == 0
+    assert {r["action"] for r in json.loads(capsys.readouterr().out)["resources"]} == {
+        "unchanged", "exists"}
