@@ -11,7 +11,7 @@ from ..errors import InvindexError
 from .azure_steps import vm_steps
 from .deps import need
 from .engine import Backend
-from .plan import Fields, Plan, Step
+from .plan import Fields, Plan, Step, diff_fields
 from .spec import MANAGED_BY, TAG_CLUSTER, TAG_MANAGED, Spec
 
 
@@ -150,6 +150,67 @@ class NetworkSecurityGroups(ArmResource):
         return self.create(step, params)
 
 
+def _ref(value: Any) -> str:
+    """An ARM id reference (``{"id": ...}`` in a request, a sub-resource read back) as
+    comparable text; ARM ids are case-insensitive."""
+    found = value.get("id") if isinstance(value, dict) else getattr(value, "id", None)
+    return (found or "").lower()
+
+
+class NetworkInterfaces(ArmResource):
+    """What the NIC joins (subnet, security group) and whether it has a public address
+    change in place: one PUT of the NIC (so dropping ``public_ip`` detaches the address
+    before `up` deletes it)."""
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        group, name = _parts(rid)
+        found = self.ops().get(group, name)
+        ip = (found.ip_configurations or [None])[0]
+        want = params["properties"]["ipConfigurations"][0]["properties"]
+        have = {"subnet": _ref(getattr(ip, "subnet", None)),
+                "publicIPAddress": _ref(getattr(ip, "public_ip_address", None)),
+                "networkSecurityGroup": _ref(found.network_security_group)}
+        wanted = {"subnet": _ref(want.get("subnet")),
+                  "publicIPAddress": _ref(want.get("publicIPAddress")),
+                  "networkSecurityGroup": _ref(params["properties"].get(
+                      "networkSecurityGroup"))}
+        return diff_fields(wanted, have), {}
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        return self.create(step, params)
+
+
+class VirtualMachines(ArmResource):
+    """The size changes in place (a PUT of the VM; Azure restarts it); the image, the
+    admin user, the SSH key, the OS disk and the security type only with a new VM."""
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        group, name = _parts(rid)
+        vm = self.ops().get(group, name)
+        props = params["properties"]
+        update = diff_fields({"vmSize": props["hardwareProfile"]["vmSize"]},
+                             {"vmSize": getattr(vm.hardware_profile, "vm_size", None)})
+        image = vm.storage_profile.image_reference if vm.storage_profile else None
+        linux = vm.os_profile.linux_configuration if vm.os_profile else None
+        keys = [k.key_data for k in (linux.ssh.public_keys or [])] if linux and linux.ssh \
+            else []
+        have = {"imageReference": {k: getattr(image, k, None) for k in
+                                   props["storageProfile"]["imageReference"]},
+                "adminUsername": getattr(vm.os_profile, "admin_username", None),
+                "sshKeys": keys,
+                "osDiskSizeGB": getattr(vm.storage_profile.os_disk, "disk_size_gb", None)
+                if vm.storage_profile else None}
+        want = {"imageReference": props["storageProfile"]["imageReference"],
+                "adminUsername": props["osProfile"]["adminUsername"],
+                "sshKeys": [k["keyData"] for k in
+                            props["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"]],
+                "osDiskSizeGB": props["storageProfile"]["osDisk"]["diskSizeGB"]}
+        return update, diff_fields(want, have)
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        return self.create(step, params)
+
+
 def _show_rule(name: str, props: Dict[str, Any]) -> str:
     """One comparable line per rule; the SDK reads enums back (``.value`` is the text)."""
     values = {k: getattr(props.get(k), "value", props.get(k)) for k in _RULE_FIELDS}
@@ -208,12 +269,13 @@ def _backend(az: Azure) -> Backend:
                                        lambda: net().virtual_networks),
         "public_ip": ArmResource(az, "Microsoft.Network/publicIPAddresses",
                                  lambda: net().public_ip_addresses),
-        "network_interface": ArmResource(az, "Microsoft.Network/networkInterfaces",
-                                         lambda: net().network_interfaces),
-        "virtual_machine": ArmResource(az, "Microsoft.Compute/virtualMachines",
-                                       lambda: az.client("compute").virtual_machines),
+        "network_interface": NetworkInterfaces(az, "Microsoft.Network/networkInterfaces",
+                                               lambda: net().network_interfaces),
+        "virtual_machine": VirtualMachines(az, "Microsoft.Compute/virtualMachines",
+                                           lambda: az.client("compute").virtual_machines),
     }
-    return Backend(handlers, TEARDOWN, az.location)
+    # a public IP the spec no longer asks for is deleted by `up` (after the NIC lets go)
+    return Backend(handlers, TEARDOWN, az.location, prune=["public_ip"])
 
 
 def location(spec: Spec) -> Dict[str, str]:

@@ -92,6 +92,14 @@ def vm_spec(tmp_path, server, extra: str = ""):
     return load_spec(path)
 
 
+def machine(tmp_path, server, lines: str, extra: str = ""):
+    """``vm_spec`` with more ``[machine]`` fields."""
+    vm_spec(tmp_path, server, extra)
+    path = tmp_path / "vm.toml"
+    path.write_text(path.read_text().replace("[machine]\n", f"[machine]\n{lines}\n"))
+    return load_spec(path)
+
+
 def quiet(line: str) -> None:
     pass
 
@@ -185,3 +193,37 @@ def test_an_edited_ingress_list_replaces_the_nsg_rules(arm, tmp_path):
     _, again = api.diff(one, **arm.inject)
     assert [c.action for c in again if c.step.kind == "network_security_group"] == [
         "unchanged"]
+
+
+def test_dropping_the_public_ip_detaches_and_deletes_it_and_a_new_size_is_applied(arm,
+                                                                                  tmp_path):
+    """Against the local fake ARM server: `public_ip = false` in an edited spec must not
+    leave the VM reachable on its old address: `plan` shows the NIC as update (its IP
+    configuration loses the address) and the public IP as remove; `up` PUTs the NIC without
+    it, then deletes the address. A new VM size is a PUT of the VM (update); a new image
+    would need a new VM: refused by name before anything is sent."""
+    spec = vm_spec(tmp_path, arm, "[network]\npublic_ip = true\n")
+    api.up(spec, echo=quiet, **arm.inject)
+    assert arm.sent("PUT", "publicIPAddresses/a-vm-ip$")
+    private = machine(tmp_path, arm, 'type = "Standard_B2ms"', "[network]\npublic_ip = false\n")
+    _, changes = api.diff(private, **arm.inject)
+    acted = {(c.action, c.step.kind) for c in changes if c.action not in ("unchanged",
+                                                                          "exists")}
+    assert acted == {("update", "network_interface"), ("update", "virtual_machine"),
+                     ("remove", "public_ip")}
+    puts = len(arm.sent("PUT", "."))
+    out = api.up(private, echo=quiet, **arm.inject)
+    assert out.removed == [("public_ip", f"{RG}/providers/Microsoft.Network/publicIPAddresses/"
+                                         "a-vm-ip")]
+    nic = arm.sent("PUT", "networkInterfaces/a-vm-nic$")[-1]
+    assert "publicIPAddress" not in nic["properties"]["ipConfigurations"][0]["properties"]
+    assert arm.sent("PUT", "virtualMachines/a-vm$")[-1]["properties"]["hardwareProfile"] == {
+        "vmSize": "Standard_B2ms"}
+    assert len(arm.sent("PUT", ".")) == puts + 2
+    assert not [k for k in arm.store if "publicipaddresses" in k]
+
+    other = machine(tmp_path, arm, 'type = "Standard_B2ms"\nimage = "Canonical:o:s:1"',
+                    "[network]\npublic_ip = false\n")
+    with pytest.raises(InvindexError, match="virtual_machine a-vm .*imageReference"):
+        api.up(other, echo=quiet, **arm.inject)
+    assert len(arm.sent("PUT", ".")) == puts + 2
