@@ -74,13 +74,10 @@ def _merge_chunk(table: pa.Table, out: BinaryIO, counts: Dict[str, int]) -> None
     """Write the merged lines of ``table`` (every piece of its keys) to ``out``."""
     if not table.num_rows:
         return
-    table = table.take(pc.sort_indices(
-        table, sort_keys=[("key", "ascending"), ("first", "ascending")]))
-    key = table.column("key").combine_chunks()
-    first = table.column("first").combine_chunks()
-    last = table.column("last").combine_chunks()
-    postings = table.column("postings").combine_chunks()
-    df = table.column("df").to_numpy()
+    order = pc.sort_indices(table, sort_keys=[("key", "ascending"), ("first", "ascending")])
+    key, first, last = (table.column(c).take(order).combine_chunks()
+                        for c in ("key", "first", "last"))
+    df = table.column("df").take(order).to_numpy()
     n = len(key)
     same = pc.equal(key.slice(1), key.slice(0, n - 1)).to_numpy(zero_copy_only=False)
     # A piece that starts at or before the end of the one before it (ordered by first
@@ -94,16 +91,47 @@ def _merge_chunk(table: pa.Table, out: BinaryIO, counts: Dict[str, int]) -> None
     bad = np.zeros(len(starts), bool)
     bad[group[1:][overlap]] = True
     dfs = np.add.reduceat(df, starts)
-    ends = np.append(starts, n).astype(np.int32)
     keys = key.take(pa.array(starts))
+    if not bad.any():  # the usual case: every key's pieces only to be concatenated
+        _write_concatenated(table.column("postings"), order.to_numpy(), starts, group,
+                            line_heads(keys, dfs), out)
+        _add_counts(keys, dfs, counts)
+        return
+    postings = table.column("postings").take(order).combine_chunks()
+    ends = np.append(starts, n).astype(np.int32)
     encs = pc.binary_join(pa.ListArray.from_arrays(pa.array(ends), postings), ",")
     if bad.any():
         encs = _merge_overlapping(bad, group, ends, df, postings, dfs, encs)
-    lines = pc.binary_join_element_wise(
-        keys, '\t{"df":', pc.cast(pa.array(dfs), pa.string()), ',"postings":[', encs,
-        "]}\n", "")
+    lines = pc.binary_join_element_wise(line_heads(keys, dfs), encs, "]}\n", "")
     out.write(_data(lines))
     _add_counts(keys, dfs, counts)
+
+
+def line_heads(keys: pa.Array, dfs: np.ndarray) -> pa.Array:
+    """Each index line's start, ``key<TAB>{"df":N,"postings":[``."""
+    return pc.binary_join_element_wise(keys, '\t{"df":', pc.cast(pa.array(dfs), pa.string()),
+                                       ',"postings":[', "")
+
+
+def _write_concatenated(postings: pa.ChunkedArray, order: np.ndarray, starts: np.ndarray,
+                        group: np.ndarray, heads: pa.Array, out: BinaryIO) -> None:
+    """Write the index lines of keys whose pieces (``postings`` rows, ``order``ed by
+    key and doc_id; ``starts``: each key's first, ``group``: each sorted row's key)
+    are only concatenated: each line is its head, its pieces with ',' between and
+    ']}\n' after, all copied at once by one ``take`` over [heads, separators, pieces]
+    (no sorted copy of the pieces, no joined copy of each key's)."""
+    n, g = len(order), len(starts)
+    seps = pa.array([",", "]}\n"], pa.string())
+    is_last = np.zeros(n, dtype=np.int64)
+    is_last[np.append(starts[1:], n) - 1] = 1
+    k = np.arange(n, dtype=np.int64)
+    idx = np.empty(2 * n + g, dtype=np.int64)
+    idx[2 * starts + np.arange(g)] = np.arange(g)
+    idx[2 * k + group + 1] = g + 2 + order
+    idx[2 * k + group + 2] = g + is_last
+    pieces = pa.chunked_array([heads, seps, *postings.chunks], pa.string())
+    for chunk in pc.take(pieces, pa.array(idx)).chunks:
+        out.write(_data(chunk))
 
 
 def _merge_overlapping(bad: np.ndarray, group: np.ndarray, ends: np.ndarray,
