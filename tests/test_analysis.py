@@ -41,6 +41,28 @@ def test_token_lists_match_the_regex(texts, join_chars):
         analysis._JOIN_CHARS = saved
 
 
+_ANALYZERS = [Analyzer(), Analyzer.from_options(stopwords="english", min_token_length=2,
+                                              max_token_length=5),
+              Analyzer.from_options(stem=True, stopwords="english")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["the", "a", "cat", "cats", "running", "runs", "x",
+                                 "brownish", "42"]), max_size=60),
+       st.sampled_from(range(len(_ANALYZERS))))
+def test_streaming_grouping_matches_term_positions(toks, which):
+    """The streaming mapper's grouping (``grouping_function``: a term seen once maps to
+    its position as text, a repeated term to the list of them) holds the same terms,
+    positions and order as ``term_position_texts``, for every option that drops or
+    maps tokens; a mapper line's tf is then the number of positions."""
+    a = _ANALYZERS[which]
+    grouped = a.grouping_function()(list(toks))
+    expected = a.term_position_texts(" ".join(toks))
+    assert list(grouped) == list(expected)
+    assert {t: [ps] if isinstance(ps, str) else ps for t, ps in grouped.items()} == expected
+    assert all(len(ps) > 1 for ps in grouped.values() if isinstance(ps, list))
+
+
 def test_options_drop_tokens_without_renumbering():
     a = Analyzer.from_options(stopwords="english", min_token_length=2, max_token_length=5)
     # positions are ordinals in the original stream: "the"(0) "a"(1) dropped

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
-from .analysis import Analyzer, token_lists
+from .analysis import Analyzer, Grouped, token_lists
 from .doctable import doc_table_keys, doc_table_line, stored_text_line
 
 
@@ -31,14 +31,21 @@ def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], i
 _NUMBERS = [str(i) for i in range(1 << 12)]
 
 
+def kept_tokens(tp: Grouped) -> int:
+    """A record's indexed tokens, from its grouping (``Analyzer.grouping_function``)."""
+    lists = [ps for ps in tp.values() if ps.__class__ is list]
+    return len(tp) - len(lists) + sum(map(len, lists))
+
+
 def map_block(analyzer: Analyzer, doc_ids: Sequence[str], texts: Sequence[str]
               ) -> Tuple[str, int]:
     """``map_record``'s lines for many records as one text (each line ends ``\\n``; the
     records' term lines first, then their document-table lines), and their tokens.
 
     The streaming mapper's hot path: the block's texts tokenized at once
-    (``analysis.token_lists``), then per record one compiled grouping call and one
-    comprehension of f-strings (tf from a table of number texts); the document-table
+    (``analysis.token_lists``), then per record one compiled grouping call (a term seen
+    once keeps its position, not a list: most lines have tf 1) and one comprehension of
+    f-strings (tf from a table of number texts); the document-table
     lines are glued from columns by C-level passes.
     """
     if analyzer.store_text:  # compressing the text costs more than the lines
@@ -60,14 +67,18 @@ def map_block(analyzer: Analyzer, doc_ids: Sequence[str], texts: Sequence[str]
     for doc_id, toks in zip(doc_ids, token_lists(texts)):
         tp = group(toks)
         mid = f"\t{doc_id}\t"
+        one = f"{mid}1\t"  # a term seen once: tf 1, its position as it is
         if not positions:
-            out += [f"{term}{mid}{len(ps)}\t" for term, ps in tp.items()]
+            out += [f"{term}{one}" if ps.__class__ is str else f"{term}{mid}{len(ps)}\t"
+                    for term, ps in tp.items()]
         elif len(toks) < short:
-            out += [f"{term}{mid}{numbers[len(ps)]}\t{','.join(ps)}"
+            out += [f"{term}{one}{ps}" if ps.__class__ is str else
+                    f"{term}{mid}{numbers[len(ps)]}\t{','.join(ps)}"
                     for term, ps in tp.items()]
         else:
-            out += [f"{term}{mid}{len(ps)}\t{','.join(ps)}" for term, ps in tp.items()]
-        dls.append(len(toks) if every else sum(map(len, tp.values())))
+            out += [f"{term}{one}{ps}" if ps.__class__ is str else
+                    f"{term}{mid}{len(ps)}\t{','.join(ps)}" for term, ps in tp.items()]
+        dls.append(len(toks) if every else kept_tokens(tp))
     table = ["", "\t", "", "\t", "", "\t\n"] * len(doc_ids)
     table[0::6] = doc_table_keys(doc_ids)
     table[2::6] = doc_ids
