@@ -95,11 +95,23 @@ class GceInstances:
                            instance=rid).result(timeout=TIMEOUT)
 
     def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
-        """Machine type and boot image are set at creation here: a change needs a new VM."""
+        """Machine type, boot image, subnet, external IP and service account are set at
+        creation here: a change needs a new VM (so an external IP the spec drops is never
+        kept silently)."""
         i = self._get(rid)
-        boot = next((d for d in i.disks if d.boot), None) if i is not None else None
-        have = {"machine_type": (i.machine_type if i is not None else "").rsplit("/", 1)[-1]}
-        want = {"machine_type": params["machine_type"].rsplit("/", 1)[-1]}
+        if i is None:  # gone since `find`: nothing to compare
+            return {}, {}
+        boot = next((d for d in i.disks if d.boot), None)
+        nic = i.network_interfaces[0] if i.network_interfaces else None
+        want_nic = params["network_interfaces"][0]
+        have = {"machine_type": i.machine_type.rsplit("/", 1)[-1],
+                "subnetwork": (nic.subnetwork if nic else "").rsplit("/", 1)[-1],
+                "external_ip": bool(nic and nic.access_configs),
+                "service_account": [a.email for a in i.service_accounts]}
+        want = {"machine_type": params["machine_type"].rsplit("/", 1)[-1],
+                "subnetwork": want_nic["subnetwork"].rsplit("/", 1)[-1],
+                "external_ip": bool(want_nic.get("access_configs")),
+                "service_account": [a["email"] for a in params.get("service_accounts", [])]}
         replace = diff_fields(want, have)
         if boot is not None and boot.initialize_params.source_image:  # absent on real reads
             replace.update(diff_fields(
@@ -201,11 +213,49 @@ class GceFirewalls(_Marked):
 class GceNetworks(_Marked):
     client_name, field, resource, kind = "NetworksClient", "network", "Network", "VPC network"
 
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """The routing mode changes in place (a PATCH); custom mode only with a new one."""
+        n = self._get(rid)
+        if n is None:
+            return {}, {}
+        update = diff_fields({"routing_mode": params["routing_config"]["routing_mode"]},
+                             {"routing_mode": n.routing_config.routing_mode})
+        return update, diff_fields(
+            {"auto_create_subnetworks": params["auto_create_subnetworks"]},
+            {"auto_create_subnetworks": n.auto_create_subnetworks})
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        compute = need("google.cloud.compute_v1", "GCP provisioning")
+        self.client.patch(project=self.gcp.project, network=rid, network_resource=compute.Network(
+            routing_config=params["routing_config"])).result(timeout=TIMEOUT)
+        return rid
+
 
 class GceSubnetworks(_Marked):
     client_name, field, resource, kind = "SubnetworksClient", "subnetwork", "Subnetwork", \
         "subnetwork"
     regional = True
+
+    def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
+        """Private Google Access changes in place; the range and network need a new subnet
+        (a range can only grow in place, and a VM keeps its address: refused, not guessed)."""
+        sub = self._get(rid)
+        if sub is None:
+            return {}, {}
+        update = diff_fields({"private_ip_google_access": params["private_ip_google_access"]},
+                             {"private_ip_google_access": sub.private_ip_google_access})
+        return update, diff_fields(
+            {"ip_cidr_range": params["ip_cidr_range"],
+             "network": params["network"].rsplit("/", 1)[-1]},
+            {"ip_cidr_range": sub.ip_cidr_range, "network": sub.network.rsplit("/", 1)[-1]})
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        self.client.set_private_ip_google_access(
+            **self._where(), subnetwork=rid,
+            subnetworks_set_private_ip_google_access_request_resource={
+                "private_ip_google_access": params["private_ip_google_access"]}).result(
+            timeout=TIMEOUT)
+        return rid
 
     def describe(self, rid: str) -> str:
         found = self._get(rid)
@@ -295,12 +345,22 @@ class DataprocClusters:
                                    cluster_name=rid).result(timeout=TIMEOUT)
 
     def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
-        """Image, machine types and the primary workers (HDFS) only with a new cluster; the
-        secondary workers are the autoscaling policy's."""
+        """The autoscaling policy it uses changes in place (none: autoscaling stops); the
+        image, machine types, primary workers (HDFS), subnet and internal-IP setting only
+        with a new cluster; the secondary workers are the autoscaling policy's."""
         c = self._get(rid)
         cfg, want = (c.config if c is not None else None), params["config"]
         if cfg is None:
             return {}, {}
+        update = diff_fields({"autoscaling_policy": _policy_of(want)},
+                             {"autoscaling_policy": cfg.autoscaling_config.policy_uri.rsplit(
+                                 "/", 1)[-1]})
+        gce = want["gce_cluster_config"]
+        replace = diff_fields(
+            {"internal_ip_only": gce["internal_ip_only"],
+             "subnetwork": gce["subnetwork_uri"].rsplit("/", 1)[-1]},
+            {"internal_ip_only": cfg.gce_cluster_config.internal_ip_only,
+             "subnetwork": cfg.gce_cluster_config.subnetwork_uri.rsplit("/", 1)[-1]})
         have = {"image_version": cfg.software_config.image_version,
                 "master_type": cfg.master_config.machine_type_uri.rsplit("/", 1)[-1],
                 "worker_type": cfg.worker_config.machine_type_uri.rsplit("/", 1)[-1],
@@ -309,7 +369,20 @@ class DataprocClusters:
                   "master_type": want["master_config"]["machine_type_uri"],
                   "worker_type": want["worker_config"]["machine_type_uri"],
                   "workers": want["worker_config"]["num_instances"]}
-        return {}, diff_fields(wanted, have)
+        replace.update(diff_fields(wanted, have))
+        return update, replace
+
+    def update(self, step: Step, params: Dict, rid: str, fields: Fields) -> str:
+        """UpdateCluster of the autoscaling policy alone (an empty one: no autoscaling)."""
+        dataproc = need("google.cloud.dataproc_v1", "Dataproc provisioning")
+        mask = need("google.protobuf.field_mask_pb2", "Dataproc provisioning")
+        policy = params["config"].get("autoscaling_config", {}).get("policy_uri", "")
+        self.client.update_cluster(
+            project_id=self.gcp.project, region=self.gcp.region, cluster_name=rid,
+            cluster=dataproc.Cluster(config={"autoscaling_config": {"policy_uri": policy}}),
+            update_mask=mask.FieldMask(paths=["config.autoscaling_config.policy_uri"]),
+        ).result(timeout=TIMEOUT)
+        return rid
 
     def find_all(self) -> List[str]:
         found = self.client.list_clusters(request={
@@ -326,6 +399,11 @@ class DataprocClusters:
                 f"secondary {cfg.secondary_worker_config.num_instances}")
 
 
+def _policy_of(config: Dict[str, Any]) -> str:
+    """The id of the autoscaling policy a cluster config names ("" for none)."""
+    return config.get("autoscaling_config", {}).get("policy_uri", "").rsplit("/", 1)[-1]
+
+
 # A shape's own kinds only: sweeping Dataproc for a GCE instance would fail in projects
 # where the Dataproc API is not enabled. Unknown shape: sweep both.
 _NETWORK = ["gce_firewall", "gce_subnetwork", "gce_network"]
@@ -335,8 +413,9 @@ TEARDOWN = {"gce": ["gce_instance"] + _NETWORK,
 
 
 # What `up` deletes when the spec stops naming it: firewall rules (one resource per rule),
-# a Cloud SQL IAM login (its access) and database that an earlier `up` made.
-_PRUNE = {"gce": ["gce_firewall"], "dataproc": ["gce_firewall"],
+# a Dataproc autoscaling policy (once the cluster no longer uses it), a Cloud SQL IAM login
+# (its access) and database that an earlier `up` made.
+_PRUNE = {"gce": ["gce_firewall"], "dataproc": ["gce_firewall", "dataproc_policy"],
           "cloudsql-postgres": ["sql_user", "sql_database"]}
 
 

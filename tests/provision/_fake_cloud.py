@@ -91,7 +91,10 @@ class FakeGcp(Recorder):
 
     def handle_call(self, method, path, query, body):
         m = re.match(r"^/compute/v1/(projects/[^/]+/(?:zones/[^/]+/instances|global/firewalls|"
-                     r"global/networks|regions/[^/]+/subnetworks))(?:/([^/]+))?$", path)
+                     r"global/networks|regions/[^/]+/subnetworks))(?:/([^/]+))?"
+                     r"(?:/(setPrivateIpGoogleAccess))?$", path)
+        if m and m.group(3):  # a subnetwork's setter: a POST of the one field
+            return self._compute("PATCH", m.group(1), m.group(2), body)
         if m:
             return self._compute(method, m.group(1), m.group(2), body)
         m = re.match(r"^/v1/(projects/[^/]+/regions/[^/]+/(clusters|autoscalingPolicies))"
@@ -200,6 +203,10 @@ class FakeGcp(Recorder):
         if method == "PUT":  # UpdateAutoscalingPolicy replaces the policy
             self.store[key] = dict(body, name=key)
             return 200, self.store[key]
+        if method == "PATCH" and kind == "clusters":  # UpdateCluster: only the autoscaler
+            config = self.store[key].setdefault("config", {})
+            config["autoscalingConfig"] = body.get("config", {}).get("autoscalingConfig", {})
+            return 200, _lro(key, "google.cloud.dataproc.v1.Cluster", self.store[key])
         return 200, self.store[key]
 
 

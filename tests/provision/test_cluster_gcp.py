@@ -293,3 +293,72 @@ def test_an_edited_ingress_rule_is_patched_and_a_dropped_one_deleted(gcp, tmp_pa
 
     _, again = api.diff(one, credentials=creds)
     assert {c.action for c in again if c.step.kind == "gce_firewall"} == {"unchanged"}
+
+
+SUBNETS = "/compute/v1/projects/proj/regions/us-central1/subnetworks"
+
+
+def test_network_and_instance_edits_are_refused_or_applied_never_kept(gcp, tmp_path):
+    """Against the local fake server: the cluster's network and subnet and the VM are
+    compared with the spec, not only found. A new subnet range, or an external IP added to
+    (or taken from) the VM, would need new resources: `plan` says replace and `up` refuses
+    with one line naming them, sending nothing. Private Google Access turned off by hand is
+    turned on again in place (setPrivateIpGoogleAccess)."""
+    spec = spec_for(tmp_path, gcp, "gce")
+    creds = AnonymousCredentials()
+    api.up(spec, echo=quiet, credentials=creds)
+    _, same = api.diff(spec, credentials=creds)
+    assert {c.action for c in same} == {"unchanged"}, [c.line() for c in same]
+    writes = len([r for r in gcp.requests if r[0] != "GET"])
+
+    wider = spec_for(tmp_path, gcp, "gce", """
+        [network]
+        subnet_cidr = "10.20.0.0/24"
+        public_ip = true
+    """)
+    _, changes = api.diff(wider, credentials=creds)
+    replaced = {c.step.kind: sorted(c.replace) for c in changes if c.action == "replace"}
+    assert replaced == {"gce_subnetwork": ["ip_cidr_range"],
+                        "gce_instance": ["external_ip"]}
+    with pytest.raises(InvindexError, match=r"gce_subnetwork g-gce-subnet \(ip_cidr_range "
+                                            r"10.10.0.0/24 -> 10.20.0.0/24\).*gce_instance"):
+        api.up(wider, echo=quiet, credentials=creds)
+    assert len([r for r in gcp.requests if r[0] != "GET"]) == writes
+
+    gcp.store["projects/proj/regions/us-central1/subnetworks/g-gce-subnet"][
+        "privateIpGoogleAccess"] = False
+    out = api.up(spec, echo=quiet, credentials=creds)
+    assert [k for k, _, _ in out.updated] == ["gce_subnetwork"]
+    assert gcp.sent("POST", f"^{SUBNETS}/g-gce-subnet/setPrivateIpGoogleAccess$") == [
+        {"privateIpGoogleAccess": True}]
+
+
+def test_dataproc_without_scaling_detaches_and_deletes_the_policy(gcp, tmp_path):
+    """Against the local fake server: `mode = "none"` in an edited spec must stop the
+    autoscaler, not only stop creating its policy: `plan` shows the cluster as update (its
+    autoscaling policy) and the policy as remove; `up` PATCHes the cluster with that one
+    field in the update mask and an empty policy, then deletes the
+    policy (Dataproc refuses to delete a policy a cluster uses)."""
+    spec = spec_for(tmp_path, gcp, "dataproc")
+    creds = AnonymousCredentials()
+    api.up(spec, echo=quiet, credentials=creds)
+    fixed = spec_for(tmp_path, gcp, "dataproc", """
+        [scaling]
+        mode = "none"
+        min = 0
+        max = 4
+        desired = 0
+    """)
+    _, changes = api.diff(fixed, credentials=creds)
+    acted = {(c.action, c.step.kind) for c in changes if c.action != "unchanged"}
+    assert acted == {("update", "dataproc_cluster"), ("remove", "dataproc_policy")}
+    out = api.up(fixed, echo=quiet, credentials=creds)
+    assert out.removed == [("dataproc_policy", f"{REGION[4:]}/autoscalingPolicies/"
+                                               "g-dataproc-scaling")]
+    (patch,) = gcp.sent("PATCH", f"^{REGION}/clusters/g-dataproc$")
+    assert patch["config"].get("autoscalingConfig", {}).get("policyUri", "") == ""
+    mask = [q for m, p, q, _ in gcp.requests if m == "PATCH"][0]["updateMask"]
+    assert mask == ["config.autoscalingConfig.policyUri"]  # the FieldMask's JSON form
+    assert not [k for k in gcp.store if "autoscalingPolicies" in k]
+    _, again = api.diff(fixed, credentials=creds)
+    assert {c.action for c in again} == {"unchanged"}
