@@ -165,6 +165,10 @@ class FakeGcp(Recorder):
                 return 409, _gerror(409, "already exists")
             item = dict(body, status="RUNNING", selfLink=f"{collection}/{body['name']}")
             self.store[f"{collection}/{body['name']}"] = item
+            if collection.endswith("/instances"):  # GCE makes the boot disk, named after it
+                disk = f"{collection.rsplit('/', 1)[0]}/disks/{body['name']}"
+                self.store[disk] = {"name": body["name"], "autoDelete": any(
+                    d.get("autoDelete") for d in body.get("disks", []) if d.get("boot"))}
             return 200, done
         if method == "GET" and name is None:
             return 200, {"items": _children(self.store, collection)}
@@ -173,6 +177,9 @@ class FakeGcp(Recorder):
             return 404, _gerror(404, f"{key} not found")
         if method == "DELETE":
             del self.store[key]
+            disk = f"{collection.rsplit('/', 1)[0]}/disks/{name}"
+            if collection.endswith("/instances") and self.store.get(disk, {}).get("autoDelete"):
+                del self.store[disk]  # as GCE does with an auto-delete disk, and only then
             return 200, done
         if method == "PATCH":  # JSON merge patch: the fields sent replace the stored ones
             self.store[key].update(body)
@@ -243,6 +250,8 @@ class FakeArm(Recorder):
             item = dict(body or {}, id=path.rstrip("/"), name=name, type=_arm_type(path))
             item.setdefault("properties", {})["provisioningState"] = "Succeeded"
             self.store[key] = item
+            if item["type"] == "Microsoft.Compute/virtualMachines":
+                self._os_disk(path, item)
             return 201, item
         if method == "GET" and key in self.store:
             return 200, self.store[key]
@@ -253,8 +262,32 @@ class FakeArm(Recorder):
         if method == "HEAD":
             return (204 if key in self.store else 404), None
         if method == "DELETE":
-            return (200 if self.store.pop(key, None) else 204), None
+            gone = self.store.pop(key, None)
+            if gone and gone["type"] == "Microsoft.Compute/virtualMachines":
+                self._delete_with(gone)
+            return (200 if gone else 204), None
         return 405, _aerror("method")
+
+    def _os_disk(self, path: str, vm: Dict[str, Any]) -> None:
+        """Azure makes the VM's OS disk itself, untagged (the VM's tags are not copied)."""
+        disk = vm["properties"].get("storageProfile", {}).get("osDisk", {})
+        group = path.lower().split("/providers/")[0]
+        key = f"{group}/providers/microsoft.compute/disks/{disk.get('name', '').lower()}"
+        self.store.setdefault(key, {"id": key, "name": disk.get("name"), "tags": {},
+                                    "type": "Microsoft.Compute/disks", "properties": {}})
+
+    def _delete_with(self, vm: Dict[str, Any]) -> None:
+        """What a deleted VM takes along: its OS disk and NICs whose deleteOption is
+        Delete (Azure's default for both is Detach: they would stay, and bill)."""
+        props = vm["properties"]
+        disk = props.get("storageProfile", {}).get("osDisk", {})
+        group = vm["id"].lower().split("/providers/")[0]
+        if disk.get("deleteOption") == "Delete":
+            self.store.pop(f"{group}/providers/microsoft.compute/disks/"
+                           f"{disk.get('name', '').lower()}", None)
+        for nic in props.get("networkProfile", {}).get("networkInterfaces", []):
+            if nic.get("properties", {}).get("deleteOption") == "Delete":
+                self.store.pop(nic["id"].lower(), None)
 
 
 def _arm_type(path: str) -> str:

@@ -108,7 +108,9 @@ def test_vm_requests_ssh_key_only_idempotent_and_down_in_order(arm, tmp_path):
     """Against the local fake ARM server: resource group, NSG with no inbound rule, VNet,
     NIC, then the VM with password authentication disabled and only the SSH key, Trusted
     Launch, tags everywhere; a second `up` PUTs nothing; `down` finds it all by tag and
-    deletes the VM before its NIC, the NIC before the network, the group last."""
+    deletes the VM (which takes its OS disk and NIC along: deleteOption Delete, applied by
+    the fake server as Azure does, so nothing untagged stays to bill), the network, the
+    group last."""
     spec = vm_spec(tmp_path, arm)
     out = api.up(spec, echo=quiet, **arm.inject)
     assert [k for k, _, _ in out.created] == [
@@ -137,8 +139,10 @@ def test_vm_requests_ssh_key_only_idempotent_and_down_in_order(arm, tmp_path):
     assert api.up(spec, echo=quiet, **arm.inject).created == []
     assert len(arm.sent("PUT", ".")) == puts
 
+    assert any(k.endswith("/microsoft.compute/disks/a-vm-osdisk") for k in arm.store)
     gone = api.down("a-vm", api.location_of("a-vm", spec), echo=quiet, **arm.inject)
-    assert [k for k, _ in gone] == ["virtual_machine", "network_interface", "virtual_network",
+    # the VM takes its OS disk (untagged: `down` could not find it) and NIC along
+    assert [k for k, _ in gone] == ["virtual_machine", "virtual_network",
                                     "network_security_group", "resource_group"]
     assert arm.store == {}
 
@@ -227,3 +231,16 @@ def test_dropping_the_public_ip_detaches_and_deletes_it_and_a_new_size_is_applie
     with pytest.raises(InvindexError, match="virtual_machine a-vm .*imageReference"):
         api.up(other, echo=quiet, **arm.inject)
     assert len(arm.sent("PUT", ".")) == puts + 2
+
+
+def test_down_with_a_public_ip_leaves_nothing(arm, tmp_path):
+    """Against the local fake ARM server (which makes the VM's untagged OS disk and deletes
+    it, and the NIC, with the VM only when their deleteOption says so, as Azure does): after
+    `up` with a public IP and `down`, nothing is left: no disk, NIC, address or group."""
+    spec = vm_spec(tmp_path, arm, "[network]\npublic_ip = true\n")
+    api.up(spec, echo=quiet, **arm.inject)
+    kinds = {v["type"] for v in arm.store.values()}
+    assert {"Microsoft.Compute/disks", "Microsoft.Network/publicIPAddresses",
+            "Microsoft.Network/networkInterfaces"} <= kinds
+    api.down("a-vm", api.location_of("a-vm", spec), echo=quiet, **arm.inject)
+    assert arm.store == {}
