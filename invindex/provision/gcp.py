@@ -8,8 +8,10 @@ from typing import Any, Dict, List, Tuple
 from urllib.parse import quote
 
 from ..errors import InvindexError
+from ..storage import StorageError
 from .deps import need
 from .engine import Backend, wait_for
+from .gcp_buckets import empty_cluster_files
 from .gcp_calls import found_ours, get_or_none
 from .gcp_sql import SqlDatabases, SqlInstances, SqlUsers, cloudsql_steps, database_user
 from .gcp_steps import dataproc_steps, firewall_marker, gce_steps, policy_id
@@ -340,9 +342,22 @@ class DataprocClusters:
                                    cluster=dataproc.Cluster(params)).result(timeout=TIMEOUT)
         return step.name
 
-    def delete(self, rid: str) -> None:
+    def delete(self, rid: str) -> str | None:
+        """Delete the cluster, then its files in the (shared) staging and temp buckets
+        (what could not go is said, not fatal: the cluster itself is gone)."""
+        found = self._get(rid)
         self.client.delete_cluster(project_id=self.gcp.project, region=self.gcp.region,
                                    cluster_name=rid).result(timeout=TIMEOUT)
+        if found is None:
+            return None
+        cfg = found.config
+        try:
+            empty_cluster_files(self.gcp.project, cfg.config_bucket, cfg.temp_bucket,
+                                found.cluster_uuid)
+        except StorageError as e:
+            return (f"left cluster {rid}'s files (uuid {found.cluster_uuid}) in gs://"
+                    f"{cfg.config_bucket} and gs://{cfg.temp_bucket}: {e}")
+        return None
 
     def compare(self, step: Step, params: Dict, rid: str) -> Tuple[Fields, Fields]:
         """The autoscaling policy it uses changes in place (none: autoscaling stops); the

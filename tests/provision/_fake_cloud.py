@@ -89,6 +89,9 @@ class FakeGcp(Recorder):
     """Compute Engine (instances, firewalls, networks, subnetworks), Dataproc (clusters,
     autoscaling policies) and the Cloud SQL Admin API (instances, databases, users)."""
 
+    # the staging and temp buckets a new Dataproc cluster reports ("": none, as before)
+    cluster_buckets = ("", "")
+
     def handle_call(self, method, path, query, body):
         m = re.match(r"^/compute/v1/(projects/[^/]+/(?:zones/[^/]+/instances|global/firewalls|"
                      r"global/networks|regions/[^/]+/subnetworks))(?:/([^/]+))?"
@@ -194,6 +197,10 @@ class FakeGcp(Recorder):
                 return 409, _gerror(409, "already exists")
             if kind == "clusters":
                 item = dict(body, status={"state": "RUNNING"}, clusterUuid="uuid-1")
+                staging, temp = self.cluster_buckets
+                if staging:  # Dataproc reports the buckets it chose
+                    item["config"] = dict(item.get("config", {}), configBucket=staging,
+                                          tempBucket=temp)
                 self.store[key] = item
                 return 200, _lro(key, "google.cloud.dataproc.v1.Cluster", item)
             item = dict(body, name=key)

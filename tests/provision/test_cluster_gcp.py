@@ -362,3 +362,39 @@ def test_dataproc_without_scaling_detaches_and_deletes_the_policy(gcp, tmp_path)
     assert not [k for k in gcp.store if "autoscalingPolicies" in k]
     _, again = api.diff(fixed, credentials=creds)
     assert {c.action for c in again} == {"unchanged"}
+
+
+def test_dataproc_down_empties_what_the_cluster_left_in_its_buckets(gcp, tmp_path, gcs_server,
+                                                                  monkeypatch):
+    """Dataproc keeps a cluster's files in the project's staging and temp buckets (shared by
+    every cluster of the region: not deleted with the cluster, and billed as storage). The
+    fake Dataproc server answers with the bucket names and cluster UUID Dataproc reports;
+    the buckets are real ones in gcp-storage-emulator. `down` deletes this cluster's
+    objects there (google-cloud-dataproc-metainfo/UUID/ in staging, UUID/ in temp) and
+    leaves the buckets and another cluster's files alone."""
+    from google.cloud import storage
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "proj")
+    client = storage.Client(project="proj")
+    objects = {"dp-staging": ["google-cloud-dataproc-metainfo/uuid-1/cluster.info",
+                              "google-cloud-dataproc-metainfo/uuid-1/jobs/j1/driveroutput",
+                              "google-cloud-dataproc-metainfo/uuid-9/cluster.info"],
+               "dp-temp": ["uuid-1/spark-job-history/app-1", "uuid-9/yarn/x"]}
+    for bucket, names in objects.items():
+        made = client.create_bucket(bucket)
+        for name in names:
+            made.blob(name).upload_from_string(b"x")
+    gcp.cluster_buckets = ("dp-staging", "dp-temp")
+    spec = spec_for(tmp_path, gcp, "dataproc")
+    creds = AnonymousCredentials()
+    try:
+        api.up(spec, echo=quiet, credentials=creds)
+        api.down("g-dataproc", api.location_of("g-dataproc", spec), echo=quiet,
+                 credentials=creds)
+        left = {b: sorted(o.name for o in client.list_blobs(b)) for b in objects}
+    finally:
+        for bucket in objects:
+            client.bucket(bucket).delete(force=True)
+    assert left == {"dp-staging": ["google-cloud-dataproc-metainfo/uuid-9/cluster.info"],
+                    "dp-temp": ["uuid-9/yarn/x"]}
