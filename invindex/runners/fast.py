@@ -8,7 +8,9 @@ SPIMI (Manning et al., ch. 4) over a process pool:
   into ranges of about a batch; a worker reads its split and writes each record to its
   range, then each range is inverted whole as one batch (``fast_route``), so that the
   runs of different ranges are disjoint. Compressed inputs skip this: their batches are
-  the file's.
+  the file's. Routing needs only the standard library, so its pool is forked first and
+  the main process imports numpy and pyarrow meanwhile; the inverting pool, forked
+  after, inherits them.
 - **map**: a worker reads its split (or range) in batches of ``batch_bytes``, sorts each batch's
   records by doc_id, and builds ``term -> encoded postings`` in memory, the postings
   already in their final JSON form and in doc_id order. When a batch is done the
@@ -31,9 +33,10 @@ import importlib
 import logging
 import os
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 from ..core import counters, indexfmt
 from ..core.records import BadRecord, BadRecordError, RecordTooLongError
@@ -102,6 +105,23 @@ def _collect(res: MapResult, split: Split, totals: Dict[str, int],
     return res
 
 
+@contextmanager
+def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool that, on Ctrl-C, does not wait for the running batches, and on an
+    error cancels the tasks not yet started (the running ones end first)."""
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        yield pool
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_workers()
+        raise
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def run(req: BuildRequest) -> BuildResult:
     started = time.perf_counter()
     req.workdir.mkdir(parents=True, exist_ok=True)
@@ -126,13 +146,12 @@ def run(req: BuildRequest) -> BuildResult:
         bounds = fast_route.sample_boundaries(fast_route.sample_ids(req.inputs, ranges),
                                               ranges)
         route = bool(bounds)
-    preload(engine)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures: List[Future] = []
-        try:
-            if route:  # records to doc_id ranges first, then each range inverted
+    try:
+        if route:  # records to doc_id ranges first, then each range inverted
+            with _pool(jobs) as pool:  # its workers need the standard library only
                 futures = [pool.submit(fast_route.route_split, s, bounds, str(req.workdir),
                                        req.strict, batch, max_record) for s in splits]
+                preload(engine)  # meanwhile: the inverting pool's workers inherit it
                 routed: List[List[str]] = [[] for _ in range(len(bounds) + 1)]
                 for split, fut in zip(splits, futures, strict=True):
                     res = _collect(fut.result(), split, totals, phases, notes, req)
@@ -141,46 +160,41 @@ def run(req: BuildRequest) -> BuildResult:
                         for r, path in enumerate(batch_paths):
                             if path:
                                 routed[r].append(path)
-                # the biggest ranges first, so that no worker starts a big one last
-                work = sorted(((r, paths) for r, paths in enumerate(routed) if paths),
-                              key=lambda w: -sum(map(os.path.getsize, w[1])))
+            # the biggest ranges first, so that no worker starts a big one last
+            work = sorted(((r, paths) for r, paths in enumerate(routed) if paths),
+                          key=lambda w: -sum(map(os.path.getsize, w[1])))
+            with _pool(jobs) as pool:
                 futures = [pool.submit(fast_route.map_range, r, paths, req.analyzer, parts,
                                        str(req.workdir), batch, engine, budget)
                            for r, paths in work]
                 results = [f.result() for f in futures]
-            else:
+        else:
+            preload(engine)
+            with _pool(jobs) as pool:
                 futures = [pool.submit(map_split, s, req.analyzer, parts, str(req.workdir),
                                        req.strict, batch, engine, budget, max_record)
                            for s in splits]
                 results = [_collect(f.result(), s, totals, phases, notes, req)
                            for s, f in zip(splits, futures, strict=True)]
-            for res in results:
-                totals["tokens"] += res.tokens
-                _add_phases(phases, res.phases)
-                for batch_runs in res.runs:
-                    for p, path in enumerate(batch_runs):
-                        runs_by_part[p].append(path)
-        except BadRecordError as e:
-            for f in futures:
-                f.cancel()
-            raise InvindexError(resolve(e.bad, Path(e.bad.source)).describe()) from None
-        except RecordTooLongError as e:
-            for f in futures:
-                f.cancel()
-            raise InvindexError(str(e)) from None
-        except KeyboardInterrupt:  # do not wait for the running batches
-            pool.shutdown(wait=False, cancel_futures=True)
-            stop_workers()
-            raise
-        mapped = time.perf_counter()
-        log.info("map: %d splits%s in %.2f s (%s inverter, batches of %d MB)", len(splits),
-                 f" routed to {ranges} doc_id ranges" if route else "", mapped - started,
-                 engine, batch >> 20)
-        log.info("map phases (wall/CPU s, all workers): %s", ", ".join(
-            f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in phases.items()))
+    except BadRecordError as e:
+        raise InvindexError(resolve(e.bad, Path(e.bad.source)).describe()) from None
+    except RecordTooLongError as e:
+        raise InvindexError(str(e)) from None
+    for res in results:
+        totals["tokens"] += res.tokens
+        _add_phases(phases, res.phases)
+        for batch_runs in res.runs:
+            for p, path in enumerate(batch_runs):
+                runs_by_part[p].append(path)
+    mapped = time.perf_counter()
+    log.info("map: %d splits%s in %.2f s (%s inverter, batches of %d MB)", len(splits),
+             f" routed to {ranges} doc_id ranges" if route else "", mapped - started,
+             engine, batch >> 20)
+    log.info("map phases (wall/CPU s, all workers): %s", ", ".join(
+        f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in phases.items()))
     # The merge gets fresh processes: map workers keep memory their allocators hold on to.
     outs = [str(req.staging / indexfmt.part_name(p)) for p in range(parts)]
-    with ProcessPoolExecutor(max_workers=min(jobs, parts)) as pool:
+    with _pool(min(jobs, parts)) as pool:
         for counts in pool.map(reduce_partition, runs_by_part, outs):
             counters.add(totals, counts)
     log.info("reduce: %d parts in %.2f s", parts, time.perf_counter() - mapped)
