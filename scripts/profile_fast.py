@@ -36,9 +36,11 @@ from invindex.runners import fast, fast_map, fast_plan, fast_route  # noqa: E402
 # The map's phases: (name, functions whose cumulative time it is, functions inside
 # those that belong to another phase).
 PHASES = [
-    ("reading records", ["_clean_records", "iter_records", "_batches"], []),
+    ("reading records", ["clean_records", "iter_records", "read_batches"], []),
     ("tokenizing", ["_tokenize_latin1", "_tokenize_python"], []),
-    ("inverting", ["_invert_terms"], ["_tokenize_latin1", "_tokenize_python"]),
+    ("inverting", ["_invert_terms"], ["_tokenize_latin1", "_tokenize_python",
+                                      "term_postings"]),
+    ("postings text", ["term_postings"], []),
     ("document table", ["_doc_table", "doc_run_lines"], []),
     ("writing runs", ["write_parts"], []),
 ]
@@ -82,17 +84,19 @@ def pipeline(path: Path, jobs: int, memory: int, engine: str, no_route: bool) ->
           f"{parts} partitions")
     with tempfile.TemporaryDirectory() as work:
         t0, c0 = time.perf_counter(), time.process_time()
-        fast.preload(engine)
-        print(f"preload (main process): {time.perf_counter() - t0:.2f} s wall")
         route = not no_route and fast_route.routable([path], batch)
         ranges = fast_route.range_count([path], batch, jobs)
         bounds = fast_route.sample_boundaries(fast_route.sample_ids([path], ranges), ranges)
         route = route and bool(bounds)
-        with ProcessPoolExecutor(jobs) as pool:
-            tasks: List[Tuple[str, fast_map.MapResult]] = []
-            if route:  # as fast.run: records to doc_id ranges, then each range inverted
+        tasks: List[Tuple[str, fast_map.MapResult]] = []
+        if route:  # as fast.run: records to doc_id ranges (numpy and pyarrow imported
+            # meanwhile), then each range inverted by a pool forked after the import
+            with ProcessPoolExecutor(jobs) as pool:
                 futs = [pool.submit(fast_route.route_split, s, bounds, work, False, batch)
                         for s in splits]
+                fast.preload(engine)
+                print(f"preload (main process, while routing): "
+                      f"{time.perf_counter() - t0:.2f} s wall")
                 routed: List[List[str]] = [[] for _ in range(len(bounds) + 1)]
                 for s, f in zip(splits, futs, strict=True):
                     tasks.append((f"route split {s.index}", f.result()))
@@ -100,19 +104,23 @@ def pipeline(path: Path, jobs: int, memory: int, engine: str, no_route: bool) ->
                         for r, p in enumerate(batch_paths):
                             if p:
                                 routed[r].append(p)
-                routed_at = time.perf_counter() - t0
+            routed_at = time.perf_counter() - t0
+            with ProcessPoolExecutor(jobs) as pool:
                 futs = [pool.submit(fast_route.map_range, r, paths, Analyzer(), parts, work,
                                     batch, engine, budget)
                         for r, paths in enumerate(routed) if paths]
                 results = [f.result() for f in futs]
-                tasks += [(f"invert range {i}", r) for i, r in enumerate(results)]
-                print(f"routing to {ranges} doc_id ranges took {routed_at:.2f} s wall "
-                      "(the inverting waits for every split)")
-            else:
+            tasks += [(f"invert range {i}", r) for i, r in enumerate(results)]
+            print(f"routing to {ranges} doc_id ranges took {routed_at:.2f} s wall "
+                  "(the inverting waits for every split)")
+        else:
+            fast.preload(engine)
+            print(f"preload (main process): {time.perf_counter() - t0:.2f} s wall")
+            with ProcessPoolExecutor(jobs) as pool:
                 futs = [pool.submit(fast_map.map_split, s, Analyzer(), parts, work, False,
                                     batch, engine, budget, 0) for s in splits]
                 results = [f.result() for f in futs]
-                tasks = [(f"split {s.index}", r) for s, r in zip(splits, results, strict=True)]
+            tasks = [(f"split {s.index}", r) for s, r in zip(splits, results, strict=True)]
         mapped = time.perf_counter() - t0
         workers: Dict[int, List[float]] = {}
         print("\nmap, per task: phase wall/CPU s")
