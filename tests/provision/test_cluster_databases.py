@@ -224,24 +224,30 @@ def test_rds_class_and_dynamodb_protection_update_in_place_engine_is_refused(aws
         TableName="t-table")["Table"]["DeletionProtectionEnabled"] is False
 
 
-def test_cloudsql_settings_update_in_place_version_is_refused(gcp, tmp_path, capsys,
-                                                               monkeypatch):
-    """A bigger tier is an instances.patch of that setting alone; a new major version
-    would need a new instance: refused by name, nothing sent."""
+def sql_spec(server, monkeypatch) -> str:
+    """A Cloud SQL spec's text up to its ``[database]`` table, against ``server``; the CLI
+    finds anonymous credentials (no Google account)."""
     from google.auth.credentials import AnonymousCredentials
 
     import invindex.provision.gcp as gcp_module
 
     monkeypatch.setattr(gcp_module, "default_credentials",
                         lambda: (AnonymousCredentials(), "proj"))
-    text = f"""
+    return f"""
         name = "g-sql"
         shape = "cloudsql-postgres"
         [gcp]
         project = "proj"
-        endpoint = "{gcp.url}"
+        endpoint = "{server.url}"
         [database]
-    """
+"""
+
+
+def test_cloudsql_settings_update_in_place_version_is_refused(gcp, tmp_path, capsys,
+                                                               monkeypatch):
+    """A bigger tier is an instances.patch of that setting alone; a new major version
+    would need a new instance: refused by name, nothing sent."""
+    text = sql_spec(gcp, monkeypatch) + "    "  # the fields below are added at this indent
     assert main(["-q", "cluster", "up", str(write(tmp_path, text))]) == 0
     bigger = write(tmp_path, text + '    instance_class = "db-custom-2-7680"\n', "big.toml")
     assert main(["-q", "cluster", "up", str(bigger)]) == 0
@@ -261,19 +267,7 @@ def test_cloudsql_edits_drop_the_old_login_and_database_and_relabel(gcp, tmp_pat
     instance's labels as an update; `up --yes` deletes them (an IAM login the spec no longer
     names must not keep its access) and patches the labels. Only what an earlier `up`
     recorded is removed: a database made by hand on the instance is never touched."""
-    from google.auth.credentials import AnonymousCredentials
-
-    import invindex.provision.gcp as gcp_module
-
-    monkeypatch.setattr(gcp_module, "default_credentials",
-                        lambda: (AnonymousCredentials(), "proj"))
-    text = f"""
-        name = "g-sql"
-        shape = "cloudsql-postgres"
-        [gcp]
-        project = "proj"
-        endpoint = "{gcp.url}"
-        [database]
+    text = sql_spec(gcp, monkeypatch) + """
         iam_user = "old@proj.iam.gserviceaccount.com"
     """
     assert main(["-q", "cluster", "up", str(write(tmp_path, text))]) == 0

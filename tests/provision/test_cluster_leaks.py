@@ -126,12 +126,6 @@ RDS = """
 """
 
 
-@pytest.mark.parametrize("text", [
-    FLEET, FLEET.replace("min = 1", 'mode = "target"\n    min = 1'),
-    '\n    name = "l-one"\n    shape = "instance"\n    [aws]\n    region = "us-east-1"\n',
-    EMR, EMR.replace("min = 1", 'mode = "managed"\n    min = 1'), RDS,
-    '\n    name = "l-table"\n    shape = "dynamodb"\n    [aws]\n    region = "us-east-1"\n',
-], ids=["fleet", "fleet-target", "instance", "emr", "emr-managed", "rds", "dynamodb"])
 def moto_only(cluster: str) -> Dict[str, Set[str]]:
     """What moto leaves where AWS does not (read while the cluster is up): the nodes of an
     EMR cluster and their volumes (moto starts EC2 instances for them but does not stop them
