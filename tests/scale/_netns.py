@@ -18,16 +18,17 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence
+from typing import Dict, List, Mapping, Sequence, Set
 
 from invindex.temps import pid_alive
 
 SUBNET = "10.213.70"  # /24; a private range that is never routed out of the namespaces
 PREFIX = "iix"
-DAEMON_LIMIT_S = 600  # `timeout` for every daemon: longer than any test here
+DAEMON_LIMIT_S = 1800  # `timeout` for every daemon: longer than the module sharing them
 JVM_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"  # less CPU to start and run
 _NAME = re.compile(rf"^{PREFIX}(\d+)-\w+$")
 
@@ -97,6 +98,7 @@ class Hosts:
     tag: str = field(default_factory=lambda: f"{PREFIX}{os.getpid()}")
     address: Dict[str, str] = field(default_factory=dict)
     procs: List[subprocess.Popen] = field(default_factory=list)
+    damaged: Set[str] = field(default_factory=set)  # cut or crashed since the last repair
 
     @property
     def bridge_ns(self) -> str:
@@ -123,11 +125,22 @@ class Hosts:
 
     def cut(self, host: str) -> None:
         """Pull the host's cable: its bridge port goes down, packets vanish silently."""
+        self.damaged.add(host)
         ip("-n", self.bridge_ns, "link", "set", f"p-{host}", "down")
+
+    def reconnect(self, host: str) -> None:
+        ip("-n", self.bridge_ns, "link", "set", f"p-{host}", "up")
 
     def crash(self, host: str) -> List[int]:
         """Everything running on the host dies at once (SIGKILL by PID)."""
+        self.damaged.add(host)
         return kill_all(self.ns(host))
+
+    def clear(self, host: str, timeout: float = 10) -> None:
+        """Kill whatever runs on the host, until nothing does."""
+        deadline = time.monotonic() + timeout
+        while kill_all(self.ns(host)) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def pids(self, host: str) -> List[int]:
         return pids_in(self.ns(host))
@@ -156,11 +169,21 @@ class Hosts:
             _delete(ns)
 
 
+# Run on the master's host (its UI listens only there): the addresses of the workers the
+# master counts as alive, one a line.
+_ALIVE = ("import json, sys, urllib.request\n"
+          "page = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))\n"
+          "print('\\n'.join(w['host'] for w in page['workers'] if w['state'] == 'ALIVE'))")
+
+
 class SparkHosts:
     """A Spark standalone master and workers on ``Hosts``; the driver runs on its own
-    host too. Small memory everywhere: the machine is shared."""
+    host too. Small memory everywhere: the machine is shared. One cluster serves several
+    tests: ``begin`` gives each its own driver log and view of the executors' logs,
+    ``repair`` brings back the workers a test cut off or killed."""
 
     PORT = 7077
+    UI_PORT = 8080
 
     def __init__(self, hosts: Hosts, spark_home: str, root: Path,
                  daemon_opts: Sequence[str] = ()) -> None:
@@ -173,6 +196,10 @@ class SparkHosts:
                     "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}
         self.url = f"spark://{hosts.address['master']}:{self.PORT}"
         self.master: subprocess.Popen | None = None
+        self.workers: Dict[str, Dict[str, str]] = {}  # host -> how it was started
+        self.driver_log = self.log("driver")
+        self._apps_before: Set[Path] = set()
+        self._master_log_from = 0
 
     def log(self, host: str) -> Path:
         return self.root / f"{host}.log"
@@ -184,9 +211,10 @@ class SparkHosts:
         self.master = self.hosts.popen(
             "master", [self.spark_class, "org.apache.spark.deploy.master.Master", "--host",
                        self.hosts.address["master"], "--port", str(self.PORT),
-                       "--webui-port", "8080"], self.env, self.log("master"))
+                       "--webui-port", str(self.UI_PORT)], self.env, self.log("master"))
 
     def start_worker(self, host: str, cores: int = 1, memory: str = "640m") -> None:
+        self.workers[host] = {"cores": str(cores), "memory": memory}
         self.hosts.popen(host, [self.spark_class, "org.apache.spark.deploy.worker.Worker",
                                 self.url, "--host", self.hosts.address[host], "--cores",
                                 str(cores), "--memory", memory, "--webui-port", "8081",
@@ -194,11 +222,14 @@ class SparkHosts:
                          self.env, self.log(host))
 
     def wait_for(self, pattern: str, count: int, timeout: float = 240) -> None:
-        """Until the master's log has ``count`` lines matching ``pattern``."""
+        """Until the master's log has ``count`` lines matching ``pattern`` (since
+        ``begin``)."""
         deadline = time.monotonic() + timeout
         log = self.log("master")
         while time.monotonic() < deadline:
-            text = log.read_text("utf-8", "replace") if log.exists() else ""
+            with contextlib.suppress(FileNotFoundError), open(log, "rb") as f:
+                f.seek(self._master_log_from)
+                text = f.read().decode("utf-8", "replace")
             if len(re.findall(pattern, text)) >= count:
                 return
             # its process, not the namespace's PIDs: just after the start, `ip netns exec`
@@ -208,10 +239,55 @@ class SparkHosts:
             time.sleep(0.3)
         raise RuntimeError(f"no {count} x {pattern!r} in the master's log in {timeout} s")
 
+    def alive_workers(self) -> List[str] | None:
+        """The addresses of the workers the master counts as alive (sorted), from its
+        JSON page; None while it does not answer."""
+        url = f"http://{self.hosts.address['master']}:{self.UI_PORT}/json/"
+        r = subprocess.run(["ip", "netns", "exec", self.hosts.ns("master"), sys.executable,
+                            "-I", "-S", "-c", _ALIVE, url], capture_output=True, text=True,
+                           timeout=30)
+        return sorted(r.stdout.split()) if r.returncode == 0 else None
+
+    def repair(self, timeout: float = 180) -> None:
+        """Every worker host a test cut off or crashed (or whose worker the master lost)
+        gets its link back and a fresh worker, the old one's processes killed; returns
+        once the master counts exactly one live worker on each worker host."""
+        want = sorted(self.hosts.address[h] for h in self.workers)
+        alive = self.alive_workers() or []
+        for host in sorted(self.workers):
+            if host in self.hosts.damaged or self.hosts.address[host] not in alive:
+                # link first: the master then sees the old worker's connection close
+                self.hosts.reconnect(host)
+                self.hosts.clear(host)
+                self.start_worker(host, int(self.workers[host]["cores"]),
+                                  self.workers[host]["memory"])
+        self.hosts.damaged.clear()
+        self.hosts.clear("driver")
+        deadline = time.monotonic() + timeout
+        while alive != want:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the master counts workers {alive}, not {want}")
+            time.sleep(0.5)
+            alive = self.alive_workers()
+
+    def begin(self, root: Path) -> None:
+        """A test starts: its driver's output goes to ``root``/driver.log, and only the
+        applications started from now on count (executor logs, master log lines)."""
+        self.driver_log = root / "driver.log"
+        self._apps_before = {d for h in self.workers for d in self.work_dir(h).glob("app-*")}
+        log = self.log("master")
+        self._master_log_from = log.stat().st_size if log.exists() else 0
+
     def submit(self, argv: Sequence[str], env: Mapping[str, str],
                limit_s: int = 400) -> subprocess.Popen:
-        """A command on the driver's host (``invindex build ...``), output in driver.log."""
-        return self.hosts.popen("driver", argv, env, self.log("driver"), limit_s)
+        """A command on the driver's host (``invindex build ...``), output in the
+        driver log."""
+        return self.hosts.popen("driver", argv, env, self.driver_log, limit_s)
+
+    def driver_output(self) -> str:
+        return self.driver_log.read_text("utf-8", "replace")
 
     def executor_logs(self, host: str) -> List[Path]:
-        return sorted(self.work_dir(host).glob("app-*/*/stderr"))
+        """The host's executors' logs, of the applications started since ``begin``."""
+        return sorted(log for app in self.work_dir(host).glob("app-*")
+                      if app not in self._apps_before for log in app.glob("*/stderr"))

@@ -1,7 +1,7 @@
 """Fixtures for the scale-out tests: a corpus with bad records, its reference lines,
 a Python 3.9 for the node side when this machine has one, and Spark (local, a real
 standalone master + worker on loopback started once per session, and a standalone
-cluster across network-namespace "hosts", fresh for each test)."""
+cluster across network-namespace "hosts", one per module, repaired between tests)."""
 
 from __future__ import annotations
 
@@ -119,9 +119,18 @@ def spark_home() -> str:
     return os.path.dirname(pyspark.__file__)
 
 
+# Every JVM the Spark tests start (spark-submit, and through a worker's environment the
+# executors) compiles with C1 only and collects with the serial collector: about half the
+# CPU of the defaults for runs this short, the same Spark. (The JVM says "Picked up
+# JAVA_TOOL_OPTIONS" on stderr; mrjob only logs it.)
+JAVA_TOOL_OPTIONS = {"JAVA_TOOL_OPTIONS": _netns.JVM_OPTS}
+
+
 @pytest.fixture
 def spark_env(spark_home, monkeypatch) -> str:
     monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+    for name, value in JAVA_TOOL_OPTIONS.items():
+        monkeypatch.setenv(name, value)
     return spark_home
 
 
@@ -148,8 +157,9 @@ def spark_standalone(spark_home, tmp_path_factory) -> Iterator[str]:
     """
     root = tmp_path_factory.mktemp("spark-standalone")
     port, ui, wui = free_port(), free_port(), free_port()
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_HOME": spark_home,
-           "SPARK_LOG_DIR": str(root), "SPARK_WORKER_DIR": str(root / "work"),
+    env = {**os.environ, **JAVA_TOOL_OPTIONS, "SPARK_LOCAL_IP": "127.0.0.1",
+           "SPARK_HOME": spark_home, "SPARK_LOG_DIR": str(root),
+           "SPARK_WORKER_DIR": str(root / "work"),
            # no fixed-port REST server (6066) to collide with another run
            "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false"}
     spark_class = os.path.join(spark_home, "bin", "spark-class")
@@ -180,10 +190,10 @@ def spark_standalone(spark_home, tmp_path_factory) -> Iterator[str]:
                 p.wait()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def netns_hosts(spark_home) -> Iterator[_netns.Hosts]:
     """Four "hosts" (master, w1, w2, driver) on one bridge, each a network namespace
-    with one private address; deleted at the end, whatever the test did."""
+    with one private address; deleted at the end of the module, whatever its tests did."""
     why = _netns.why_unavailable()
     if why:
         pytest.skip(f"no network namespaces: {why}")
@@ -195,18 +205,29 @@ def netns_hosts(spark_home) -> Iterator[_netns.Hosts]:
         hosts.destroy()
 
 
-@pytest.fixture
-def spark_hosts(netns_hosts, spark_home, tmp_path) -> _netns.SparkHosts:
-    """A standalone master and two 1-core workers, each on its own host, registered.
+@pytest.fixture(scope="module")
+def spark_cluster(netns_hosts, spark_home, tmp_path_factory) -> _netns.SparkHosts:
+    """A standalone master and two 1-core workers, each on its own host, registered;
+    one for the module (a cluster of JVMs takes 15-30 s to start on two cores).
     Workers beat every 2.5 s and the master forgets a silent one after 10 s (default
     15 s and 60 s: both read spark.worker.timeout)."""
-    spark = _netns.SparkHosts(netns_hosts, spark_home, tmp_path / "spark",
+    spark = _netns.SparkHosts(netns_hosts, spark_home, tmp_path_factory.mktemp("spark"),
                               daemon_opts=["-Dspark.worker.timeout=10"])
     spark.start_master()
     for worker in ("w1", "w2"):
         spark.start_worker(worker)
     spark.wait_for(r"Registering worker", 2)
     return spark
+
+
+@pytest.fixture
+def spark_hosts(spark_cluster, tmp_path) -> _netns.SparkHosts:
+    """The module's cluster as a test finds it: both workers alive and registered (a
+    worker an earlier test cut off or killed is replaced first), nothing left on the
+    driver's host, the test's own driver log and executor logs."""
+    spark_cluster.repair()
+    spark_cluster.begin(tmp_path)
+    return spark_cluster
 
 
 # -- AWS: the session's moto server (tests/conftest.py, with the EMR fix mrjob needs) ---

@@ -7,9 +7,10 @@ mid-job; a job no worker accepts stops after ``--spark-start-timeout`` with one 
 To hit a worker *mid-job* for sure, the executors' Python is a small shim that, on w2,
 holds the first Python worker until the test has cut the link or killed the host
 (``task_python_bin`` is an ordinary mrjob option). Executors run it with ``python -S``,
-so invindex and mrjob come only from the shipped zips, as on real nodes. Each test
-starts its own cluster (about 10 s) and runs one build (about 15 s): JVMs are costly on
-two cores, memory is kept small.
+so invindex and mrjob come only from the shipped zips, as on real nodes. The tests share
+one cluster (JVMs are costly on two cores, memory is kept small): before each test, a
+worker an earlier one cut off or killed is replaced by a fresh one on the same host, and
+each test reads only its own application's logs.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def _lost_only(driver_log: str, address: Dict[str, str]) -> None:
 
 def _finish(spark, proc) -> str:
     code = proc.wait(timeout=420)
-    log = spark.log("driver").read_text("utf-8", "replace")
+    log = spark.driver_output()
     assert code == 0, log[-3000:]
     return log
 
@@ -178,19 +179,14 @@ def test_worker_host_killed_after_its_map_tasks(spark_hosts, netns_hosts, corpus
     assert {i for i, a in done["w2"] if a == "0"} & {i for i, a in done["w1"] if a != "0"}, done
 
 
-def test_job_no_worker_accepts_stops_with_one_line(netns_hosts, spark_home, corpus,
+def test_job_no_worker_accepts_stops_with_one_line(spark_hosts, netns_hosts, corpus,
                                                      tmp_path):
-    """The only worker has 640 MB; the job asks 2 GB per executor, so Spark waits for
+    """Each worker has 640 MB; the job asks 2 GB per executor, so Spark waits for
     ever ("Initial job has not accepted any resources"). With --spark-start-timeout
     (here from the environment) the build stops: one error line naming the master and
     Spark's words, exit 1, no process left on the driver's host, the application
     removed from the master, no index."""
-    from tests.scale._netns import SparkHosts
-
-    spark = SparkHosts(netns_hosts, spark_home, tmp_path / "spark")
-    spark.start_master()
-    spark.start_worker("w1")
-    spark.wait_for(r"Registering worker", 1)
+    spark = spark_hosts
     shim = tmp_path / "python-shim"
     _hold(tmp_path)
     out = tmp_path / "idx"
@@ -202,7 +198,7 @@ def test_job_no_worker_accepts_stops_with_one_line(netns_hosts, spark_home, corp
                          "-O", f"task_python_bin={json.dumps([str(shim)])}",
                          "-O", f"jobconf={json.dumps(conf)}"], env)
     assert proc.wait(timeout=420) == 1
-    err = spark.log("driver").read_text("utf-8", "replace")
+    err = spark.driver_output()
     assert err.strip().splitlines() == [
         f"invindex: error: the Spark job never started: the master {spark.url} gave it no "
         "executor within 20 s (Spark: Initial job has not accepted any resources; check "
