@@ -492,12 +492,13 @@ class EmrClusters(_Handler):
             replace.update(diff_fields({role.lower(): fixed}, {role.lower(): have}))
         task = groups.get("TASK")
         if task is not None:
-            want_policy = wanted.get("TASK", {}).get("AutoScalingPolicy")
-            have_policy = task.get("AutoScalingPolicy")
-            if want_policy or have_policy:
-                update.update(diff_fields(
-                    {"task": {"AutoScalingPolicy": _emr_policy(want_policy)}},
-                    {"task": {"AutoScalingPolicy": _emr_policy(have_policy)}}))
+            want = _emr_policy(wanted.get("TASK", {}).get("AutoScalingPolicy"))
+            have = _emr_policy(task.get("AutoScalingPolicy"))
+            if want is None or have is None:  # put or removed as a whole
+                update.update({"task.AutoScalingPolicy": (have, want)} if want != have else {})
+            else:
+                update.update(diff_fields({"task": {"AutoScalingPolicy": want}},
+                                          {"task": {"AutoScalingPolicy": have}}))
             if "TASK" not in wanted and task.get("RequestedInstanceCount"):
                 update["task.InstanceCount"] = (task["RequestedInstanceCount"], 0)
         return update, replace
@@ -508,6 +509,11 @@ class EmrClusters(_Handler):
         group = self._groups(rid)["TASK"]["Id"]
         if any(k.startswith("task.AutoScalingPolicy") for k in fields):
             if task.get("AutoScalingPolicy"):
+                # EMR refuses rules beside managed scaling: a managed policy the spec no
+                # longer asks for (shown by `plan` as remove, confirmed) goes first
+                managed = EmrManagedScaling(self.aws)
+                if managed.find(step, {"ClusterId": rid}):
+                    managed.delete(rid)
                 self._emr().put_auto_scaling_policy(ClusterId=rid, InstanceGroupId=group,
                                                     AutoScalingPolicy=task["AutoScalingPolicy"])
             else:

@@ -150,10 +150,11 @@ def planned(capsys, spec) -> set:
 def test_emr_scaling_mode_edits_are_applied_not_kept(aws, tmp_path, capsys):
     """EMR on moto (managed scaling added to moto by ``_moto_emr``): switching the spec from
     automatic scaling rules to managed scaling removes the task group's rules and puts the
-    managed policy; new limits update it; switching to no scaling with no task instances
-    removes the managed policy (`plan`: remove, `up` asks) and resizes the task group to 0
-    (EMR cannot delete an instance group; an empty one costs nothing). None of these needs
-    a new cluster, and none may silently keep the old scaling."""
+    managed policy (EMR refuses the two together, and so does ``_moto_emr``); new limits
+    update it; switching back removes the managed policy (`plan`: remove, `up` asks) before
+    putting the rules; no scaling with no task instances removes the rules and resizes the
+    task group to 0 (EMR cannot delete an instance group; an empty one costs nothing). None
+    of these needs a new cluster, and none may silently keep the old scaling."""
     assert main(["-q", "cluster", "up", str(emr_file(tmp_path, ""))]) == 0
     assert emr_state() == (1, True, None)
 
@@ -172,11 +173,17 @@ def test_emr_scaling_mode_edits_are_applied_not_kept(aws, tmp_path, capsys):
     assert main(["-q", "cluster", "up", str(tmp_path / "emr.toml")]) == 0
     assert emr_state() == (1, False, 2 + 6)
 
+    rules = emr_file(tmp_path, "")
+    assert {p for p in planned(capsys, rules) if p[0] != "unchanged"} == {
+        ("update", "emr_cluster", ("task.AutoScalingPolicy",)),
+        ("remove", "emr_managed_scaling", ())}
+    assert main(["-q", "cluster", "up", "--yes", str(rules)]) == 0  # managed goes first
+    assert emr_state() == (1, True, None)
+
     none = emr_file(tmp_path, 'mode = "none"', desired=0)
     none.write_text(none.read_text().replace("min = 1", "min = 0"))
     assert {p for p in planned(capsys, none) if p[0] != "unchanged"} == {
-        ("update", "emr_cluster", ("task.InstanceCount",)),
-        ("remove", "emr_managed_scaling", ())}
-    assert main(["-q", "cluster", "up", "--yes", str(none)]) == 0
+        ("update", "emr_cluster", ("task.AutoScalingPolicy", "task.InstanceCount"))}
+    assert main(["-q", "cluster", "up", str(none)]) == 0
     assert emr_state() == (0, False, None)
     assert {p[0] for p in planned(capsys, none)} == {"unchanged"}
