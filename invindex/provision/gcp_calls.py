@@ -9,6 +9,7 @@ from typing import Any, Callable, TypeVar
 from ..errors import InvindexError
 
 T = TypeVar("T")
+TIMEOUT = 1800  # seconds a long-running operation may take
 
 
 def not_found(e: BaseException) -> bool:
