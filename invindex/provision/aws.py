@@ -9,6 +9,7 @@ from .aws_common import Aws, aws_for, errors
 from .aws_db import dynamodb_steps, rds_steps
 from .aws_db_resources import db_handlers
 from .aws_emr import emr_steps
+from .aws_emr_resources import emr_handlers
 from .aws_fleet import fleet_steps
 from .aws_instance import instance_steps
 from .aws_resources import TEARDOWN, handlers
@@ -94,7 +95,7 @@ def backend(aws: Aws, shape: str = "") -> Backend:
     label = {"provider": "aws", "shape": shape, "region": aws.region, "profile": aws.profile}
     kinds = _SHAPE_KINDS.get(shape)
     teardown = [k for k in TEARDOWN if kinds is None or k in kinds]
-    found = Backend({**handlers(aws), **db_handlers(aws)}, teardown, label,
+    found = Backend({**handlers(aws), **emr_handlers(aws), **db_handlers(aws)}, teardown, label,
                     prune=_PRUNE.get(shape, []))
     found.endpoint = lambda ids: serving_uri(found, shape, ids, aws.region)
     return found
