@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from invindex.core.compression import BOM
 from invindex.core.postings import MalformedIntermediateError, UnsortedInputError, reduce_term
-from invindex.core.reduce_blocks import Reducer
+from invindex.core.reduce_blocks import Reducer, _runs
 from invindex.core.reduce_lines import reduce_lines
 from invindex.core.streaming import _decoded_batches, _line_blocks
 
@@ -234,6 +234,22 @@ def test_block_path_matches_line_path(lines, block, ordered, final_newline):
     expected = _reduced(lambda r: r.feed_lines(data.decode().split("\n")[:len(lines)]))
     got = _reduced(lambda r: [r.feed(b) for b in _line_blocks(io.BytesIO(data), block)])
     assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "bb", "c", "é"]), max_size=40), st.booleans())
+def test_term_runs_by_bisection(terms, ordered):
+    """The block path finds term runs by bisection (``reduce_blocks._runs``): the true
+    run starts of sorted terms; for unsorted terms either None or runs whose terms are
+    not strictly increasing, which the block path refuses (and the line path reports)."""
+    if ordered:
+        terms.sort()
+    starts = _runs(terms)
+    if terms == sorted(terms):
+        assert starts == [i for i in range(len(terms)) if i == 0 or terms[i] != terms[i - 1]]
+    elif starts is not None:
+        heads = [terms[a] for a in starts]
+        assert any(heads[i] >= heads[i + 1] for i in range(len(heads) - 1))
 
 
 def test_mapper_blocks_match_the_line_path():
