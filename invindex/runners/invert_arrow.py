@@ -79,10 +79,15 @@ def _tokenize_latin1(big: str) -> Tokenized | None:
     starts = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1)
     breaks = np.flatnonzero(b == 10)
-    rec = np.searchsorted(breaks, starts)
-    n_rec = len(breaks) + 1
-    first_of_rec = np.searchsorted(rec, np.arange(n_rec))
-    pos = np.arange(len(starts)) - first_of_rec[rec]
+    # each record's first token (one search per record, not per token), then each
+    # token's record and position by repeating per record
+    first = np.empty(len(breaks) + 2, dtype=np.int64)
+    first[0], first[-1] = 0, len(starts)
+    first[1:-1] = np.searchsorted(starts, breaks)
+    counts = np.diff(first)
+    rec = np.repeat(np.arange(len(counts)), counts)
+    pos = np.arange(len(starts)) - np.repeat(first[:-1], counts)
+    del first, counts
     data = b[is_tok]  # the tokens' bytes, now contiguous
     offsets = np.zeros(len(starts) + 1, dtype=np.int32)
     np.cumsum(ends - starts, out=offsets[1:])
