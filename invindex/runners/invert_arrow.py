@@ -75,9 +75,12 @@ def _tokenize_latin1(big: str) -> Tokenized | None:
         return None
     b = _LOWER[np.frombuffer(raw, dtype=np.uint8)]
     is_tok = _IS_TOKEN[b]
-    edges = np.diff(is_tok.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    padded = np.zeros(len(is_tok) + 2, dtype=bool)
+    padded[1:-1] = is_tok
+    edges = np.flatnonzero(padded[1:] != padded[:-1])  # a token's start, then its end
+    del padded
+    starts, ends = edges[0::2].copy(), edges[1::2].copy()
+    del edges
     breaks = np.flatnonzero(b == 10)
     # each record's first token (one search per record, not per token), then each
     # token's record and position by repeating per record
