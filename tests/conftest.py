@@ -186,6 +186,25 @@ def _moto_emr_fix(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(emr_models.Cluster, "add_applications", add_applications)
 
 
+def _botocore_files_parsed_once(mp: pytest.MonkeyPatch) -> None:
+    """Every boto3 session parses botocore's JSON models anew (endpoints, the service,
+    its rules): 0.2 s of CPU a client, and the code under test opens a session per store
+    or bucket it opens, dozens a test here. The files never change: parse each once per
+    test process (0.06 s a client). Within one session botocore already hands the same
+    parsed dict to every client."""
+    import botocore.loaders
+
+    parsed: dict = {}
+    load_file = botocore.loaders.JSONFileLoader.load_file
+
+    def load_file_once(self, file_path):
+        if file_path not in parsed:
+            parsed[file_path] = load_file(self, file_path)
+        return parsed[file_path]
+
+    mp.setattr(botocore.loaders.JSONFileLoader, "load_file", load_file_once)
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's server (S3, EMR, EC2, IAM, ...) on a loopback port, in this process (so
@@ -197,6 +216,7 @@ def moto_server() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     mp = pytest.MonkeyPatch()
     _moto_emr_fix(mp)
+    _botocore_files_parsed_once(mp)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     try:

@@ -46,14 +46,15 @@ def corpus(path: Path, docs: int, seed: int) -> Path:
 @pytest.fixture(scope="module")
 def indexes(tmp_path_factory) -> dict:
     """Real indexes (the default runner), built once: ``a``, a different ``b``, and a
-    larger ``c`` for the tests that stop a publish part-way."""
+    larger ``c`` for the tests that stop a publish part-way (``b`` only has to differ:
+    on moto's DynamoDB every item read or written costs milliseconds)."""
     from invindex.cli import main
 
     root = tmp_path_factory.mktemp("indexes")
     out = {}
     # a: stopwords (positions with gaps) and stored texts; b: no positions at all.
     for name, docs, seed, opts in (("a", 120, 1, ["--store-text", "--stopwords", "english"]),
-                                   ("b", 250, 2, ["--no-positions"]),
+                                   ("b", 80, 2, ["--no-positions"]),
                                    # c: long enough to publish that a test can stop it
                                    # mid-way however fast conversion gets (1,500 docs)
                                    ("c", 1500, 3, [])):
