@@ -4,8 +4,11 @@ for every test folder, with the marks that make a unit-only selection possible."
 
 from __future__ import annotations
 
+import atexit
+import gzip
 import importlib.util
 import io
+import json
 import logging
 import os
 import shutil
@@ -13,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -24,6 +28,33 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data" / "docs.tsv"
 SCRIPTS = REPO / "scripts"
+
+
+def _few_moto_amis() -> None:
+    """Point moto at a short AMI list (``MOTO_AMIS_PATH``, its documented switch, read when
+    its EC2 models are first imported, so this runs before any test module imports moto).
+    By default each region gets ~1,300 AMIs, each with its EBS snapshot, and serializing
+    them made every DescribeSnapshots take 2-4 s (the leak tests list snapshots three
+    times a test). The list kept: moto's base AMIs (EMR's instances use one) and the
+    ``latest`` AMIs of us-east-1 that the SSM parameters the provisioning code resolves
+    name. A user's own ``MOTO_AMIS_PATH`` wins."""
+    spec = importlib.util.find_spec("moto")
+    if "MOTO_AMIS_PATH" in os.environ or spec is None or not spec.submodule_search_locations:
+        return
+    resources = Path(spec.submodule_search_locations[0]) / "ec2" / "resources"
+    try:
+        amis = [a for name in ("amis.json.gz", "latest_amis/us-east-1.json.gz")
+                for a in json.loads(gzip.decompress((resources / name).read_bytes()))]
+    except (OSError, ValueError):  # another moto layout: keep its defaults
+        return
+    fd, path = tempfile.mkstemp(prefix="invindex-moto-amis-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(amis, f)
+    atexit.register(os.unlink, path)
+    os.environ["MOTO_AMIS_PATH"] = path
+
+
+_few_moto_amis()
 
 
 @dataclass
