@@ -31,7 +31,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import new_bucket
 from faultproxy import FaultProxy
 
 from invindex.storage import Settings, StorageError, get_store
@@ -77,9 +76,9 @@ def _is_copy(method: str, path: str, headers) -> bool:
             or method == "POST" and "/rewriteTo/" in path)
 
 
-def test_copy_within_a_provider_stays_on_its_servers(cloud, proxied, tmp_path, caplog):
+def test_copy_within_a_provider_stays_on_its_servers(make_bucket, cloud, proxied, tmp_path, caplog):
     """Fails with the old copy_item: it downloads the object and uploads it again."""
-    a, b = new_bucket(cloud.scheme), new_bucket(cloud.scheme)
+    a, b = make_bucket(cloud.scheme), make_bucket(cloud.scheme)
     data = _object(tmp_path, a, "in/obj.bin")
     before = _moved(proxied)
     plan = plan_copy(f"{a}/in/", f"{b}/out/", recursive=True)
@@ -100,13 +99,13 @@ def test_copy_within_a_provider_stays_on_its_servers(cloud, proxied, tmp_path, c
     assert (tmp_path / "back").read_bytes() == data
 
 
-def test_s3_multipart_copy_keeps_metadata(s3, monkeypatch, tmp_path):
+def test_s3_multipart_copy_keeps_metadata(make_bucket, s3, monkeypatch, tmp_path):
     """Above the threshold boto3's managed copy uses UploadPartCopy, parts in parallel;
     the ``md5`` metadata comes along (later downloads are checked against it)."""
     proxy = _proxy(s3, monkeypatch)
     try:
         settings = Settings(threshold=5 << 20, part_size=5 << 20)
-        a, b = new_bucket("s3"), new_bucket("s3")
+        a, b = make_bucket("s3"), make_bucket("s3")
         data = _object(tmp_path, a, "big.bin", 11 << 20)
         before = _moved(proxy)
         plan = plan_copy(f"{a}/big.bin", f"{b}/copy/big.bin", settings=settings)
@@ -127,7 +126,7 @@ def test_s3_multipart_copy_keeps_metadata(s3, monkeypatch, tmp_path):
         proxy.stop()
 
 
-def test_s3_copy_failing_mid_way_leaves_nothing(s3, monkeypatch, tmp_path):
+def test_s3_copy_failing_mid_way_leaves_nothing(make_bucket, s3, monkeypatch, tmp_path):
     """The second part's copy is refused: the multipart upload is aborted, and no
     object (nor an upload in progress) is left at the destination."""
     def refuse_part_2(method, path, headers):
@@ -139,7 +138,7 @@ def test_s3_copy_failing_mid_way_leaves_nothing(s3, monkeypatch, tmp_path):
     proxy = _proxy(s3, monkeypatch, answer=refuse_part_2)
     try:
         settings = Settings(threshold=5 << 20, part_size=5 << 20)
-        a, b = new_bucket("s3"), new_bucket("s3")
+        a, b = make_bucket("s3"), make_bucket("s3")
         _object(tmp_path, a, "big.bin", 11 << 20)
         plan = plan_copy(f"{a}/big.bin", f"{b}/big.bin", settings=settings)
         with pytest.raises(StorageError):
@@ -168,11 +167,11 @@ def _first_rewrite_partial(calls: list):
     return answer
 
 
-def test_gcs_rewrite_follows_its_token(gcs, monkeypatch, tmp_path):
+def test_gcs_rewrite_follows_its_token(make_bucket, gcs, monkeypatch, tmp_path):
     calls: list = []
     proxy = _proxy(gcs, monkeypatch, answer=_first_rewrite_partial(calls))
     try:
-        a, b = new_bucket("gs"), new_bucket("gs")
+        a, b = make_bucket("gs"), make_bucket("gs")
         data = _object(tmp_path, a, "obj")
         seen: list = []
         run_items(plan_copy(f"{a}/obj", f"{b}/obj").items, seen.append)
@@ -184,7 +183,7 @@ def test_gcs_rewrite_follows_its_token(gcs, monkeypatch, tmp_path):
         proxy.stop()
 
 
-def test_gcs_rewrite_failing_mid_way_leaves_nothing(gcs, monkeypatch, tmp_path):
+def test_gcs_rewrite_failing_mid_way_leaves_nothing(make_bucket, gcs, monkeypatch, tmp_path):
     calls: list = []
     answer = _first_rewrite_partial(calls)
 
@@ -195,7 +194,7 @@ def test_gcs_rewrite_failing_mid_way_leaves_nothing(gcs, monkeypatch, tmp_path):
 
     proxy = _proxy(gcs, monkeypatch, answer=second_fails)
     try:
-        a, b = new_bucket("gs"), new_bucket("gs")
+        a, b = make_bucket("gs"), make_bucket("gs")
         _object(tmp_path, a, "obj")
         with pytest.raises(StorageError):
             run_items(plan_copy(f"{a}/obj", f"{b}/obj").items)
@@ -231,11 +230,11 @@ def _azure_copy_status(states: list):
     return edit, polls
 
 
-def test_azure_copy_is_polled_until_done(az, monkeypatch, tmp_path):
+def test_azure_copy_is_polled_until_done(make_bucket, az, monkeypatch, tmp_path):
     edit, polls = _azure_copy_status(["pending", "success"])
     proxy = _proxy(az, monkeypatch, edit=edit)
     try:
-        a, b = new_bucket("az"), new_bucket("az")
+        a, b = make_bucket("az"), make_bucket("az")
         data = _object(tmp_path, a, "obj")
         seen: list = []
         run_items(plan_copy(f"{a}/obj", f"{b}/obj").items, seen.append)
@@ -246,11 +245,11 @@ def test_azure_copy_is_polled_until_done(az, monkeypatch, tmp_path):
         proxy.stop()
 
 
-def test_azure_copy_failing_on_the_service_leaves_nothing(az, monkeypatch, tmp_path):
+def test_azure_copy_failing_on_the_service_leaves_nothing(make_bucket, az, monkeypatch, tmp_path):
     edit, polls = _azure_copy_status(["pending", "failed"])
     proxy = _proxy(az, monkeypatch, edit=edit)
     try:
-        a, b = new_bucket("az"), new_bucket("az")
+        a, b = make_bucket("az"), make_bucket("az")
         _object(tmp_path, a, "obj")
         with pytest.raises(StorageError, match="failed"):
             run_items(plan_copy(f"{a}/obj", f"{b}/obj").items)
@@ -260,7 +259,7 @@ def test_azure_copy_failing_on_the_service_leaves_nothing(az, monkeypatch, tmp_p
         proxy.stop()
 
 
-def test_azure_pending_copy_does_not_look_complete(az, monkeypatch, tmp_path):
+def test_azure_pending_copy_does_not_look_complete(make_bucket, az, monkeypatch, tmp_path):
     """While Copy Blob runs, the service shows the destination at once, with the
     source's properties and ``x-ms-copy-status: pending`` (the proxy says so of a real
     blob here): it has no MD5 for sync to match and a download is refused."""
@@ -274,7 +273,7 @@ def test_azure_pending_copy_does_not_look_complete(az, monkeypatch, tmp_path):
 
     proxy = _proxy(az, monkeypatch, edit=pending)
     try:
-        a = new_bucket("az")
+        a = make_bucket("az")
         _object(tmp_path, a, "obj")
         store = get_store(a)
         assert store.info("obj").md5 is None
@@ -285,8 +284,8 @@ def test_azure_pending_copy_does_not_look_complete(az, monkeypatch, tmp_path):
         proxy.stop()
 
 
-def test_unimplemented_copy_falls_back_through_this_machine(cloud, monkeypatch, tmp_path,
-                                                            caplog):
+def test_unimplemented_copy_falls_back_through_this_machine(make_bucket, cloud, monkeypatch,
+                                                            tmp_path, caplog):
     def not_implemented(method, path, headers):
         if _is_copy(method, path, headers):
             if cloud.scheme == "gs":
@@ -299,7 +298,7 @@ def test_unimplemented_copy_falls_back_through_this_machine(cloud, monkeypatch, 
 
     proxy = _proxy(cloud, monkeypatch, answer=not_implemented)
     try:
-        a, b = new_bucket(cloud.scheme), new_bucket(cloud.scheme)
+        a, b = make_bucket(cloud.scheme), make_bucket(cloud.scheme)
         data = _object(tmp_path, a, "obj")
         with caplog.at_level(logging.INFO, logger="invindex"):
             run_items(plan_copy(f"{a}/obj", f"{b}/obj").items)
@@ -313,8 +312,8 @@ def test_unimplemented_copy_falls_back_through_this_machine(cloud, monkeypatch, 
         proxy.stop()
 
 
-def test_across_providers_goes_through_this_machine(s3, gcs, tmp_path, caplog):
-    a, b = new_bucket("s3"), new_bucket("gs")
+def test_across_providers_goes_through_this_machine(make_bucket, s3, gcs, tmp_path, caplog):
+    a, b = make_bucket("s3"), make_bucket("gs")
     data = _object(tmp_path, a, "obj")
     plan = plan_copy(f"{a}/obj", f"{b}/obj")
     assert transfer_bytes(plan.items) == 2 * SIZE  # down, then up
@@ -337,7 +336,7 @@ def test_azure_across_accounts_is_not_server_side(az):
     assert not there.server_copy_source(here)
 
 
-def test_commit_from_a_cloud_staging_prefix_copies_on_the_server(cloud, proxied, cli,
+def test_commit_from_a_cloud_staging_prefix_copies_on_the_server(make_bucket, cloud, proxied, cli,
                                                                  tmp_path):
     """A job that wrote its parts beside an existing index (``remote_staging``) is
     committed by copies on the server: the parts never come down to this machine."""
@@ -346,7 +345,7 @@ def test_commit_from_a_cloud_staging_prefix_copies_on_the_server(cloud, proxied,
 
     local = tmp_path / "idx"
     assert cli("build", str(SAMPLE), "-o", str(local), "--parts", "3").code == 0
-    bucket = new_bucket(cloud.scheme)
+    bucket = make_bucket(cloud.scheme)
     out = f"{bucket}/indexes/sample"
     assert cli("stage", "cp", "-r", str(local), out).code == 0  # the index to replace
     output = StoreLocation(out)
@@ -370,7 +369,7 @@ def test_commit_from_a_cloud_staging_prefix_copies_on_the_server(cloud, proxied,
     assert cli("verify", out).code == 0
 
 
-def test_stage_cp_verbose_says_which_way(s3, gcs, tmp_path):
+def test_stage_cp_verbose_says_which_way(make_bucket, s3, gcs, tmp_path):
     """As a user runs it (a subprocess: pytest's handlers would keep the CLI's logging
     set-up from doing anything)."""
     def run(*args: str) -> subprocess.CompletedProcess:
@@ -379,7 +378,7 @@ def test_stage_cp_verbose_says_which_way(s3, gcs, tmp_path):
         return subprocess.run([sys.executable, "-m", "invindex", *args], env=env,
                               capture_output=True, text=True, timeout=120)
 
-    a, b, g = new_bucket("s3"), new_bucket("s3"), new_bucket("gs")
+    a, b, g = make_bucket("s3"), make_bucket("s3"), make_bucket("gs")
     _object(tmp_path, a, "in/obj", 1 << 20)
     r = run("-v", "stage", "cp", "-r", f"{a}/in/", f"{b}/out/")
     assert r.returncode == 0, r.stderr
@@ -389,11 +388,11 @@ def test_stage_cp_verbose_says_which_way(s3, gcs, tmp_path):
     assert "copying through this machine (s3 to gs" in r.stderr
 
 
-def test_sync_within_a_provider_then_nothing_to_do(cloud, proxied, tmp_path):
+def test_sync_within_a_provider_then_nothing_to_do(make_bucket, cloud, proxied, tmp_path):
     """A server-side copy keeps the digests ``sync`` compares: a second sync skips it."""
     from invindex.storage.transfer import sync
 
-    a, b = new_bucket(cloud.scheme), new_bucket(cloud.scheme)
+    a, b = make_bucket(cloud.scheme), make_bucket(cloud.scheme)
     _object(tmp_path, a, "in/x", 1 << 20)
     _object(tmp_path, a, "in/y/z", 1 << 20)
     before = _moved(proxied)
