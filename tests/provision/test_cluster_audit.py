@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 import json
-import textwrap
 from pathlib import Path
 
 import boto3
 import pytest
+from _specs import write_spec
 
 from invindex.cli import main
 from invindex.errors import UsageError
@@ -21,12 +21,6 @@ from invindex.provision.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data" / "clusters"
-
-
-def write(tmp_path, text: str, name: str = "spec.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 # 1. EMR bootstrap: nothing installed by default; only a wheel the user staged ------------
@@ -90,14 +84,14 @@ def _template_data(name: str) -> dict:
 def test_sixty_second_alarms_get_detailed_monitoring(aws, tmp_path):
     """Basic monitoring sends EC2 metrics every 5 minutes, so 2 x 60 s alarms could not
     fire as specified; the launch template enables detailed (1-minute) monitoring."""
-    api.up(load_spec(write(tmp_path, FLEET)), echo=lambda line: None)
+    api.up(load_spec(write_spec(tmp_path, FLEET)), echo=lambda line: None)
     assert _template_data("t-fleet-lt")["Monitoring"] == {"Enabled": True}
 
 
 def test_five_minute_alarms_keep_basic_monitoring(aws, tmp_path):
     """Detailed monitoring is billed per metric: not asked for when 300 s periods suffice."""
     text = FLEET + "    period = 300\n    evaluation_periods = 1\n"
-    api.up(load_spec(write(tmp_path, text)), echo=lambda line: None)
+    api.up(load_spec(write_spec(tmp_path, text)), echo=lambda line: None)
     assert "Monitoring" not in _template_data("t-fleet-lt")
 
 
@@ -160,7 +154,7 @@ EMR = """
 def test_up_and_status_print_ids_on_stdout_even_with_quiet(aws, tmp_path, capsys):
     """The EMR cluster id was only on stderr (hidden by -q); now it is on stdout, and
     `--format json` gives the resources as data."""
-    spec = write(tmp_path, EMR.replace("min = 1", "min = 0").replace("desired = 1",
+    spec = write_spec(tmp_path, EMR.replace("min = 1", "min = 0").replace("desired = 1",
                                                                     "desired = 0"))
     assert main(["-q", "cluster", "up", str(spec)]) == 0
     out = capsys.readouterr().out
@@ -184,7 +178,7 @@ class _Terminal(io.StringIO):
 def test_down_on_a_terminal_asks_first(aws, tmp_path, capsys, monkeypatch):
     """On a terminal `down` lists what it would delete and asks; anything but "y" keeps
     everything (exit 1); `--yes` skips the question."""
-    spec = write(tmp_path, '\n    name = "t-one"\n    shape = "instance"\n    [aws]\n'
+    spec = write_spec(tmp_path, '\n    name = "t-one"\n    shape = "instance"\n    [aws]\n'
                            '    region = "us-east-1"\n')
     assert main(["-q", "cluster", "up", str(spec)]) == 0
     capsys.readouterr()
@@ -209,9 +203,9 @@ def test_plan_shows_updates_and_up_applies_them(aws, tmp_path, capsys):
     changed nothing. Now `plan` reads each resource and names the fields, `up` applies
     them in place (a new default launch template version; ASG, policy, alarm, security
     group updated) and a second `plan` finds everything unchanged."""
-    first = write(tmp_path, FLEET)
+    first = write_spec(tmp_path, FLEET)
     assert main(["-q", "cluster", "up", str(first)]) == 0
-    changed = write(tmp_path, FLEET.replace("max = 4", "max = 8").replace(
+    changed = write_spec(tmp_path, FLEET.replace("max = 4", "max = 8").replace(
         "desired = 1", "desired = 1\n    scale_out_threshold = 80.0").replace(
         '[scaling]', '[machine]\n    type = "t3.small"\n    [network]\n    ingress = '
                      '[{ protocol = "tcp", port = 443, cidr = "198.51.100.0/24" }]\n'
@@ -257,8 +251,8 @@ def test_up_refuses_what_needs_a_replacement_and_changes_nothing(aws, tmp_path, 
     release): `plan` says replace, `up` refuses naming the resource and the field, before
     any change (exit 1)."""
     spec = '\n    name = "t-one"\n    shape = "instance"\n    [aws]\n    region = "us-east-1"\n'
-    assert main(["-q", "cluster", "up", str(write(tmp_path, spec))]) == 0
-    bigger = write(tmp_path, spec + '    [machine]\n    type = "t3.large"\n', "big.toml")
+    assert main(["-q", "cluster", "up", str(write_spec(tmp_path, spec))]) == 0
+    bigger = write_spec(tmp_path, spec + '    [machine]\n    type = "t3.large"\n', "big.toml")
     capsys.readouterr()
     assert main(["cluster", "plan", str(bigger)]) == 0
     assert "replace   instance t-one: InstanceType t3.micro -> t3.large" in \
@@ -278,9 +272,9 @@ def test_emr_task_scaling_updates_in_place_release_needs_replacement(aws, tmp_pa
     """The task group's automatic scaling policy (its limits and rules) is replaced in
     place with PutAutoScalingPolicy; a new release label would need a new cluster."""
     emr_spec = EMR
-    assert main(["-q", "cluster", "up", str(write(tmp_path, emr_spec))]) == 0
+    assert main(["-q", "cluster", "up", str(write_spec(tmp_path, emr_spec))]) == 0
     capsys.readouterr()
-    more = write(tmp_path, emr_spec.replace("max = 3", "max = 6"), "more.toml")
+    more = write_spec(tmp_path, emr_spec.replace("max = 3", "max = 6"), "more.toml")
     assert main(["-q", "cluster", "up", str(more)]) == 0
     assert "1 updated" in capsys.readouterr().out
     emr = boto3.client("emr", region_name="us-east-1")
@@ -288,7 +282,7 @@ def test_emr_task_scaling_updates_in_place_release_needs_replacement(aws, tmp_pa
     (task,) = [g for g in emr.list_instance_groups(ClusterId=summary["Id"])["InstanceGroups"]
                if g["InstanceGroupType"] == "TASK"]
     assert task["AutoScalingPolicy"]["Constraints"]["MaxCapacity"] == 6
-    newer = write(tmp_path, emr_spec.replace('log_uri', 'release_label = "emr-7.2.0"\n'
+    newer = write_spec(tmp_path, emr_spec.replace('log_uri', 'release_label = "emr-7.2.0"\n'
                                                         '    log_uri'), "newer.toml")
     assert main(["cluster", "up", str(newer)]) == 1
     assert "emr_cluster t-emr (ReleaseLabel emr-7.1.0 -> emr-7.2.0)" in capsys.readouterr().err
@@ -304,7 +298,7 @@ def test_build_on_a_cluster_id_uses_the_region_it_was_created_in(aws, tmp_path, 
     pytest.importorskip("mrjob")
     from invindex.runners.cluster import conf_args
 
-    spec = write(tmp_path, EMR.replace("us-east-1", "eu-west-1"))
+    spec = write_spec(tmp_path, EMR.replace("us-east-1", "eu-west-1"))
     assert main(["-q", "cluster", "up", str(spec)]) == 0
     (summary,) = boto3.client("emr", region_name="eu-west-1").list_clusters()["Clusters"]
     monkeypatch.setenv("MRJOB_CONF", str(tmp_path / "no-mrjob.conf"))

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import base64
 import json
-import textwrap
 
 import boto3
 import pytest
+from _specs import write_spec
 
 from invindex.cli import main
 from invindex.errors import InvindexError
@@ -25,12 +25,6 @@ from invindex.provision import api, state
 from invindex.provision.spec import load_spec, parse_spec
 
 TAG = [{"Name": "tag:invindex-cluster", "Values": ["t-fleet"]}]
-
-
-def write_spec(tmp_path, text: str, name: str = "spec.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 FLEET = """

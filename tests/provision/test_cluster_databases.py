@@ -7,10 +7,10 @@ prints the URI ``invindex publish`` takes (never a password), and goes down to z
 from __future__ import annotations
 
 import json
-import textwrap
 
 import boto3
 import pytest
+from _specs import write_spec
 
 from invindex.cli import main
 
@@ -24,12 +24,6 @@ RDS = """
 """
 
 
-def write(tmp_path, text: str, name: str = "spec.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def test_rds_postgres_up_prints_the_uri_without_a_password_and_goes_down(aws, tmp_path,
                                                                         capsys):
     """RDS on moto: private, encrypted gp3 storage, the master password created by RDS in
@@ -39,7 +33,7 @@ def test_rds_postgres_up_prints_the_uri_without_a_password_and_goes_down(aws, tm
     sslmode=verify-full and the secret's ARN, never the password; a second `up` creates
     nothing; `down` turns deletion protection off, keeps a final snapshot and leaves no
     tagged instance, subnet group or security group."""
-    spec = write(tmp_path, RDS)
+    spec = write_spec(tmp_path, RDS)
     assert main(["-q", "cluster", "up", str(spec)]) == 0
     out = capsys.readouterr()
     rds = boto3.client("rds", region_name="us-east-1")
@@ -80,14 +74,14 @@ def test_rds_postgres_up_prints_the_uri_without_a_password_and_goes_down(aws, tm
 
 def test_rds_refuses_a_world_open_rule(aws, tmp_path):
     bad = RDS.replace("10.1.0.0/16", "0.0.0.0/0")
-    assert main(["cluster", "plan", str(write(tmp_path, bad))]) == 2
+    assert main(["cluster", "plan", str(write_spec(tmp_path, bad))]) == 2
 
 
 def test_dynamodb_table_on_demand_encrypted_with_pitr(aws, tmp_path, capsys):
     """DynamoDB on moto: the store's key schema (term S / chunk N), on-demand billing, KMS
     encryption, point-in-time recovery, deletion protection, tags; the URI
     dynamodb://TABLE?region=R; idempotent; `down` (protection off first) deletes it."""
-    spec = write(tmp_path, """
+    spec = write_spec(tmp_path, """
         name = "t-table"
         shape = "dynamodb"
         [aws]
@@ -137,7 +131,7 @@ def test_cloudsql_postgres_requests_and_down(gcp, tmp_path, capsys, monkeypatch)
 
     monkeypatch.setattr(gcp_module, "default_credentials",
                         lambda: (AnonymousCredentials(), "proj"))
-    spec = write(tmp_path, f"""
+    spec = write_spec(tmp_path, f"""
         name = "g-sql"
         shape = "cloudsql-postgres"
         [gcp]
@@ -197,9 +191,9 @@ def test_rds_class_and_dynamodb_protection_update_in_place_engine_is_refused(aws
                                                                            capsys):
     """ModifyDBInstance changes the class (and backups) in place; UpdateTable turns deletion
     protection off; a new database name would need a new instance: refused by name."""
-    spec = write(tmp_path, RDS)
+    spec = write_spec(tmp_path, RDS)
     assert main(["-q", "cluster", "up", str(spec)]) == 0
-    bigger = write(tmp_path, RDS + '    [database]\n    instance_class = "db.t4g.small"\n'
+    bigger = write_spec(tmp_path, RDS + '    [database]\n    instance_class = "db.t4g.small"\n'
                                    "    backup_retention_days = 14\n", "bigger.toml")
     capsys.readouterr()
     assert main(["cluster", "plan", str(bigger)]) == 0
@@ -209,14 +203,14 @@ def test_rds_class_and_dynamodb_protection_update_in_place_engine_is_refused(aws
     (db,) = boto3.client("rds", region_name="us-east-1").describe_db_instances(
         DBInstanceIdentifier="t-db")["DBInstances"]
     assert (db["DBInstanceClass"], db["BackupRetentionPeriod"]) == ("db.t4g.small", 14)
-    renamed = write(tmp_path, RDS + '    [database]\n    db_name = "other"\n', "renamed.toml")
+    renamed = write_spec(tmp_path, RDS + '    [database]\n    db_name = "other"\n', "renamed.toml")
     assert main(["cluster", "up", str(renamed)]) == 1
     assert "db_instance t-db (DBName invindex -> other)" in capsys.readouterr().err
 
-    table = write(tmp_path, '\n    name = "t-table"\n    shape = "dynamodb"\n    [aws]\n'
+    table = write_spec(tmp_path, '\n    name = "t-table"\n    shape = "dynamodb"\n    [aws]\n'
                             '    region = "us-east-1"\n', "table.toml")
     assert main(["-q", "cluster", "up", str(table)]) == 0
-    loose = write(tmp_path, table.read_text() + "[database]\ndeletion_protection = false\n",
+    loose = write_spec(tmp_path, table.read_text() + "[database]\ndeletion_protection = false\n",
                   "loose.toml")
     assert main(["-q", "cluster", "up", str(loose)]) == 0
     assert "1 updated" in capsys.readouterr().out
@@ -248,13 +242,13 @@ def test_cloudsql_settings_update_in_place_version_is_refused(gcp, tmp_path, cap
     """A bigger tier is an instances.patch of that setting alone; a new major version
     would need a new instance: refused by name, nothing sent."""
     text = sql_spec(gcp, monkeypatch) + "    "  # the fields below are added at this indent
-    assert main(["-q", "cluster", "up", str(write(tmp_path, text))]) == 0
-    bigger = write(tmp_path, text + '    instance_class = "db-custom-2-7680"\n', "big.toml")
+    assert main(["-q", "cluster", "up", str(write_spec(tmp_path, text))]) == 0
+    bigger = write_spec(tmp_path, text + '    instance_class = "db-custom-2-7680"\n', "big.toml")
     assert main(["-q", "cluster", "up", str(bigger)]) == 0
     assert "1 updated" in capsys.readouterr().out
     assert gcp.sent("PATCH", "^/v1/projects/proj/instances/g-sql$") == [
         {"settings": {"tier": "db-custom-2-7680"}}]
-    newer = write(tmp_path, text + '    engine_version = "POSTGRES_17"\n', "new.toml")
+    newer = write_spec(tmp_path, text + '    engine_version = "POSTGRES_17"\n', "new.toml")
     assert main(["cluster", "up", str(newer)]) == 1
     assert "sql_instance g-sql (databaseVersion POSTGRES_16 -> POSTGRES_17)" in \
         capsys.readouterr().err
@@ -270,10 +264,10 @@ def test_cloudsql_edits_drop_the_old_login_and_database_and_relabel(gcp, tmp_pat
     text = sql_spec(gcp, monkeypatch) + """
         iam_user = "old@proj.iam.gserviceaccount.com"
     """
-    assert main(["-q", "cluster", "up", str(write(tmp_path, text))]) == 0
+    assert main(["-q", "cluster", "up", str(write_spec(tmp_path, text))]) == 0
     base = "sql/proj/instances/g-sql"
     gcp.store[f"{base}/databases/manual"] = {"name": "manual", "instance": "g-sql"}
-    edited = write(tmp_path, text.replace("old@", "new@") + '    db_name = "idx2"\n'
+    edited = write_spec(tmp_path, text.replace("old@", "new@") + '    db_name = "idx2"\n'
                    "    [tags]\n    team = \"search\"\n", "edited.toml")
     capsys.readouterr()
     assert main(["cluster", "plan", str(edited), "--format", "json"]) == 0

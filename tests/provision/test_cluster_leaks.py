@@ -13,11 +13,11 @@ resource is gone from the API, which is what stops AWS billing for it.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Dict, Set
 
 import boto3
 import pytest
+from _specs import write_spec
 
 from invindex.cli import main
 
@@ -84,12 +84,6 @@ def _exists(read, **kw) -> bool:
 def left_over(before: Dict[str, Set[str]]) -> Dict[str, Set[str]]:
     after = everything()
     return {kind: after[kind] - before[kind] for kind in after if after[kind] - before[kind]}
-
-
-def spec_file(tmp_path, text: str):
-    path = tmp_path / "spec.toml"
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 FLEET = """
@@ -159,7 +153,7 @@ def test_down_leaves_nothing_billable(aws, tmp_path, text):
     moto leaves (``moto_only``). EMR managed scaling, which moto lacks, is added to it by
     ``_moto_emr`` (through the ``aws`` fixture)."""
     before = everything()
-    spec = spec_file(tmp_path, text)
+    spec = write_spec(tmp_path, text)
     assert main(["-q", "cluster", "up", str(spec)]) == 0
     assert left_over(before), "up created nothing?"
     moto = moto_only(text.split('"')[1])
@@ -173,7 +167,7 @@ def test_a_kept_rds_final_snapshot_is_named_by_down(aws, tmp_path, capsys):
     default true): it is billed storage, so `down` names it and says how to delete it, and
     it is all that is left."""
     before = everything()
-    spec = spec_file(tmp_path, RDS.replace("final_snapshot = false", "final_snapshot = true"))
+    spec = write_spec(tmp_path, RDS.replace("final_snapshot = false", "final_snapshot = true"))
     assert main(["-q", "cluster", "up", str(spec)]) == 0
     capsys.readouterr()
     assert main(["cluster", "down", "--yes", str(spec)]) == 0
