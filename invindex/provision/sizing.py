@@ -3,11 +3,13 @@ instance-hours a build will take on a cluster spec, from the inputs' total size 
 per-node throughput.
 
 The throughput is the streaming scripts' (``mapper.py | sort | reducer.py``, what EMR,
-Hadoop and Dataproc run): ``--runner pipe`` in the README's Performance table did 1.21 MB/s
-on real text with 2 jobs on 2 cores, so ``STREAMING_MB_PER_VCPU`` = 0.6 MB/s per vCPU
-(overridable per node with ``--rate``). A node's vCPUs come from its type
-(``VCPUS``, or the size in the name); the model is linear (no start-up, no skew): a floor,
-not a promise. Compressed inputs are counted at ``COMPRESSION_FACTOR`` times their size.
+Hadoop and Dataproc run): ``--runner pipe`` in the README's Performance table did 2.80 MB/s
+on real text with 2 jobs on 2 cores (50 MB in 17.86 s, idle), so ``STREAMING_MB_PER_VCPU``
+= 1.4 MB/s per vCPU, from wall time rather than CPU time (2.4 MB/s a CPU-second) to leave
+room for Hadoop's own sort and shuffle (overridable per node with ``--rate``). A node's
+vCPUs come from its type (``VCPUS``, or the size in the name); the model is linear (no
+start-up, no skew): a floor, not a promise. Compressed inputs are counted at
+``COMPRESSION_FACTOR`` times their size.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..errors import UsageError
 from ..inputs import expand_inputs
 from ..storage import ObjectNotFound, is_remote, locate
 
-STREAMING_MB_PER_VCPU = 0.6
+STREAMING_MB_PER_VCPU = 1.4
 COMPRESSION_FACTOR = 4
 VCPUS = {"t3.micro": 2, "t3.small": 2, "t3.medium": 2, "t3.large": 2, "m5.large": 2,
          "e2-medium": 2, "Standard_B2s": 2}
