@@ -142,6 +142,7 @@ def build_index(inputs: Sequence[str], output: str, analyzer: Analyzer,
             .as_dict(), parts=names, partitioning=partitioning, runner=runner,
             inputs=(req.job_inputs if entry.uris_in_place else list(inputs)) if given_uris
             else [str(f) for f in files], created=utc_now(), version=__version__)
+        held.confirm()  # a cloud output's lock still ours (its lease renewed)
         commit(staging, held.output, manifest, overwrite)
         staging = None
     finally:

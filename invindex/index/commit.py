@@ -6,8 +6,11 @@ existing index: it runs into a staging location and commits at the end.
 
 - **Claim** (before any work): an existing output is refused without ``--overwrite``;
   with it, only an index is replaced (a location that holds anything else is refused,
-  naming one such file). A local output is locked (``.NAME.lock``, created exclusively)
-  for the whole build, so of two builds racing for one output exactly one creates it.
+  naming one such file). The output is locked for the whole build, so of two builds
+  racing for one output exactly one creates the lock and the other is refused: a local
+  one by ``.NAME.lock`` beside it, created exclusively (a dead owner's taken over); a
+  cloud one by the object ``.NAME.lock`` beside the prefix, created only if absent, with
+  a renewed lease (``cloudlock``).
 - **Commit, with a rename** (local directory, HDFS): manifest and ``_SUCCESS`` go into
   the staging directory, which is then renamed into place; an old index is renamed
   aside first and deleted after. Readers see the old index or the new one.
@@ -36,6 +39,7 @@ from ..errors import InvindexError
 from ..progress import ProgressCallback
 from ..temps import owner_is_dead, owner_tag, sweep
 from . import integrity
+from .cloudlock import CloudLock, LockHeld, lock_key
 from .location import HdfsLocation, IndexLocation, LocalLocation, StoreLocation
 
 log = logging.getLogger(__name__)
@@ -74,12 +78,21 @@ class Claim:
     output: IndexLocation
     overwrite: bool
     lock: Path | None = None
+    cloud_lock: CloudLock | None = None
     notes: List[str] = field(default_factory=list)
+
+    def confirm(self) -> None:
+        """Just before the commit: the lock must still be ours (``LockLost``)."""
+        if self.cloud_lock is not None:
+            self.cloud_lock.confirm()
 
     def release(self) -> None:
         if self.lock is not None:
             self.lock.unlink(missing_ok=True)
             self.lock = None
+        if self.cloud_lock is not None:
+            self.cloud_lock.release()
+            self.cloud_lock = None
 
 
 def _exists_error(output: IndexLocation) -> OutputExists:
@@ -132,6 +145,18 @@ def _lock(output: LocalLocation) -> Path:
     raise OutputExists(f"output {output}: cannot take its lock {path}")
 
 
+def _cloud_lock(output: StoreLocation) -> CloudLock | None:
+    """The object ``.NAME.lock`` beside the prefix, created only if absent; a stale
+    one taken over (see ``cloudlock``). None when the service cannot lock (warned)."""
+    lock = CloudLock(output.store, lock_key(output.prefix, output.store.bucket))
+    try:
+        return lock if lock.acquire() else None
+    except LockHeld as e:
+        raise OutputExists(f"output {output} already exists: another build is writing it "
+                           f"({e}); a killed build's lock ({lock.uri}) is taken over when "
+                           "its lease ends") from None
+
+
 def resolve_local(output: LocalLocation) -> LocalLocation:
     """A symlinked output stands for its target: the index is replaced there and the
     link kept (staging goes beside the target, on its filesystem)."""
@@ -169,7 +194,15 @@ def claim(output: IndexLocation, overwrite: bool) -> Claim:
             raise
         return c
     _check_output(output, overwrite)
-    return Claim(output, overwrite)
+    if not isinstance(output, StoreLocation):
+        return Claim(output, overwrite)
+    c = Claim(output, overwrite, cloud_lock=_cloud_lock(output))
+    try:  # checked again under the lock, as above
+        _check_output(output, overwrite)
+    except BaseException:
+        c.release()
+        raise
+    return c
 
 
 def local_staging(output: LocalLocation) -> LocalLocation:
@@ -263,8 +296,15 @@ def publish(src: LocalLocation, output: IndexLocation, overwrite: bool = False,
     if not (src.exists(indexfmt.SUCCESS) and src.exists(indexfmt.MANIFEST)):
         raise InvindexError(f"{src} is not a finished index (no {indexfmt.SUCCESS} or "
                             f"{indexfmt.MANIFEST})")
-    _check_output(output, overwrite)
-    copy_commit(src, output, overwrite, callback)
+    if not isinstance(output, StoreLocation):
+        _check_output(output, overwrite)
+        copy_commit(src, output, overwrite, callback)
+        return
+    held = claim(output, overwrite)  # locked as a build's output is
+    try:
+        copy_commit(src, output, overwrite, callback)
+    finally:
+        held.release()
 
 
 def _transfer(staging: IndexLocation, output: IndexLocation, names: List[str],

@@ -175,13 +175,21 @@ class StoreLocation(IndexLocation):
         self._prefix = self._loc.key.rstrip("/")
         self._infos: Dict[str, Any] = {}
 
+    @property
+    def prefix(self) -> str:
+        """The key prefix within the bucket ("" for the bucket root), no ``/`` at the end."""
+        return self._prefix
+
     def _key(self, name: str) -> str:
         return f"{self._prefix}/{name}" if self._prefix else name
 
     def names(self) -> List[str]:
+        """The keys below the prefix; at a bucket root, without its build lock (which a
+        prefix's lock is beside it, never below)."""
         start = len(self._prefix) + 1 if self._prefix else 0
+        root_lock = "" if self._prefix else f".{self.store.bucket}.lock"
         return sorted(i.key[start:] for i in self.store.list(self._key(""))
-                      if not i.is_dir and not i.key.endswith("/"))
+                      if not i.is_dir and not i.key.endswith("/") and i.key != root_lock)
 
     def info(self, name: str) -> Any:
         from ..storage.errors import ObjectNotFound

@@ -25,6 +25,7 @@ encryption scope is named, as for uploads: the container's default applies.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import threading
 import time
@@ -39,6 +40,7 @@ from .errors import (
     BucketNotFound,
     IntegrityError,
     ObjectNotFound,
+    PreconditionFailed,
     ServerCopyUnavailable,
     StorageError,
     require,
@@ -322,6 +324,46 @@ class AzureStore(Store):
                 self.container.get_blob_client(key).delete_blob(delete_snapshots="include")
         except ObjectNotFound:
             pass
+
+    @contextmanager
+    def _conditional(self, key: str) -> Iterator[None]:
+        from azure.core import exceptions as zx
+
+        with self._errors(key):
+            try:
+                yield
+            except (zx.ResourceExistsError, zx.ResourceModifiedError) as e:
+                raise PreconditionFailed(f"{self.uri(key)}: condition not met ({_code(e)})"
+                                         ) from None
+
+    def put_bytes_if(self, key: str, data: bytes, match: str | None = None) -> ObjectInfo:
+        """One Put Blob with ``If-None-Match: *`` (``overwrite=False``) or ``If-Match``
+        the ETag named."""
+        from azure.core import MatchConditions
+        from azure.storage.blob import ContentSettings
+
+        md5 = hashlib.md5(data).digest()
+        cond = {"overwrite": False} if match is None else {
+            "overwrite": True, "etag": match, "match_condition": MatchConditions.IfNotModified}
+        with self._conditional(key):
+            resp = self.container.get_blob_client(key).upload_blob(
+                data, length=len(data), validate_content=True,
+                content_settings=ContentSettings(content_md5=bytearray(md5)), **cond)
+        return ObjectInfo(key, len(data), md5=md5.hex(), etag=resp.get("etag"))
+
+    def delete_if(self, key: str, match: str) -> None:
+        """Delete Blob with ``If-Match`` the ETag named (absent is fine)."""
+        from azure.core import MatchConditions
+
+        try:
+            with self._conditional(key):
+                self.container.get_blob_client(key).delete_blob(
+                    etag=match, match_condition=MatchConditions.IfNotModified)
+        except ObjectNotFound:
+            pass
+        except PreconditionFailed:
+            if self.exists(key):  # Azurite answers 412, not 404, for an absent blob
+                raise
 
     def make_bucket(self) -> None:
         """A private container (no anonymous access); Azure Storage encrypts all data at

@@ -2,7 +2,8 @@
 
 In the spirit of fsspec's ``AbstractFileSystem``: a handful of primitives per backend
 (``list``, ``info``, ``read_range``, ``put_file``, ``get_file``, ``delete``,
-``make_bucket``, and optionally ``server_copy``, fsspec's ``cp_file``); everything else
+``make_bucket``, and optionally ``server_copy``, fsspec's ``cp_file``, and the
+conditional ``put_bytes_if`` / ``delete_if`` a lock is made of); everything else
 (``open``, ``exists``, copying between stores, ``sync``) is built on them once. A Store
 is one bucket (container; for ``file`` the whole local filesystem) and keys are strings
 inside it. Progress is reported through one callback type, ``Callable[[int], None]``,
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Iterator
 
 from .checksum import file_digests
-from .errors import IntegrityError, ObjectNotFound, ServerCopyUnavailable
+from .errors import ConditionsUnavailable, IntegrityError, ObjectNotFound, ServerCopyUnavailable
 from .uri import URI
 
 Callback = Callable[[int], None] | None
@@ -107,6 +108,23 @@ class Store(ABC):
     @abstractmethod
     def make_bucket(self) -> None:
         """Create the bucket/container: private, encrypted at rest."""
+
+    # -- conditional writes (the cloud backends override both) ----------------------------
+    def put_bytes_if(self, key: str, data: bytes, match: str | None = None) -> ObjectInfo:
+        """Write a small object only if it is absent (``match`` None: S3 ``If-None-Match:
+        *``, GCS ``ifGenerationMatch=0``, Azure ``If-None-Match: *``), or only if it is
+        still the version ``match`` (an ``etag`` this returned or ``info`` gave: S3/Azure
+        ``If-Match``, GCS ``ifGenerationMatch``). The service decides atomically: of two
+        such writes racing, one wins. Returns the new object (its ``etag`` names this
+        version); raises ``PreconditionFailed`` when the condition does not hold
+        (``ObjectNotFound`` may stand for it when ``match`` names a deleted object) and
+        ``ConditionsUnavailable`` when the service has no conditional writes."""
+        raise ConditionsUnavailable(f"{self.scheme}:// has no conditional writes")
+
+    def delete_if(self, key: str, match: str) -> None:
+        """Delete the object only if it is still the version ``match``: absent is fine,
+        another version raises ``PreconditionFailed`` (and stays)."""
+        raise ConditionsUnavailable(f"{self.scheme}:// has no conditional deletes")
 
     # -- server-side copy (backends that have one override both) -------------------------
     def server_copy_source(self, src: Store) -> bool:

@@ -33,6 +33,15 @@ class IntegrityError(StorageError):
     """The bytes that arrived are not the bytes that were sent."""
 
 
+class PreconditionFailed(StorageError):
+    """A conditional write or delete found the object other than the caller expected:
+    present when it was to be created, or another version than the one named."""
+
+
+class ConditionsUnavailable(StorageError):
+    """The service does not implement conditional writes (some S3-compatible stores)."""
+
+
 class ServerCopyUnavailable(StorageError):
     """The service cannot copy this object by itself (it does not implement the call,
     or cannot read the source with the destination's credentials): copy through this

@@ -20,6 +20,7 @@ uploads: the destination bucket's default encryption applies.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from .errors import (
     BucketNotFound,
     IntegrityError,
     ObjectNotFound,
+    PreconditionFailed,
     ServerCopyUnavailable,
     StorageError,
     require,
@@ -247,6 +249,37 @@ class GCSStore(Store):
         try:
             with self._errors(key):
                 self._bucket.delete_blob(key, retry=self.retry)
+        except ObjectNotFound:
+            pass
+
+    def put_bytes_if(self, key: str, data: bytes, match: str | None = None) -> ObjectInfo:
+        """One upload with ``ifGenerationMatch`` = 0 (create) or the generation named
+        (``etag`` is the generation here). GCS's retry policy retries such a conditional
+        request: a retried create whose first attempt landed answers 412, which the
+        caller tells apart by reading the object back."""
+        from google.api_core import exceptions as gx
+
+        blob = self._bucket.blob(key)
+        blob.md5_hash = hex_to_b64(hashlib.md5(data).hexdigest())
+        with self._errors(key):
+            try:
+                blob.upload_from_string(data, if_generation_match=int(match or 0),
+                                        checksum="crc32c", retry=self.retry)
+            except gx.PreconditionFailed:
+                raise PreconditionFailed(f"{self.uri(key)}: condition not met") from None
+        return self._info(blob)
+
+    def delete_if(self, key: str, match: str) -> None:
+        """``ifGenerationMatch`` = the generation named."""
+        from google.api_core import exceptions as gx
+
+        try:
+            with self._errors(key):
+                try:
+                    self._bucket.delete_blob(key, if_generation_match=int(match),
+                                             retry=self.retry)
+                except gx.PreconditionFailed:
+                    raise PreconditionFailed(f"{self.uri(key)}: condition not met") from None
         except ObjectNotFound:
             pass
 

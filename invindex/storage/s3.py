@@ -24,6 +24,7 @@ encryption applies to the new object.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -37,8 +38,10 @@ from .errors import (
     AccessDenied,
     AuthError,
     BucketNotFound,
+    ConditionsUnavailable,
     IntegrityError,
     ObjectNotFound,
+    PreconditionFailed,
     ServerCopyUnavailable,
     StorageError,
     require,
@@ -54,6 +57,9 @@ _AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "I
 _DENIED_CODES = {"AccessDenied", "AllAccessDisabled", "403", "Forbidden"}
 _OPAQUE_SSE = {"aws:kms", "aws:kms:dsse"}
 _NO_COPY_CODES = {"NotImplemented", "501"}  # an S3-compatible store without the copy calls
+# a conditional request that lost: 412, or 409 when another conditional write of the key
+# was in flight (S3 asks to retry; for a lock it means another writer got there)
+_CONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
 
 def _strip(etag: str | None) -> str | None:
@@ -309,6 +315,45 @@ class S3Store(Store):
     def delete(self, key: str) -> None:
         with self._errors(key):
             self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    @contextmanager
+    def _conditional(self, key: str) -> Iterator[None]:
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                yield
+            except ClientError as e:
+                code = str(e.response.get("Error", {}).get("Code", ""))
+                if code in _CONDITION_CODES:
+                    raise PreconditionFailed(f"{self.uri(key)}: condition not met ({code})"
+                                             ) from None
+                if code in _NO_COPY_CODES:
+                    raise ConditionsUnavailable(f"{self.uri(key)}: the service does not "
+                                                f"implement conditional requests ({code})"
+                                                ) from None
+                raise
+
+    def put_bytes_if(self, key: str, data: bytes, match: str | None = None) -> ObjectInfo:
+        """One ``PutObject`` with ``IfNoneMatch='*'`` or ``IfMatch=<ETag>`` (S3 since
+        2024). The ETag of a small object is its MD5: callers make each version's bytes
+        unique, so that the ETag names one write."""
+        md5 = hashlib.md5(data).hexdigest()
+        cond = {"IfNoneMatch": "*"} if match is None else {"IfMatch": f'"{match}"'}
+        with self._conditional(key):
+            resp = self.client.put_object(Bucket=self.bucket, Key=key, Body=data,
+                                          ContentMD5=hex_to_b64(md5), Metadata={"md5": md5},
+                                          **cond)
+        return ObjectInfo(key, len(data), md5=md5, etag=_strip(resp.get("ETag")))
+
+    def delete_if(self, key: str, match: str) -> None:
+        """``DeleteObject`` with ``IfMatch=<ETag>`` (S3 general purpose buckets since
+        2025-09; S3 answers 404 when the object is gone, which is fine here)."""
+        try:
+            with self._conditional(key):
+                self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=f'"{match}"')
+        except ObjectNotFound:
+            pass
 
     def delete_many(self, keys: List[str]) -> None:
         """Up to 1000 keys per request."""
