@@ -31,6 +31,8 @@ from invindex.storage.errors import PreconditionFailed
 from invindex.temps import owner_tag
 from tests.conftest import SAMPLE
 
+pytestmark = pytest.mark.emulator
+
 
 @pytest.fixture(params=["s3", "az"])
 def honest(request: pytest.FixtureRequest) -> str:
@@ -225,3 +227,20 @@ def test_racing_builds_one_takes_the_lock(honest):
 def test_lock_body_is_compact_json():
     body = json.loads(lock_body("t", 0.0, 100.0, 600.0))
     assert body["expires"] == 700.0 and body["started"] == "1970-01-01 00:00:00 UTC"
+
+
+def test_the_lease_is_renewed_in_the_background(honest):
+    """A short lease (0.4 s: renewed every 0.1 s) so the thread's renewal shows; the wait
+    is generous and no figure is asserted."""
+    store = get_store(honest)
+    lock = CloudLock(store, ".idx.lock", lease=0.4)
+    assert lock.acquire()
+    try:
+        first = lock.etag
+        deadline = time.monotonic() + 60
+        while lock.etag == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock.etag != first
+    finally:
+        lock.release()
+    assert not store.exists(".idx.lock")
