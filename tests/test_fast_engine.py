@@ -235,6 +235,25 @@ def test_routed_ranges_give_the_reference_index(tmp_path, monkeypatch, engine, b
     assert summary.manifest["counts"]["bad_records"] == (2 if bounds == "bad records" else 0)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_routed_lines_inverted_undecoded_give_the_reference_index(tmp_path, jobs):
+    """Routed ranges of good lines go to the arrow inverter undecoded
+    (``invert_lines``): unique ids out of file order, ASCII and Latin-1 texts, and one
+    range with a text beyond Latin-1 and one with an id repeated across splits (those
+    two decoded into records as before)."""
+    pytest.importorskip("pyarrow")
+    lines = [f"d{(i * 7919) % 3000:04d}\tw{i % 13} W{i % 5} shared x{i}" for i in range(3000)]
+    lines[10] += " caf\u00e9 na\u00efve"  # Latin-1
+    lines[20] += " \u6771\u4eac"  # beyond Latin-1
+    lines[2500] = lines[30].split("\t")[0] + "\trepeated id"
+    data = "".join(line + "\n" for line in lines).encode()
+    (tmp_path / "in.tsv").write_bytes(data)
+    build_index([str(tmp_path / "in.tsv")], str(tmp_path / "idx"), Analyzer(), jobs=jobs,
+                split_bytes=len(data) // 4, batch_bytes=len(data) // 6, parts=2,
+                engine="arrow")
+    assert read_index_lines(tmp_path / "idx") == reference_lines(data)
+
+
 def test_sorted_sample_means_no_routing_and_shuffled_means_ranges():
     from invindex.runners.fast_route import sample_boundaries
 

@@ -63,3 +63,37 @@ def test_vectorized_partitions_match_partition_of(terms, parts, skip):
 
     arr = pa.array(["x"] * skip + terms, pa.string()).slice(skip)
     assert partitions(arr, parts).tolist() == [partition_of(t, parts) for t in terms]
+
+
+# Good records' lines as the routing writes them (no control character, a tab after a
+# non-empty doc_id): ids ASCII or not, texts ASCII, Latin-1 or beyond, ids repeated or not.
+routed_ids = st.one_of(st.sampled_from(["a", "b", "c10", "c2", "é", 'q"', "b\\s", "ид"]),
+                       st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF,
+                                             blacklist_categories=("Cs",)),
+                               min_size=1, max_size=4))
+routed_texts = st.one_of(ascii_text, latin1_text, st.text(max_size=20)).map(
+    lambda t: "".join(c for c in t if c not in "\n\r" and not (ord(c) < 32 and c != "\t")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(routed_ids, routed_texts), min_size=1, max_size=12),
+       st.sampled_from(ANALYZERS + [Analyzer.from_options(None, True, 1, None, False,
+                                                            store_text=True)]))
+def test_undecoded_lines_invert_as_their_records(records, analyzer):
+    """``invert_lines`` (a routed range's lines, not decoded into records, in file
+    order) writes the run that ``invert_arrow`` writes for the same records sorted by
+    doc_id, and declines (None: the caller decodes) exactly for a repeated doc_id, a
+    text beyond Latin-1 or stored texts."""
+    from invindex.runners.fast_read import clean_ids
+    from invindex.runners.invert_arrow import invert_lines
+
+    lines = [f"{d}\t{t}".encode() for d, t in records]
+    assert clean_ids(lines, 1) is not None  # what the routing checks before
+    got = invert_lines(b"".join(line + b"\n" for line in lines), analyzer)
+    ids = [d for d, _ in records]
+    latin1 = all(ord(c) < 256 for _, t in records for c in t)
+    assert (got is None) == (len(set(ids)) < len(ids) or not latin1 or analyzer.store_text)
+    if got is not None:
+        expected = invert_arrow(sorted(records, key=itemgetter(0)), analyzer, True)
+        assert got[0] == expected[0]
+        assert got[1] == expected[1]

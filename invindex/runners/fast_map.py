@@ -43,6 +43,14 @@ def _inverter(engine: str):
     return invert_py
 
 
+def _lines_inverter(engine: str):
+    if engine == "arrow":
+        from .invert_arrow import invert_lines
+
+        return invert_lines
+    return None
+
+
 @dataclass
 class MapResult:
     runs: List[List[str]] = field(default_factory=list)  # per batch: a run file per part
@@ -83,6 +91,7 @@ class Inverter:
                  size: List[int], result: MapResult) -> None:
         self.analyzer, self.parts, self.budget, self.size = analyzer, parts, budget, size
         self.invert = _inverter(engine)
+        self.invert_lines = _lines_inverter(engine)
         self.result = result
         self.peak = _peak_rss()
         self.part_cache: Dict[str, int] = {}
@@ -95,7 +104,7 @@ class Inverter:
 
     def __call__(self, records: List, prefix: str) -> None:
         """Invert ``records`` (sorted here when they are not) into runs ``prefix-*``."""
-        phases, result = self.result.phases, self.result
+        phases = self.result.phases
         with timed(phases, "sort"):
             unique = _increasing(records)
             if not unique:
@@ -104,6 +113,23 @@ class Inverter:
         with timed(phases, "invert"):
             run, tokens = self.invert(records, self.analyzer, unique)
             del records
+        self._write(run, tokens, prefix)
+
+    def lines(self, lines: bytes, prefix: str) -> bool:
+        """Invert good records' undecoded lines (each ending with ``\n``, in any order)
+        into runs ``prefix-*``, without decoding them into records, where the engine
+        can (``invert_arrow.invert_lines``): False where it cannot."""
+        if self.invert_lines is None:
+            return False
+        with timed(self.result.phases, "invert"):
+            inverted = self.invert_lines(lines, self.analyzer)
+        if inverted is None:
+            return False
+        self._write(*inverted, prefix)
+        return True
+
+    def _write(self, run, tokens: int, prefix: str) -> None:
+        phases, result = self.result.phases, self.result
         result.tokens += tokens
         paths = [f"{prefix}-{p:05d}{run.SUFFIX}" for p in range(self.parts)]
         with timed(phases, "write"):

@@ -132,15 +132,19 @@ def _route(items: List, ids: List, boundaries: List, name: str,
     return paths
 
 
-def _load(path: str) -> Tuple[List, int]:
-    """A routed file's records and their input bytes; the file is removed."""
+def _load(path: str) -> bytes:
+    """A routed file's bytes; the file is removed."""
     with open(path, "rb") as f:
         data = f.read()
     os.remove(path)
+    return data
+
+
+def _records(path: str, data: bytes) -> List:
+    """The records of a routed file's bytes."""
     if path.endswith(".lines"):
-        return split_records(data.decode("utf-8")), len(data)
-    records = pickle.loads(data)
-    return records, sum(len(r[1]) for r in records)
+        return split_records(data.decode("utf-8"))
+    return pickle.loads(data)
 
 
 def map_range(index: int, paths: List[str], analyzer: Analyzer, parts: int, workdir: str,
@@ -149,25 +153,44 @@ def map_range(index: int, paths: List[str], analyzer: Analyzer, parts: int, work
     file order, so repeated doc_ids keep their order), sorted by doc_id, at once when
     they fit a batch (the usual case: a range is ``RANGE_FILL`` of one); a range that
     came out bigger is inverted a batch at a time (its runs then overlap, which the
-    merge handles), so memory stays bounded whatever the sample said."""
+    merge handles), so memory stays bounded whatever the sample said. A batch of
+    undecoded lines only goes to the inverter as such (``Inverter.lines``)."""
     result = MapResult(pid=os.getpid())
     size = [batch_bytes]
     with timed(result.phases, "import"):
         inverter = Inverter(analyzer, parts, engine, budget, size, result)
-    records: List = []
-    held = n = 0
+    held: List[Tuple[str, bytes]] = []
+    held_bytes = n = 0
     for path in paths:
         with timed(result.phases, "read"):
-            more, more_bytes = _load(path)
-        if records and held + more_bytes > size[0]:
-            inverter(records, _prefix(workdir, index, n))  # sorts them (stable)
-            records, held, n = [], 0, n + 1
-        records.extend(more)
-        held += more_bytes
-        del more
-    if records:
-        inverter(records, _prefix(workdir, index, n))
+            data = _load(path)
+        if held and held_bytes + len(data) > size[0]:
+            _invert(inverter, held, _prefix(workdir, index, n))
+            held, held_bytes, n = [], 0, n + 1
+        held.append((path, data))
+        held_bytes += len(data)
+        del data
+    if held:
+        _invert(inverter, held, _prefix(workdir, index, n))
     return result
+
+
+def _invert(inverter: Inverter, held: List[Tuple[str, bytes]], prefix: str) -> None:
+    """Invert the routed files' bytes ``held`` (emptied here) as one batch."""
+    if all(path.endswith(".lines") for path, _ in held):
+        with timed(inverter.result.phases, "read"):
+            lines = b"".join([b for _, data in held for b in (data, b"\n")])
+            held.clear()
+        if inverter.lines(lines, prefix):
+            return
+        with timed(inverter.result.phases, "read"):
+            records = split_records(lines[:-1].decode("utf-8"))
+            del lines
+    else:
+        with timed(inverter.result.phases, "read"):
+            records = [rec for path, data in held for rec in _records(path, data)]
+            held.clear()
+    inverter(records, prefix)
 
 
 def _prefix(workdir: str, index: int, n: int) -> str:

@@ -73,7 +73,13 @@ def _tokenize_latin1(big: str) -> Tokenized | None:
         raw = big.encode("latin-1")
     except UnicodeEncodeError:
         return None
-    b = _LOWER[np.frombuffer(raw, dtype=np.uint8)]
+    return _tokenize_bytes(np.frombuffer(raw, dtype=np.uint8), raw.isascii())
+
+
+def _tokenize_bytes(chars: np.ndarray, ascii: bool) -> Tokenized:
+    """``_tokenize_latin1`` of the Latin-1 bytes ``chars`` (``ascii``: all below 0x80,
+    so the tokens' bytes are their UTF-8 already)."""
+    b = _LOWER[chars]
     is_tok = _IS_TOKEN[b]
     padded = np.zeros(len(is_tok) + 2, dtype=bool)
     padded[1:-1] = is_tok
@@ -95,7 +101,7 @@ def _tokenize_latin1(big: str) -> Tokenized | None:
     offsets = np.zeros(len(starts) + 1, dtype=np.int32)
     np.cumsum(ends - starts, out=offsets[1:])
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    if raw.isascii():
+    if ascii:
         enc = pc.dictionary_encode(pa.Array.from_buffers(pa.string(), len(starts), buffers))
         dic = enc.dictionary
     else:  # Latin-1 bytes are not UTF-8: decode the distinct tokens only
@@ -236,7 +242,8 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
         doc_ids = [d for d, f in zip(ids, first, strict=True) if f]
     id_array = pa.array(doc_ids, pa.string())
     heads = _heads(doc_ids, id_array)
-    run, tokens, lengths = _invert_terms(records, analyzer, doc_of_rec, heads, id_array)
+    run, tokens, lengths = _invert_terms(_tokenize(records), analyzer, doc_of_rec, heads,
+                                         id_array)
     documents = _doc_table(doc_ids, heads, lengths, id_array)
     if analyzer.store_text:
         texts = [[t] for _, t in records] if unique_ids else [
@@ -249,6 +256,64 @@ def invert_arrow(records: List[Tuple[str, str]], analyzer: Analyzer,
             none, none, pa.array([ln.split("\t", 2)[2] for ln in text_lines], pa.string()))
         documents = ArrowRun(pa.concat_tables([documents.table, stored.table]))
     return run.with_documents(documents), tokens
+
+
+def invert_lines(lines: bytes, analyzer: Analyzer) -> Tuple[ArrowRun, int] | None:
+    """``invert_arrow`` of good records' undecoded lines (``lines``: each ends with
+    ``\n``; every line has a tab after a non-empty doc_id, as ``fast_read.clean_ids``
+    checked), in any order, without making a Python record of each: the doc_ids are
+    sorted by Arrow, and the texts taken in that order into one buffer that the byte
+    tokenizer reads as it is (ASCII) or after one conversion (Latin-1). None where
+    this does not apply (text beyond Latin-1, a repeated doc_id, stored texts): the
+    caller decodes the lines into records."""
+    if not lines or analyzer.store_text:
+        return None
+    sorted_lines = _sorted_tokens(lines)
+    if sorted_lines is None:
+        return None
+    id_array, tokenized = sorted_lines
+    del sorted_lines
+    doc_ids = id_array.to_pylist()
+    heads = _heads(doc_ids, id_array)
+    run, tokens, lengths = _invert_terms(tokenized, analyzer, None, heads, id_array)
+    return run.with_documents(_doc_table(doc_ids, heads, lengths, id_array)), tokens
+
+
+def _sorted_tokens(lines: bytes) -> Tuple[pa.Array, Tokenized] | None:
+    """The doc_ids of ``lines`` in order, and the tokens of their texts taken in that
+    order; None when a doc_id repeats or a text has a character beyond Latin-1."""
+    chars = np.frombuffer(lines, np.uint8)
+    ends = np.flatnonzero(chars == 10)
+    n = len(ends)
+    tabs = np.flatnonzero(chars == 9)
+    del chars
+    # Each line as two pieces, its doc_id and the rest ("\ttext\n"): one string array
+    # over the same buffer (offsets: line start, first tab, next line start, ...).
+    offsets = np.empty(2 * n + 1, np.int32)  # a batch is far below 2 GB
+    offsets[0], offsets[2::2] = 0, ends + 1
+    offsets[1::2] = tabs[np.searchsorted(tabs, offsets[0:-1:2])]
+    del ends, tabs
+    pieces = pa.Array.from_buffers(pa.string(), 2 * n,
+                                   [None, pa.py_buffer(offsets), pa.py_buffer(lines)])
+    ids = pieces.take(pa.array(np.arange(0, 2 * n, 2)))
+    order = pc.sort_indices(ids).to_numpy()
+    id_array = ids.take(pa.array(order))
+    del ids
+    if n > 1 and pc.any(pc.equal(id_array.slice(1), id_array.slice(0, n - 1))).as_py():
+        return None
+    texts = pieces.take(pa.array(2 * order + 1))  # "\ttext\n" in doc_id order
+    del pieces, order
+    bounds = np.frombuffer(texts.buffers()[1], np.int32)[texts.offset:texts.offset + n + 1]
+    # the tab before each text is no token, and the last newline no record break
+    chars = np.frombuffer(texts.buffers()[2], np.uint8)[bounds[0]:bounds[-1] - 1]
+    if not (chars >= 0x80).any():
+        return id_array, _tokenize_bytes(chars, True)
+    try:  # UTF-8 of Latin-1 text (as the record path's _tokenize_latin1 takes it)
+        latin1 = chars.tobytes().decode("utf-8").encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    del texts, chars
+    return id_array, _tokenize_bytes(np.frombuffer(latin1, np.uint8), False)
 
 
 def _heads(doc_ids: List[str], ids: pa.Array) -> pa.Array:
@@ -281,14 +346,17 @@ def _doc_table(doc_ids: List[str], heads: pa.Array, lengths: np.ndarray, ids: pa
                        pc.take(ids, pa.array(order[off[1:] - 1])), joined)
 
 
-def _invert_terms(records: List[Tuple[str, str]], analyzer: Analyzer,
+def _tokenize(records: List[Tuple[str, str]]) -> Tokenized:
+    big = "\n".join([t for _, t in records])
+    return _tokenize_latin1(big) or _tokenize_python(big)
+
+
+def _invert_terms(tokenized: Tokenized, analyzer: Analyzer,
                   doc_of_rec: np.ndarray | None, heads: pa.Array, ids: pa.Array
                   ) -> Tuple[ArrowRun, int, np.ndarray]:
-    """The term lines, the token count, and each document's indexed tokens; ``heads``
+    """The term lines, the token count, and each document's indexed tokens, for the
+    records' tokens (their record and position; records in doc_id order); ``heads``
     are the documents' posting heads, ``["doc_id",``, and ``ids`` their doc_ids."""
-    big = "\n".join([t for _, t in records])
-    tokenized = _tokenize_latin1(big) or _tokenize_python(big)
-    del big
     raw_idx, dic, rec, pos = tokenized
     del tokenized  # big temporaries are dropped as soon as they are used: memory is
     idx = raw_idx.astype(np.int64)  # what bounds the batch size
