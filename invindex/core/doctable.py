@@ -37,6 +37,11 @@ def doc_table_key(doc_id: str) -> str:
     return _KEYS[zlib.crc32(doc_id.encode("utf-8")) & (BUCKETS - 1)]
 
 
+def bucket_key(bucket: int) -> str:
+    """The document table's key of a bucket (``crc32(doc_id) & (BUCKETS - 1)``)."""
+    return _KEYS[bucket]
+
+
 def doc_table_keys(doc_ids: Iterable[str]) -> List[str]:
     """``doc_table_key`` of each id, in C-level passes (the streaming mapper's blocks)."""
     return list(map(_KEYS.__getitem__, map((BUCKETS - 1).__and__, map(

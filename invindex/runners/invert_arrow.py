@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.analysis import TOKEN_RE, Analyzer
-from ..core.doctable import BUCKETS, doc_table_key
+from ..core.doctable import BUCKETS, bucket_key
 from .fast_doctable import text_run_lines
 from .invert_pieces import term_postings
 
@@ -346,7 +346,7 @@ def _doc_table(doc_ids: List[str], heads: pa.Array, lengths: np.ndarray, ids: pa
         pa.scalar("]"), "")
     start = np.flatnonzero(np.diff(bucket, prepend=-1))
     off = np.append(start, len(bucket)).astype(np.int32)
-    keys = [doc_table_key(doc_ids[i]) for i in order[start].tolist()]
+    keys = list(map(bucket_key, bucket[start].tolist()))
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(off), entries), ",")
     return ArrowRun.of(pa.array(keys, pa.string()), np.diff(off),
                        pc.take(ids, pa.array(order[start])),
