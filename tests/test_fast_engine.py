@@ -254,6 +254,30 @@ def test_routed_lines_inverted_undecoded_give_the_reference_index(tmp_path, jobs
     assert read_index_lines(tmp_path / "idx") == reference_lines(data)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"b", b"c", b"c1", b"d", b"\xc3\xa9"]), max_size=40),
+       st.lists(st.sampled_from([b"a", b"b", b"c", b"c0", b"d"]), max_size=3, unique=True),
+       st.integers(1, 5))
+def test_lines_routed_by_stretches_as_line_by_line(tmp_path_factory, ids, boundaries, chunk):
+    """``_route_stretches`` (a chunk of lines whose least and greatest id share a range
+    goes there whole) writes the same files as routing each line by itself."""
+    from invindex.runners import fast_route
+
+    boundaries = sorted(boundaries)
+    lines = [i + b"\tline %d" % k for k, i in enumerate(ids)]
+    d = tmp_path_factory.mktemp("r")
+    want = fast_route._route(lines, ids, boundaries, str(d / "a-{}"), b"\n".join)
+    old, fast_route.CHUNK = fast_route.CHUNK, chunk  # not monkeypatch: hypothesis
+    try:
+        got = fast_route._route_stretches(lines, ids, boundaries, str(d / "b-{}"))
+    finally:
+        fast_route.CHUNK = old
+    assert [p and p.replace("/b-", "/a-") for p in got] == want
+    for p in filter(None, got):
+        with open(p, "rb") as f, open(p.replace("/b-", "/a-"), "rb") as g:
+            assert f.read() == g.read()
+
+
 def test_sorted_sample_means_no_routing_and_shuffled_means_ranges():
     from invindex.runners.fast_route import sample_boundaries
 
