@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -244,3 +246,75 @@ def test_the_lease_is_renewed_in_the_background(honest):
     finally:
         lock.release()
     assert not store.exists(".idx.lock")
+
+
+_HOLDING_BUILD = """
+import sys, time
+from pathlib import Path
+import invindex.build as build
+from invindex.cli import main
+
+held, go = Path(sys.argv[1]), Path(sys.argv[2])
+commit = build.commit
+
+def at_the_commit(*args, **kwargs):  # the build has run; it waits here, holding its lock
+    held.write_text("holding")
+    while not go.exists():
+        time.sleep(0.05)
+    return commit(*args, **kwargs)
+
+build.commit = at_the_commit
+sys.exit(main(["build", sys.argv[3], "-o", sys.argv[4]]))
+"""
+
+
+def _start_holding_build(tmp_path, out: str) -> tuple:
+    """A real build in another process, stopped just before its commit."""
+    held, go = tmp_path / "held", tmp_path / "go"
+    proc = subprocess.Popen([sys.executable, "-c", _HOLDING_BUILD, str(held), str(go),
+                             str(SAMPLE), out], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not held.exists():
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, "the first build never reached its commit"
+        time.sleep(0.1)
+    return proc, go
+
+
+@pytest.mark.parametrize(("honest", "end"), [("s3", "commits"), ("az", "SIGINT"),
+                                             ("s3", "SIGTERM"), ("az", "SIGKILL")],
+                         indirect=["honest"])
+def test_a_running_build_in_another_process(honest, cli, tmp_path, caplog, end):
+    """The first build is a real process holding the lock; the second, started while
+    it runs, is refused. Then the first commits, or is interrupted (its lock removed,
+    the output untouched), or is killed (its lock left, taken over by the next build:
+    its pid is gone on this host)."""
+    out = f"{honest}/idx"
+    store = get_store(honest)
+    proc, go = _start_holding_build(tmp_path, out)
+    try:
+        r = cli("build", str(SAMPLE), "-o", out)
+        assert r.code == 1 and len(r.err.strip().splitlines()) == 1
+        assert f"another build is writing it ({owner_tag().rsplit('-', 1)[0]}-{proc.pid}" \
+            in r.err
+        if end == "commits":
+            go.touch()
+            assert proc.wait(timeout=300) == 0
+            assert not store.exists(".idx.lock") and cli("verify", out).code == 0
+            return
+        proc.send_signal(getattr(signal, end))
+        code = proc.wait(timeout=300)
+        assert code == (-signal.SIGKILL if end == "SIGKILL" else 128 + getattr(signal, end))
+        assert not list(store.list("idx/"))  # nothing committed
+        if end != "SIGKILL":
+            assert not store.exists(".idx.lock")
+            return
+        assert store.exists(".idx.lock")
+        with caplog.at_level(logging.WARNING, logger="invindex"):
+            assert cli("build", str(SAMPLE), "-o", out).code == 0
+        assert f"{proc.pid} is no longer running" in caplog.text
+        assert not store.exists(".idx.lock")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
