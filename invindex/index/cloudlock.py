@@ -201,8 +201,8 @@ class CloudLock:
         while not self._stop.wait(self.lease / 4):
             try:
                 self.renew()
-            except LockLost as e:
-                log.error("%s", e)
+            except LockLost as e:  # confirm() stops the build before its commit
+                log.warning("%s; this build will not commit", e)
                 return
             except StorageError as e:  # retried at the next tick, three before expiry
                 log.warning("could not renew the lock %s: %s", self.uri, e)

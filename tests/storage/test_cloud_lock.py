@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from invindex.index.cloudlock import CloudLock, LockHeld, LockLost, lock_body, lock_key
+from invindex.index.cloudlock import CloudLock, LockHeld, LockLost
 from invindex.index.commit import claim
 from invindex.index.location import StoreLocation
 from invindex.storage import get_store
@@ -68,12 +68,6 @@ def test_conditional_primitives(honest):
     store.delete_if("k", second.etag)
     assert not store.exists("k")
     store.delete_if("k", second.etag)  # absent is fine
-
-
-def test_lock_key_is_beside_the_prefix():
-    assert lock_key("a/idx", "b") == "a/.idx.lock"
-    assert lock_key("idx/", "b") == ".idx.lock"
-    assert lock_key("", "b") == ".b.lock"
 
 
 def test_a_second_build_into_a_locked_prefix_is_refused(honest, cli):
@@ -225,10 +219,6 @@ def test_racing_builds_one_takes_the_lock(honest):
         won[0].release()
         assert not store.exists(".idx.lock")
 
-
-def test_lock_body_is_compact_json():
-    body = json.loads(lock_body("t", 0.0, 100.0, 600.0))
-    assert body["expires"] == 700.0 and body["started"] == "1970-01-01 00:00:00 UTC"
 
 
 def test_the_lease_is_renewed_in_the_background(honest):
