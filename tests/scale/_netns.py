@@ -4,8 +4,9 @@ One namespace holds a bridge; every "host" is a namespace whose ``eth0`` is a ve
 plugged into that bridge, with an address from ``SUBNET``. The namespaces have no
 default route and no link to the machine's own network: those addresses exist only
 here, so nothing a test does can reach anything else. Every daemon runs under
-``timeout`` (the last resort when pytest itself dies); teardown kills what runs in each
-namespace by PID, then deletes the namespaces, which removes the bridge and the veths.
+``timeout``, which is told when pytest dies, even killed (see ``Hosts.popen``);
+teardown kills what runs in each namespace by PID, then deletes the namespaces, which
+removes the bridge and the veths.
 Namespace names carry the creating process's PID, so leftovers of a run that was killed
 are recognised (and removed) by the next one.
 """
@@ -25,10 +26,12 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Sequence, Set
 
 from invindex.temps import pid_alive
+from tests.conftest import _die_with_parent as die_with_parent
 
 SUBNET = "10.213.70"  # /24; a private range that is never routed out of the namespaces
 PREFIX = "iix"
 DAEMON_LIMIT_S = 1800  # `timeout` for every daemon: longer than the module sharing them
+KILL_AFTER_S = 10  # after a SIGTERM `timeout` passed on, its SIGKILL
 JVM_OPTS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"  # less CPU to start and run
 _NAME = re.compile(rf"^{PREFIX}(\d+)-\w+$")
 
@@ -147,12 +150,16 @@ class Hosts:
 
     def popen(self, host: str, argv: Sequence[str], env: Mapping[str, str], log: Path,
               limit_s: int = DAEMON_LIMIT_S) -> subprocess.Popen:
-        """``argv`` on the host under ``timeout``, SPARK_LOCAL_IP its own address."""
+        """``argv`` on the host under ``timeout``, SPARK_LOCAL_IP its own address.
+        ``ip netns exec`` becomes ``timeout``, which gets SIGTERM when this process dies
+        (even by SIGKILL: PR_SET_PDEATHSIG survives the exec) and passes it on to its
+        process group (the daemon and what it started), SIGKILL ``KILL_AFTER_S`` later."""
         full_env = {**env, "SPARK_LOCAL_IP": self.address[host]}
         with open(log, "ab") as out:
-            p = subprocess.Popen(["ip", "netns", "exec", self.ns(host), "timeout", "-s",
-                                  "KILL", str(limit_s), *argv], env=full_env, stdout=out,
-                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            p = subprocess.Popen(["ip", "netns", "exec", self.ns(host), "timeout", "-k",
+                                  str(KILL_AFTER_S), "-s", "KILL", str(limit_s), *argv],
+                                 env=full_env, stdout=out, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
         self.procs.append(p)
         return p
 

@@ -20,7 +20,7 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, _die_with_parent
 from tests.reference import reference_lines
 from tests.scale import _netns
 
@@ -153,7 +153,10 @@ def _wait_for_worker(ui_port: int, proc: subprocess.Popen, log: Path, timeout: f
 def spark_standalone(spark_home, tmp_path_factory) -> Iterator[str]:
     """A real standalone master and one 2-core worker on loopback; yields the master URL.
 
-    pyspark's pip package has no start-master.sh, so both run through spark-class.
+    pyspark's pip package has no start-master.sh, so both run through spark-class (which
+    execs the JVM in the foreground, as our child). They get SIGTERM when this process
+    dies, even by SIGKILL with no teardown (PR_SET_PDEATHSIG); the worker's shutdown hook
+    then stops its executors.
     """
     root = tmp_path_factory.mktemp("spark-standalone")
     port, ui, wui = free_port(), free_port(), free_port()
@@ -171,12 +174,12 @@ def spark_standalone(spark_home, tmp_path_factory) -> Iterator[str]:
             procs.append(subprocess.Popen(
                 [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                  "--port", str(port), "--webui-port", str(ui)],
-                env=env, stdout=mlog, stderr=subprocess.STDOUT))
+                env=env, stdout=mlog, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent))
             procs.append(subprocess.Popen(
                 [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host",
                  "127.0.0.1", "--cores", "2", "--memory", "2g", "--webui-port", str(wui),
                  "--work-dir", str(root / "work")],
-                env=env, stdout=wlog, stderr=subprocess.STDOUT))
+                env=env, stdout=wlog, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent))
         _wait_for_worker(ui, procs[0], master_log)
         yield url
     finally:
