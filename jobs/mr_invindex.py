@@ -15,7 +15,8 @@ are the document table's entries and lengths; bad records ride the shuffle as
 stored-text key), which the reducers count and never write. Reduce tasks write the
 output, so each counts once (Hadoop keeps the successful attempt's counters; Spark
 applies a result task's accumulator updates once). The bad records' notes ride the
-shuffle too (``$note<TAB>note<TAB>1<TAB>``) and a reducer prints them: a rerun map
+shuffle too (``$note<TAB>note<TAB>1<TAB>``) and a reducer prints them (on Spark, writes
+them as ``$note<TAB>note`` output lines, which the runner takes out): a rerun map
 task's own stderr would print them a second time.
 """
 
@@ -44,7 +45,7 @@ from invindex.core.streaming import input_location
 
 _FFFD = "\ufffd".encode("utf-8")
 BAD_KEY = "$bad"  # counts of bad records, by kind, carried through the shuffle
-NOTE_KEY = "$note"  # the first few bad records' notes of each map task, likewise
+NOTE_KEY = counters.NOTE_KEY  # the first few bad records' notes of each map task, likewise
 
 
 def _doc_id(value: str) -> str:
@@ -74,6 +75,9 @@ class MRInvertedIndex(MRJob):
         # U+FFFD in the input is then skipped too: the bytes are gone).
         self.add_passthru_arg("--replacement-char-is-undecodable", dest="fffd_bad",
                               action="store_true")
+        # The spark runner's: notes become output lines (a reducer's stderr may be on
+        # another host), which the runner takes out of the parts.
+        self.add_passthru_arg("--notes-in-output", action="store_true")
 
     def _analyzer(self) -> Analyzer:
         o = self.options
@@ -124,7 +128,10 @@ class MRInvertedIndex(MRJob):
     def reducer(self, term: str, values):
         if term == NOTE_KEY:
             for value in values:
-                self.stderr.write(f"{counters.NOTE_PREFIX}{_doc_id(value)}\n".encode())
+                if self.options.notes_in_output:
+                    yield NOTE_KEY, _doc_id(value)
+                else:
+                    self.stderr.write(f"{counters.NOTE_PREFIX}{_doc_id(value)}\n".encode())
             return
         if term == BAD_KEY:
             for value in values:

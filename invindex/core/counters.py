@@ -12,6 +12,9 @@ from typing import Dict, Iterable, List, Mapping, Tuple
 GROUP = "invindex"
 BAD_PREFIX = "bad_records."
 NOTE_PREFIX = "invindex: "
+# The mrjob job's notes as an output line ``$note<TAB>note`` (``$`` starts no term), on
+# Spark, where a reducer's stderr may be on another host: the runner takes them out.
+NOTE_KEY = "$note"
 
 
 def add(totals: Dict[str, int], counts: Mapping[str, int]) -> Dict[str, int]:

@@ -47,6 +47,13 @@ def fix_spark_job_args(mr: Any) -> None:
     mr._spark_script_args = script_args
 
 
+def use_spark_harness(mr: Any, path: str) -> None:
+    """Run the script at ``path`` (``spark_harness.py``, which wraps mrjob's harness)
+    instead of mrjob's Spark harness: the runner takes the harness's path from its
+    private ``_spark_harness_path``, with no option to give another."""
+    mr._spark_harness_path = lambda: path
+
+
 def feed_spark_log(mr: Any, see: Callable[[str], None]) -> None:
     """Call ``see(message)`` for every log4j record of the spark-submit run of ``mr``
     (a SparkMRJobRunner). mrjob has no public hook for the driver's lines, and its

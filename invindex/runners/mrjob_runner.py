@@ -23,7 +23,7 @@ from ..core import counters, indexfmt
 from ..core.records import BadRecordError
 from ..errors import InvindexError
 from ..inputs import check_compressed, named_by_content
-from . import cluster, mrjob_private, spark_watchdog
+from . import cluster, mrjob_private, spark_harness, spark_watchdog
 from .base import BuildRequest, BuildResult
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def job_args(req: BuildRequest, runner: str, output_dir: Path | str | None,
         if req.parts:
             args += ["-D", f"mapreduce.job.reduces={int(req.parts)}"]
     if traits.spark:
-        args.append("--replacement-char-is-undecodable")  # see jobs/mr_invindex.py
+        args += ["--replacement-char-is-undecodable", "--notes-in-output"]  # see the job
     args += analyzer_args(req) + list(extra)
     return args + [str(p) for p in (req.inputs if inputs is None else inputs)]
 
@@ -162,6 +162,7 @@ def run_job(req: BuildRequest, runner: str, args: List[str],
         with cluster.interruptible(), job.make_runner() as mr, _lock_removed(mr):
             if TRAITS[runner].spark:
                 mrjob_private.fix_spark_job_args(mr)
+                mrjob_private.use_spark_harness(mr, spark_harness.__file__)
                 watch = spark_watchdog.attach(mr, req.spark_start_timeout)
                 tmp_dir = mrjob_private.spark_tmp_dir(mr)
                 if not tmp_dir.startswith(("hdfs:", "s3:", "gs:")):

@@ -16,13 +16,18 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Iterable, Iterator, List
 
-from ..core import indexfmt
+from ..core import counters, indexfmt
 
 
-def _lines(paths: Iterable[Path]) -> Iterator[bytes]:
+def _lines(paths: Iterable[Path], aside: List[str] | None = None) -> Iterator[bytes]:
+    """The lines of ``paths``; with ``aside``, the job's note lines go there instead."""
+    note = f"{counters.NOTE_KEY}\t".encode()
     for path in paths:
         with open(path, "rb") as f:
             for line in f:
+                if aside is not None and line.startswith(note):
+                    aside.append(line[len(note):].decode("utf-8").rstrip("\n"))
+                    continue
                 yield line if line.endswith(b"\n") else line + b"\n"
 
 
@@ -50,15 +55,17 @@ def _sort_into(src: Path, dest: Path, budget: int, tmp: Path) -> None:
         r.unlink()
 
 
-def repartition(sources: List[Path], staging: Path, parts: int, memory_mb: int = 256) -> int:
-    """Write ``part-00000``.. ``part-{parts-1}`` into ``staging``; return ``parts``."""
+def repartition(sources: List[Path], staging: Path, parts: int, memory_mb: int = 256,
+                notes: List[str] | None = None) -> int:
+    """Write ``part-00000``.. ``part-{parts-1}`` into ``staging``; return ``parts``.
+    With ``notes``, the job's bad-record note lines are put there, not in a part."""
     parts = max(1, parts)
     with tempfile.TemporaryDirectory(prefix="invindex-repart-", dir=staging) as t:
         tmp = Path(t)
         buckets = [tmp / f"bucket-{i:05d}" for i in range(parts)]
         with ExitStack() as stack:
             outs = [stack.enter_context(open(b, "wb")) for b in buckets]
-            for line in _lines(sources):
+            for line in _lines(sources, notes):
                 term = line[:line.index(b"\t")].decode("utf-8")
                 outs[indexfmt.partition_of(term, parts)].write(line)
         budget = max(1, memory_mb) << 20

@@ -6,11 +6,15 @@ KeyFieldBasedPartitioner would, so the index equals every other runner's.
 
 from __future__ import annotations
 
+from typing import List
+
 from ..core import indexfmt
 from . import cluster
 from .base import BuildRequest, BuildResult, Runner
 from .mrjob_runner import check_cluster_options, job_args, run_job
 from .repartition import repartition
+
+MAX_NOTES = 5  # as many as the other runners report
 
 
 def check(req: BuildRequest) -> None:
@@ -26,8 +30,10 @@ def run(req: BuildRequest) -> BuildResult:
     parts = sorted(p for p in out_dir.iterdir() if p.name.startswith("part-"))
     if req.on_progress:
         req.on_progress(sum(p.stat().st_size for p in req.inputs))
-    n = repartition(parts, req.staging, int(req.parts or len(parts)), req.memory_mb)
-    return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n})
+    notes: List[str] = []  # the job's bad-record notes ride in its output on Spark
+    n = repartition(parts, req.staging, int(req.parts or len(parts)), req.memory_mb, notes)
+    return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n},
+                       notes=sorted(notes)[:MAX_NOTES])
 
 
 RUNNER = Runner(

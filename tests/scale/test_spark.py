@@ -6,7 +6,9 @@ per master and the standalone cluster is shared by the session."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -39,6 +41,47 @@ def test_spark_local(spark_env, corpus, expected, fast_counts, tmp_path):
     build_index([str(corpus)], str(out), Analyzer(), runner="spark", jobs=2,
                 parts=2)
     _check_index(out, expected, fast_counts, 2)
+
+
+def _file_line(note: str, path: Path) -> int:
+    """The line in ``path`` a note names: ``PATH:N``, or Hadoop's ``PATH (split at byte
+    S) line K`` (the K-th line starting after the first newline at or after byte S)."""
+    where = note.split("bad record at ", 1)[1].split(" (no tab")[0]
+    m = re.fullmatch(rf"{re.escape(str(path))}(?::(\d+)| \(split at byte (\d+)\) "
+                     rf"line (\d+))", where)
+    assert m, note
+    if m.group(1):
+        return int(m.group(1))
+    start, k = int(m.group(2)), int(m.group(3))
+    return path.read_bytes()[:start].count(b"\n") + 1 + k
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_spark_bad_record_notes_name_the_file(spark_env, tmp_path):
+    """Each note names the input file and the line (within the file, or within the
+    split Spark cut at a byte offset, as on Hadoop), the notes reach the build's summary
+    as on every other runner, and the counts equal the fast runner's. Two splits of
+    one plain file (``local[2]``), a bad record in each; a gzip file (one split)."""
+    from invindex.build import build_index
+    from invindex.core.analysis import Analyzer
+
+    bad_at = (2_000, 7_777)
+    lines = [b"BADLINE no tab\n" if i in bad_at else b"d%06d\tsome words %d\n" % (i, i)
+             for i in range(1, 10_001)]
+    plain, packed = tmp_path / "docs.tsv", tmp_path / "more.tsv.gz"
+    plain.write_bytes(b"".join(lines))
+    packed.write_bytes(gzip.compress(b"e1\tfine\n\tno id here\n"))
+    inputs = [str(plain), str(packed)]
+    spark = build_index(inputs, str(tmp_path / "spark"), Analyzer(), runner="spark", jobs=2)
+    fast = build_index(inputs, str(tmp_path / "fast"), Analyzer())
+    assert spark.manifest["counts"] == fast.manifest["counts"]
+    assert spark.manifest["counts"]["bad_records"] == 3
+    notes = sorted(spark.notes)
+    assert len(notes) == 3, spark.notes
+    assert notes[-1].startswith(f"bad record at {packed}:2 (empty doc_id)"), notes
+    assert sorted(_file_line(n, plain) for n in notes[:2]) == list(bad_at)
+    assert any("(split at byte " in n for n in notes), notes  # the second split's
 
 
 @pytest.mark.slow
