@@ -192,6 +192,10 @@ class CloudLock:
                 self.etag = self.store.put_bytes_if(self.key, self._body(),
                                                     match=self.etag).etag
             except (PreconditionFailed, ObjectNotFound):
+                current = self._current()  # a retried request whose first attempt landed?
+                if current is not None and current[0] and current[0].get("token") == self.token:
+                    self.etag = current[1]
+                    return
                 self.etag = None
                 self.lost = (f"the lock {self.uri} was taken over by another build (this "
                              "build's lease had expired)")

@@ -308,3 +308,24 @@ def test_a_running_build_in_another_process(honest, cli, tmp_path, caplog, end):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_retried_request_that_had_landed_keeps_the_lock(honest, monkeypatch):
+    """The SDKs retry a request whose answer was lost; if the first attempt had landed,
+    the retry of a conditional write answers 412 though the write is ours. The lock
+    reads the object back and recognizes its own token (create and renewal)."""
+    store = get_store(honest)
+    real = store.put_bytes_if
+
+    def landed_then_412(key, data, match=None):
+        real(key, data, match)
+        raise PreconditionFailed("condition not met (the retry)")
+
+    lock = CloudLock(store, ".idx.lock")
+    monkeypatch.setattr(store, "put_bytes_if", landed_then_412)
+    assert lock.acquire()
+    lock.renew()
+    monkeypatch.setattr(store, "put_bytes_if", real)
+    assert lock.etag == store.info(".idx.lock").etag and not lock.lost
+    lock.release()
+    assert not store.exists(".idx.lock")
