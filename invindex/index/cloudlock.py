@@ -32,7 +32,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Dict, Tuple
 
-from ..errors import InvindexError
+from ..errors import InvindexError, UsageError
 from ..storage.base import Store
 from ..storage.errors import (
     ConditionsUnavailable,
@@ -57,7 +57,15 @@ class LockLost(InvindexError):
 
 
 def lease_seconds() -> float:
-    return float(os.environ.get("INVINDEX_LOCK_LEASE") or LEASE_SECONDS)
+    text = os.environ.get("INVINDEX_LOCK_LEASE") or str(LEASE_SECONDS)
+    try:
+        lease = float(text)
+    except ValueError:
+        lease = 0.0
+    if not 0 < lease <= 7 * 86400:
+        raise UsageError(f"INVINDEX_LOCK_LEASE={text!r}: expected seconds, more than 0 and "
+                         "at most a week")
+    return lease
 
 
 def lock_key(prefix: str, bucket: str) -> str:

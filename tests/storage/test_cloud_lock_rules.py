@@ -6,7 +6,17 @@ from __future__ import annotations
 import json
 import subprocess
 
-from invindex.index.cloudlock import describe, lock_body, lock_key, parse_body, stale_reason
+import pytest
+
+from invindex.errors import UsageError
+from invindex.index.cloudlock import (
+    describe,
+    lease_seconds,
+    lock_body,
+    lock_key,
+    parse_body,
+    stale_reason,
+)
 from invindex.temps import owner_tag
 
 
@@ -40,3 +50,14 @@ def test_when_a_lock_is_stale():
     assert stale_reason(parse_body(b"not json"), 100.0, 650.0, 600) is None
     assert stale_reason(parse_body(b"[1]"), 100.0, 701.0, 600).startswith("unreadable")
     assert json.loads(lock_body("t", 0, 0, 1))  # compact JSON, no secret field
+
+
+def test_the_lease_setting(monkeypatch):
+    monkeypatch.setenv("INVINDEX_LOCK_LEASE", "90")
+    assert lease_seconds() == 90.0
+    for bad in ("soon", "0", "-5", "nan", "inf"):
+        monkeypatch.setenv("INVINDEX_LOCK_LEASE", bad)
+        with pytest.raises(UsageError, match="INVINDEX_LOCK_LEASE"):
+            lease_seconds()
+    monkeypatch.delenv("INVINDEX_LOCK_LEASE")
+    assert lease_seconds() == 600.0
