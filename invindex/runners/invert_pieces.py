@@ -56,10 +56,14 @@ def term_postings(doc: np.ndarray, pos: np.ndarray, gstart: np.ndarray,
         variant[gstart] = 0
         variant[goff[1:] - 1] += 2
         variant[gstart[single]] = 4
-        tok_slot = (np.arange(n, dtype=np.int64) - np.repeat(gstart, tf)
-                    + np.repeat(slot + 2 - single, tf))
+        # a token's slot: its posting's first position's slot, plus its place in it
+        tok_slot = np.repeat(slot + 2 - single - gstart, tf)
+        tok_slot += np.arange(n, dtype=np.int64)
         idx = np.empty(int(slot[-1] + width[-1]), dtype=np.int64)
-        idx[tok_slot] = (2 * n_docs + len(tf_table)) + variant * count + pos
+        variant *= count  # the piece: its table's start, plus the position
+        variant += pos
+        variant += 2 * n_docs + len(tf_table)
+        idx[tok_slot] = variant
         del variant, tok_slot
         tables += [numbers(count), numbers(count, ","), numbers(count, suffix="]]"),
                    numbers(count, ",", "]]"), numbers(count, "1,[", "]]")]
