@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Dict, Iterable, Mapping
 
@@ -49,6 +48,8 @@ def find_config(explicit: str | None, env: Mapping[str, str]) -> Path | None:
 def load_config(path: Path | None) -> Dict[str, Any]:
     if path is None:
         return {}
+    import tomllib  # only when there is a file: it costs every CLI start ~5 ms otherwise
+
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)

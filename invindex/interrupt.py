@@ -15,7 +15,6 @@ signal during the cleanup is noted and ignored rather than cutting the cleanup s
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import sys
@@ -39,6 +38,14 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
+def _pool_workers() -> List[Any]:
+    """This process's multiprocessing children. multiprocessing is not imported for
+    this (it would cost every CLI start ~10 ms): a process that never imported it has
+    started no such child."""
+    mp = sys.modules.get("multiprocessing")
+    return mp.active_children() if mp is not None else []
+
+
 def _children(pid: int) -> List[int]:
     """Direct children of ``pid`` (Linux /proc; elsewhere multiprocessing's own)."""
     found: List[int] = []
@@ -48,7 +55,7 @@ def _children(pid: int) -> List[int]:
                 found.extend(int(c) for c in f.read().split())
     except OSError:
         if pid == os.getpid():
-            found = [p.pid for p in multiprocessing.active_children() if p.pid]
+            found = [p.pid for p in _pool_workers() if p.pid]
     return found
 
 
@@ -74,7 +81,7 @@ def stop_children(keep: Set[int] = frozenset()) -> None:  # type: ignore[assignm
 def stop_workers(wait: float = 10) -> None:
     """SIGTERM to this process's multiprocessing children (a pool being abandoned), and
     wait for them to exit, so that none writes into a directory being removed."""
-    workers = multiprocessing.active_children()
+    workers = _pool_workers()
     _terminate({p.pid for p in workers if p.pid})
     deadline = time.monotonic() + wait
     for p in workers:
@@ -111,7 +118,7 @@ def handled() -> Iterator[None]:
         # Programs we started (sort, reducer.py, a JVM) stop now; pool workers are
         # stopped by the pool's own cleanup (killing one that holds a pool lock would
         # hang it), and whatever is left when the cleanup is done, at the end.
-        workers = {p.pid for p in multiprocessing.active_children() if p.pid}
+        workers = {p.pid for p in _pool_workers() if p.pid}
         _terminate(descendants() - before - workers - _descendants_of(workers))
         raise Interrupted(signum)
 

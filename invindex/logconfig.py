@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import List, Sequence
+from functools import cache
+from re import Pattern
+from typing import List, Sequence, Tuple
 from urllib.parse import quote, unquote
 
 OWN_LOGGERS = ("invindex", "mrjob")
@@ -31,24 +33,31 @@ _NAMES = (r"authorization|proxy-authorization|x-amz-security-token|x-amz-signatu
           r"session_token|sessiontoken|cookie|set-cookie")
 _HEADERS = (r"authorization|proxy-authorization|x-amz-security-token|"
             r"x-ms-copy-source-authorization|cookie|set-cookie")
-_PATTERNS = [
-    # 'Authorization': b'AWS4-HMAC-SHA256 ...'  /  "private_key": "-----BEGIN..."
-    (re.compile(rf"""(?i)(["'])({_NAMES})\1(\s*:\s*)b?(["'])(?:\\.|(?!\4).)*\4"""),
-     rf"\1\2\1\3'{MASK}'"),
-    # Authorization: SharedKey acct:sig  /  x-amz-security-token:FwoG... (canonical request)
-    (re.compile(rf"(?im)(?<![\w-])({_HEADERS})([ \t]*:[ \t]*)(?!['\"\s])[^\r\n]+"),
-     rf"\1\2{MASK}"),
-    # botocore's "Signature:\n<hex>"
-    (re.compile(r"(?i)(?<![\w-])(signature)(\s*:\s*)[A-Za-z0-9+/=]{16,}"), rf"\1\2{MASK}"),
-    # ?sig=...&X-Amz-Signature=...   AccountKey=...;   aws_secret_access_key = ...
-    (re.compile(rf"(?i)(?<![\w-])({_NAMES})(\s*=\s*)[^&;\s\"',<>]+"), rf"\1\2{MASK}"),
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {MASK}"),
-]
 # credentials that may sit in the environment: their values are removed wherever seen
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
                 "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET",
                 "GOOGLE_OAUTH_ACCESS_TOKEN")
 _MIN_SECRET = 8  # shorter values (an emulator's "testing") would mask ordinary words
+
+
+@cache
+def _patterns() -> List[Tuple[Pattern[str], str]]:
+    """The patterns of secrets and their masks, compiled on first use: compiling these
+    case-insensitive alternations cost every CLI start more than argparse's import,
+    and most runs never redact a line."""
+    return [
+        # 'Authorization': b'AWS4-HMAC-SHA256 ...'  /  "private_key": "-----BEGIN..."
+        (re.compile(rf"""(?i)(["'])({_NAMES})\1(\s*:\s*)b?(["'])(?:\\.|(?!\4).)*\4"""),
+         rf"\1\2\1\3'{MASK}'"),
+        # Authorization: SharedKey acct:sig  /  x-amz-security-token:FwoG... (canonical request)
+        (re.compile(rf"(?im)(?<![\w-])({_HEADERS})([ \t]*:[ \t]*)(?!['\"\s])[^\r\n]+"),
+         rf"\1\2{MASK}"),
+        # botocore's "Signature:\n<hex>"
+        (re.compile(r"(?i)(?<![\w-])(signature)(\s*:\s*)[A-Za-z0-9+/=]{16,}"), rf"\1\2{MASK}"),
+        # ?sig=...&X-Amz-Signature=...   AccountKey=...;   aws_secret_access_key = ...
+        (re.compile(rf"(?i)(?<![\w-])({_NAMES})(\s*=\s*)[^&;\s\"',<>]+"), rf"\1\2{MASK}"),
+        (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {MASK}"),
+    ]
 
 
 def known_secrets(environ=os.environ) -> List[str]:
@@ -71,7 +80,7 @@ def redact(text: str, secrets: Sequence[str] | None = None) -> str:
     (default: ``known_secrets()`` of the environment)."""
     for value in known_secrets() if secrets is None else secrets:
         text = text.replace(value, MASK)
-    for pattern, repl in _PATTERNS:
+    for pattern, repl in _patterns():
         text = pattern.sub(repl, text)
     return text
 

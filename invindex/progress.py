@@ -3,7 +3,8 @@
 Any long operation takes a ``ProgressCallback`` (called with the number of units just
 done, as s3transfer and fsspec callbacks are) so that storage transfers, builds and
 downloads report the same way; ``phase(callback, name, total)`` says a later stage
-began. Bars are tqdm's (the command line only: node-side code never imports this).
+began. Bars are tqdm's (the command line only: node-side code never imports this),
+imported when a bar is drawn: most runs draw none (-q, logs, CI).
 ``progress()`` draws a bar only when stderr is a terminal and the user has not asked
 for quiet; in logs and CI it draws nothing.
 """
@@ -13,8 +14,6 @@ from __future__ import annotations
 import sys
 import threading
 from typing import Callable, TextIO
-
-from tqdm import tqdm
 
 ProgressCallback = Callable[[int], None]
 
@@ -37,6 +36,10 @@ class Progress:
         self.desc = desc
         self.done = 0
         self._lock = threading.Lock()
+        # Imported here, not with the module, for start time: tqdm's package imports
+        # tqdm.cli -> importlib.metadata, ~60 ms of every CLI start. No cycle.
+        from tqdm import tqdm
+
         self._bar = tqdm(total=total or None, desc=desc, unit=unit, unit_scale=True,
                          unit_divisor=1000, file=stream or sys.stderr,
                          mininterval=min_interval, dynamic_ncols=True, leave=True,

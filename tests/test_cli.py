@@ -136,7 +136,7 @@ def test_config_file_and_env(cli, tmp_path, monkeypatch):
 
 
 def test_verbose_shows_traceback_for_bugs(cli, tmp_path, monkeypatch):
-    import invindex.cli.build as b
+    import invindex.build as b
 
     def boom(*a, **k):
         raise RuntimeError("kaput")

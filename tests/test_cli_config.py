@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
-import invindex.cli.stage as stage
+import invindex.cli.stage_actions as stage
 from invindex.cli import make_parser
 
 SKIP = {"help", "version", "verbose", "quiet", "config", "yes"}

@@ -4,6 +4,10 @@ Errors the user can act on (``InvindexError``) print one line and exit non-zero 
 usage); anything else is a bug and prints its traceback only with ``--verbose``.
 SIGINT, SIGTERM and SIGHUP print ``invindex: interrupted`` and exit 128+N, after
 stopping child processes and removing temporaries (``invindex.interrupt``).
+
+Start time: building the parser imports every command's module, so a command module
+imports at its top only what its ``register`` needs; what runs the command (the build
+pipeline, the index readers, the stores, the search) its ``run`` imports on use.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import sys
 import textwrap
 from typing import Any, Dict
 
-from ..build import build_index
 from ..config import build_table
 from ..core.analysis import add_analyzer_arguments, analyzer_from_args
 from ..errors import UsageError
@@ -131,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         analyzer = analyzer_from_args(args)
     except (ValueError, OSError) as e:
         raise UsageError(str(e)) from None
+    from ..build import build_index  # on use: start time (see invindex.cli)
+
     summary = build_index(args.inputs, args.output, analyzer, runner=args.runner,
                           overwrite=args.overwrite, strict=args.strict, jobs=args.jobs,
                           memory_mb=args.memory, parts=args.parts, engine=args.engine,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List
 
-from ..index import IndexReader
+if TYPE_CHECKING:
+    from ..index import IndexReader
 
 
 def register(sub) -> None:
@@ -53,6 +54,8 @@ def _analyzer(a: Dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..index import IndexReader  # on use: start time (see invindex.cli)
+
     info = describe(IndexReader(args.index))
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))

@@ -6,8 +6,6 @@ import argparse
 import sys
 from collections import Counter
 
-from ..prepare import prepare_records
-
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -29,6 +27,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..prepare import prepare_records  # on use: start time (see invindex.cli)
+
     out = sys.stdout.buffer
     n = 0
     skipped: Counter = Counter()

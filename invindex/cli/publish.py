@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from ..errors import UsageError
-from ..search.source import check_searchable
 from ..stores import open_reader, open_store
 
 
@@ -37,6 +36,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..search.source import check_searchable  # on use: start time (see invindex.cli)
+
     try:  # numpy converts the postings: the other commands work without it
         from ..stores.base import publish_index
     except ModuleNotFoundError as e:

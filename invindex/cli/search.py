@@ -8,7 +8,6 @@ from typing import Iterator, Tuple
 
 from ..core import scoring
 from ..errors import UsageError
-from ..search.query import QuerySyntaxError
 
 FORMATS = ("text", "tsv", "trec", "json")
 
@@ -74,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:  # numpy is the search extra's: without it, the other commands still work
         from ..search.compact import CompactIndex
         from ..search.output import format_results
+        from ..search.query import QuerySyntaxError
         from ..search.searcher import Searcher
         from ..stores import open_source
     except ModuleNotFoundError as e:

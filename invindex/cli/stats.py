@@ -7,7 +7,6 @@ import json
 import sys
 
 from ..errors import UsageError
-from ..search.stats import collect, plot, text_report
 from ..stores import open_reader
 
 
@@ -32,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
             import matplotlib  # noqa: F401
         except ModuleNotFoundError:
             raise UsageError("--png needs matplotlib: pip install 'invindex[plot]'") from None
+    from ..search.stats import collect, plot, text_report  # on use: start time (see invindex.cli)
+
     reader = open_reader(args.index)  # an index directory, cloud URI or store URI
     stats = collect(reader.iter_lines(), args.top)
     if not stats.lengths:  # a format 1 index: no document table

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..index import IndexReader, integrity
-
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -21,6 +19,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..index import IndexReader, integrity  # on use: start time (see invindex.cli)
+
     reader = IndexReader(args.index)  # the manifest's schema is checked here
     report = integrity.verify(reader.location, reader.manifest, reader.file_size,
                               reader.open_file)

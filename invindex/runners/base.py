@@ -8,10 +8,12 @@ inputs, the manifest, the commit and the summary are the pipeline's
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, List, Mapping
+from types import ModuleType
+from typing import Any, Dict, FrozenSet, List, Mapping
 
 from ..core.analysis import Analyzer
 from ..progress import ProgressCallback
@@ -46,15 +48,16 @@ class BuildResult:
     notes: List[str] = field(default_factory=list)  # first bad-record messages
 
 
-def _nothing_to_check(req: BuildRequest) -> None:
-    return None
-
-
 @dataclass(frozen=True)
 class Runner:
     """One registry entry (``invindex.runners.RUNNERS``): everything the CLI, the
     config validation and the pipeline need to know of a runner, so nothing else
     compares runner names.
+
+    The entry is data; ``run`` and ``check`` are those of the runner's ``module``
+    (``invindex.runners.<module>``: ``run(req)``, and ``check(req)`` if it has one),
+    imported on first use, so that listing the runners (``invindex build --help``) or
+    running one imports none of the others (mrjob, Spark's, the clouds' SDKs).
 
     ``takes``: the optional settings it uses besides the common ones (inputs,
     analyzer, strict, jobs): ``memory``, ``parts``, ``engine``, ``runner_options``.
@@ -65,10 +68,21 @@ class Runner:
 
     name: str
     help: str
-    run: Callable[[BuildRequest], BuildResult]
-    check: Callable[[BuildRequest], None] = _nothing_to_check
+    module: str
     takes: FrozenSet[str] = frozenset()
     uris_in_place: bool = False
     # runner options a flag's option also sets unless given (emr: --instance-type is
     # every node's type, the master's too)
     implied_options: Mapping[str, str] = field(default_factory=dict)
+
+    def code(self) -> ModuleType:
+        """The runner's module (imported now if it was not yet)."""
+        return importlib.import_module(f"{__package__}.{self.module}")
+
+    def run(self, req: BuildRequest) -> BuildResult:
+        return self.code().run(req)
+
+    def check(self, req: BuildRequest) -> None:
+        check = getattr(self.code(), "check", None)
+        if check is not None:
+            check(req)

@@ -24,7 +24,7 @@ from typing import Any, Dict, List
 from ..core import indexfmt
 from ..errors import InvindexError, UsageError
 from . import cluster
-from .base import BuildRequest, BuildResult, Runner
+from .base import BuildRequest, BuildResult
 from .hadoop_command import DATAPROC_JAR, parse_counters, shipped_files, streaming_args
 
 log = logging.getLogger(__name__)
@@ -181,10 +181,3 @@ def run(req: BuildRequest) -> BuildResult:
             except Exception as e:  # leftovers in a tmp prefix are not worth a failure
                 log.warning("could not delete %s: %s", store.uri(info.key), e)
     return BuildResult(counters, {"scheme": indexfmt.HADOOP_KEYFIELD})
-
-
-RUNNER = Runner(
-    "dataproc", "Google Dataproc: the streaming job submitted to --cluster-id NAME "
-                "(with --region, --project); needs google-cloud-dataproc and "
-                "credentials; gs:// inputs/output in place",
-    run, check, takes=frozenset({"parts", "runner_options"}), uris_in_place=True)

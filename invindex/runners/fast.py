@@ -43,7 +43,7 @@ from ..core.records import BadRecord, BadRecordError, RecordTooLongError
 from ..errors import InvindexError
 from ..interrupt import stop_workers
 from . import fast_merge, fast_route
-from .base import BuildRequest, BuildResult, Runner
+from .base import BuildRequest, BuildResult
 from .fast_map import MapResult, map_split, resolve_engine
 from .fast_plan import (
     RECORD_MEMORY_PER_BYTE,
@@ -57,7 +57,7 @@ from .fast_plan import (
 )
 from .fast_read import resolve
 
-__all__ = ["RECORD_MEMORY_PER_BYTE", "reduce_partition", "run", "RUNNER"]
+__all__ = ["RECORD_MEMORY_PER_BYTE", "reduce_partition", "run"]
 
 log = logging.getLogger(__name__)
 # Records routed to doc_id ranges before inverting, when the inputs allow (fast_route);
@@ -202,7 +202,3 @@ def run(req: BuildRequest) -> BuildResult:
         totals,
         {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": parts, "key_fields": "-k1,1"},
         [b.describe() for b in notes[:5]])
-
-
-RUNNER = Runner("fast", "one process pool on this machine, no external tools (default)", run,
-                takes=frozenset({"memory", "parts", "engine"}))

@@ -4,7 +4,7 @@ URIs in place; needs the ``hadoop`` client (or see ``invindex hadoop-command``).
 from __future__ import annotations
 
 from . import cluster
-from .base import BuildRequest, BuildResult, Runner
+from .base import BuildRequest, BuildResult
 from .mrjob_runner import check_cluster_options, run_cluster
 
 
@@ -15,9 +15,3 @@ def check(req: BuildRequest) -> None:
 
 def run(req: BuildRequest) -> BuildResult:
     return run_cluster(req, "hadoop")
-
-
-RUNNER = Runner(
-    "hadoop", "your Hadoop cluster via mrjob; needs the `hadoop` client (or see "
-              "`invindex hadoop-command`); hdfs:// or other Hadoop URIs in place",
-    run, check, takes=frozenset({"parts", "runner_options"}), uris_in_place=True)

@@ -19,7 +19,7 @@ from typing import Dict, List, Tuple
 from ..core import counters, indexfmt
 from ..errors import InvindexError
 from ..inputs import compression_of, decompress_failed
-from .base import BuildRequest, BuildResult, Runner
+from .base import BuildRequest, BuildResult
 from .fast_plan import RECORD_MEMORY_PER_BYTE
 from .pipewatch import sort_and_reduce
 
@@ -120,7 +120,3 @@ def run(req: BuildRequest) -> BuildResult:
         raise InvindexError(_last_error(err, f"reducer failed (exit {reducer.returncode})"))
     counters.add(totals, counters.parse_stderr(err.splitlines())[0])
     return BuildResult(totals, {"scheme": indexfmt.SINGLE, "num_parts": 1}, notes)
-
-
-RUNNER = Runner("pipe", "mapper.py | LC_ALL=C sort | reducer.py as real processes", run,
-                takes=frozenset({"memory"}))

@@ -10,7 +10,7 @@ from typing import List
 
 from ..core import indexfmt
 from . import cluster
-from .base import BuildRequest, BuildResult, Runner
+from .base import BuildRequest, BuildResult
 from .mrjob_runner import check_cluster_options, job_args, run_job
 from .repartition import repartition
 
@@ -34,9 +34,3 @@ def run(req: BuildRequest) -> BuildResult:
     n = repartition(parts, req.staging, int(req.parts or len(parts)), req.memory_mb, notes)
     return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n},
                        notes=sorted(notes)[:MAX_NOTES])
-
-
-RUNNER = Runner(
-    "spark", "mrjob's Spark runner; needs pip install 'invindex[spark]' and Java 17; "
-             "--spark-master local[N] (default) or spark://HOST:PORT",
-    run, check, takes=frozenset({"memory", "parts", "runner_options"}))

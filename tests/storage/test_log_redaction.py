@@ -136,7 +136,7 @@ def test_error_line_is_redacted(monkeypatch, capsys) -> None:
     """An error message that quotes a URL (urllib3's 'Max retries exceeded with url:
     /c?...&sig=...') is printed without the signature."""
     from invindex.cli import main
-    from invindex.cli import stage as stage_cli
+    from invindex.cli import stage_actions as stage_cli
     from invindex.storage import StorageError
 
     def fail(*_a, **_k):
