@@ -278,6 +278,21 @@ def test_lines_routed_by_stretches_as_line_by_line(tmp_path_factory, ids, bounda
             assert f.read() == g.read()
 
 
+def test_ranges_hold_at_most_range_bytes_whatever_the_batch(tmp_path):
+    """A bigger batch (more --memory, fewer --jobs) does not make bigger ranges than
+    ``RANGE_BYTES`` (their arrays would be faulted in fresh each time): -j 1 and -j 2
+    invert ranges of the same size."""
+    from invindex.runners.fast_route import RANGE_BYTES, RANGE_FILL, range_count
+
+    path = tmp_path / "in.tsv"
+    with open(path, "wb") as f:
+        f.truncate(10 * RANGE_BYTES)
+    least = -(-10 * RANGE_BYTES // int(RANGE_BYTES * RANGE_FILL))
+    assert range_count([path], 64 << 20, 1) == least
+    assert range_count([path], 64 << 20, 2) == -(-least // 2) * 2
+    assert range_count([path], RANGE_BYTES // 2, 1) > least
+
+
 def test_sorted_sample_means_no_routing_and_shuffled_means_ranges():
     from invindex.runners.fast_route import sample_boundaries
 
