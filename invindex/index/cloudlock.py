@@ -41,6 +41,7 @@ from ..storage.errors import (
     StorageError,
 )
 from ..temps import owner_is_dead, owner_tag
+from .staging import output_name
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,7 @@ def lease_seconds() -> float:
 
 def lock_key(prefix: str, bucket: str) -> str:
     """``a/.idx.lock`` for the prefix ``a/idx``; ``.BUCKET.lock`` for a bucket root."""
-    parent, _, name = prefix.rstrip("/").rpartition("/")
-    name = name or bucket
+    parent, name = output_name(prefix, bucket)
     return f"{parent}/.{name}.lock" if parent else f".{name}.lock"
 
 

@@ -37,10 +37,12 @@ from typing import Any, Dict, Iterator, List
 from ..core import indexfmt
 from ..errors import InvindexError
 from ..progress import ProgressCallback
+from ..storage.errors import StorageError
 from ..temps import owner_is_dead, owner_tag, sweep
 from . import integrity
 from .cloudlock import CloudLock, LockHeld, lock_key
 from .location import HdfsLocation, IndexLocation, LocalLocation, StoreLocation
+from .staging import output_name, staging_name, staging_owner
 
 log = logging.getLogger(__name__)
 _HADOOP_LEFTOVER = re.compile(r"\.?part-[^/]*|_temporary/.*|\.[^/]*\.crc")
@@ -199,10 +201,41 @@ def claim(output: IndexLocation, overwrite: bool) -> Claim:
     c = Claim(output, overwrite, cloud_lock=_cloud_lock(output))
     try:  # checked again under the lock, as above
         _check_output(output, overwrite)
+        sweep_staging(output, locked=c.cloud_lock is not None)
     except BaseException:
         c.release()
         raise
     return c
+
+
+def sweep_staging(output: StoreLocation, locked: bool) -> List[str]:
+    """Delete the staging prefixes beside ``output`` that killed builds left (objects
+    someone pays for, which nothing else would ever delete); their URIs. Under the
+    output's lock only its holder writes staging for it, so every one found is a dead
+    build's; unlocked (a service that cannot lock), only those of a dead process of this
+    host. A failure to delete is a warning: the build goes on."""
+    parent, name = output_name(output.prefix, output.store.bucket)
+    start = f"{parent}/" if parent else ""
+    found: Dict[str, List[str]] = {}
+    try:
+        for info in output.store.list(f"{start}.{name}.tmp-"):
+            segment, slash, _ = info.key[len(start):].partition("/")
+            owner = staging_owner(name, segment)
+            if slash and owner and (locked or owner_is_dead(owner)):
+                found.setdefault(output.store.uri(start + segment), []).append(info.key)
+        for keys in found.values():
+            for key in keys:
+                output.store.delete(key)
+                log.debug("removed %s (a killed build's staging)", output.store.uri(key))
+    except StorageError as e:
+        log.warning("could not remove the staging left by a killed build beside %s: %s",
+                    output, e)
+        return []
+    if found:
+        log.info("removed %d staging prefix(es) left by a killed build beside %s (%d "
+                 "object(s)): %s", len(found), output, sum(map(len, found.values())),
+                 ", ".join(found))
+    return list(found)
 
 
 def local_staging(output: LocalLocation) -> LocalLocation:
@@ -217,8 +250,11 @@ def remote_staging(output: IndexLocation) -> IndexLocation:
     old index must stay readable until the commit)."""
     if not output.names():
         return output
-    name = output.uri.rstrip("/").rsplit("/", 1)[-1]
-    return output.sibling(f".{name}.tmp-{owner_tag()}-{os.urandom(4).hex()}")
+    if isinstance(output, StoreLocation):
+        name = output_name(output.prefix, output.store.bucket)[1]
+    else:
+        name = output.uri.rstrip("/").rsplit("/", 1)[-1]
+    return output.sibling(staging_name(name))
 
 
 def parts_in(staging: IndexLocation) -> List[str]:

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 from ..core import indexfmt
 from ..errors import InvindexError
 from ..progress import ProgressCallback
+from .staging import staging_owner
 
 # Schemes served by invindex.storage (aliases included); any other scheme is Hadoop's.
 STORE_SCHEMES = ("s3", "s3a", "s3n", "gs", "gcs", "az", "azure", "wasb", "wasbs", "abfs",
@@ -184,12 +185,18 @@ class StoreLocation(IndexLocation):
         return f"{self._prefix}/{name}" if self._prefix else name
 
     def names(self) -> List[str]:
-        """The keys below the prefix; at a bucket root, without its build lock (which a
-        prefix's lock is beside it, never below)."""
+        """The keys below the prefix; at a bucket root, without its build lock and its
+        builds' staging prefixes (which a prefix's are beside it, never below)."""
         start = len(self._prefix) + 1 if self._prefix else 0
-        root_lock = "" if self._prefix else f".{self.store.bucket}.lock"
         return sorted(i.key[start:] for i in self.store.list(self._key(""))
-                      if not i.is_dir and not i.key.endswith("/") and i.key != root_lock)
+                      if not i.is_dir and not i.key.endswith("/")
+                      and (self._prefix or not self._root_own(i.key)))
+
+    def _root_own(self, key: str) -> bool:
+        """A key a build of the bucket root keeps in the root: its lock, its staging."""
+        bucket = self.store.bucket
+        segment, slash, _ = key.partition("/")
+        return key == f".{bucket}.lock" or bool(slash and staging_owner(bucket, segment))
 
     def info(self, name: str) -> Any:
         from ..storage.errors import ObjectNotFound
