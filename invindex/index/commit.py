@@ -10,7 +10,9 @@ existing index: it runs into a staging location and commits at the end.
   racing for one output exactly one creates the lock and the other is refused: a local
   one by ``.NAME.lock`` beside it, created exclusively (a dead owner's taken over); a
   cloud one by the object ``.NAME.lock`` beside the prefix, created only if absent, with
-  a renewed lease (``cloudlock``).
+  a renewed lease (``cloudlock``). Holding it, a cloud build deletes the staging
+  prefixes a killed build left beside the output (``sweep_staging``; names in
+  ``staging``), as a local one sweeps dead owners' temporaries.
 - **Commit, with a rename** (local directory, HDFS): manifest and ``_SUCCESS`` go into
   the staging directory, which is then renamed into place; an old index is renamed
   aside first and deleted after. Readers see the old index or the new one.
