@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""invindex Hadoop-streaming reducer: see `reducer.py --help` and invindex/core/streaming.py.
+"""invindex Hadoop-streaming reducer: see `reducer.py --help` and invindex/core/stream_reducer.py.
 
 Runs with only the standard library (Python 3.9+). It finds the invindex package when
 installed, in this checkout, or in an `invindex.zip` shipped beside it (-files).
@@ -9,11 +9,11 @@ import os
 import sys
 
 try:
-    import invindex.core.streaming as streaming
+    from invindex.core import stream_reducer, streaming
 except ImportError:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:0] = [os.path.join(here, "invindex.zip"), os.path.dirname(here)]
-    import invindex.core.streaming as streaming
+    from invindex.core import stream_reducer, streaming
 
 if __name__ == "__main__":
-    streaming.run(streaming.reducer_main)
+    streaming.run(stream_reducer.reducer_main)

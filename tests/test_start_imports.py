@@ -102,3 +102,48 @@ def test_search_imports_no_build_and_no_runner(index, tmp_path):
     assert code == 0 and out.startswith("1\t")
     assert _loaded(modules, RUNNER_MODULES | {"invindex.build", "tqdm", "mrjob", "boto3",
                                               "invindex.storage.transfer"}) == []
+
+
+# The streaming scripts: a Python per Hadoop task, on Python 3.9 (EMR's python3) with
+# only the standard library. Each imports its own role's modules, and none of the
+# modules the core uses only for annotations or seldom-taken paths.
+NOT_AT_TASK_START = {"typing", "dataclasses", "inspect", "gzip", "bz2", "base64",
+                     "threading", "tomllib", "invindex.core.stemmer", "snowballstemmer"}
+ROLE_ONLY = {
+    "mapper": {"invindex.core.analysis", "invindex.core.mapping", "invindex.core.records",
+               "invindex.core.compression", "argparse"},
+    "reducer": {"invindex.core.postings", "invindex.core.reduce_blocks",
+                "invindex.core.reduce_lines", "json"},
+}
+_ROLE_DRIVER = """
+import json, sys
+before = set(sys.modules)
+sys.path.insert(0, sys.argv[2])
+__import__("invindex.core.stream_" + sys.argv[1])
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def _role_imports(python: str, role: str) -> Set[str]:
+    """What importing a streaming role adds to a fresh, isolated (``-I``: no
+    site-packages) interpreter's modules."""
+    r = subprocess.run([python, "-I", "-c", _ROLE_DRIVER, role, str(REPO)],
+                       capture_output=True, text=True, check=True)
+    return set(json.loads(r.stdout))
+
+
+def _check_roles(python: str) -> None:
+    for role, other in (("mapper", "reducer"), ("reducer", "mapper")):
+        added = _role_imports(python, role)
+        assert f"invindex.core.stream_{role}" in added
+        assert ROLE_ONLY[role] - {"argparse", "json"} <= added
+        assert _loaded(added, NOT_AT_TASK_START | ROLE_ONLY[other]) == []
+        assert {m.split(".")[0] for m in added} - set(sys.stdlib_module_names) == {"invindex"}
+
+
+def test_each_streaming_role_imports_only_its_own_modules():
+    _check_roles(sys.executable)
+
+
+def test_each_streaming_role_imports_only_its_own_modules_on_python39(python39):
+    _check_roles(python39)

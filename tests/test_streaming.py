@@ -17,7 +17,8 @@ from invindex.core.compression import BOM
 from invindex.core.postings import MalformedIntermediateError, UnsortedInputError, reduce_term
 from invindex.core.reduce_blocks import Reducer, _runs
 from invindex.core.reduce_lines import reduce_lines
-from invindex.core.streaming import _decoded_batches, _line_blocks
+from invindex.core.stream_reducer import _decoded_batches
+from invindex.core.streaming import line_blocks
 
 from .conftest import SAMPLE, SCRIPTS
 from .reference import reference_lines
@@ -232,7 +233,7 @@ def test_block_path_matches_line_path(lines, block, ordered, final_newline):
     if not final_newline and data:
         data = data[:-1]
     expected = _reduced(lambda r: r.feed_lines(data.decode().split("\n")[:len(lines)]))
-    got = _reduced(lambda r: [r.feed(b) for b in _line_blocks(io.BytesIO(data), block)])
+    got = _reduced(lambda r: [r.feed(b) for b in line_blocks(io.BytesIO(data), block)])
     assert got == expected
 
 

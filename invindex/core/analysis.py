@@ -10,12 +10,15 @@ phrase distance is not distorted by removed words. Stemming maps each kept token
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Sequence, Tuple, Union
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import Callable, Dict, FrozenSet, Iterable, List, Sequence, Tuple, Union
+
+    # A record's terms and their positions as text; a term seen once: the position itself.
+    Grouped = Dict[str, Union[str, List[str]]]
 
 TOKEN_RE = re.compile(r"[^\W_]+")
-# A record's terms and their positions as text; a term seen once: the position itself.
-Grouped = Dict[str, Union[str, List[str]]]
 
 # Lucene's English stop set (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET): short on purpose,
 # so that search for "the who" style queries still mostly works.
@@ -26,25 +29,63 @@ ENGLISH_STOPWORDS = frozenset((
 ))
 
 
-@dataclass(frozen=True)
 class Analyzer:
-    """Analyzer settings. Recorded in the manifest, so readers analyze queries alike."""
+    """Analyzer settings. Recorded in the manifest, so readers analyze queries alike.
 
-    stopwords: FrozenSet[str] = field(default_factory=frozenset)
-    stopwords_name: str | None = None  # "english", a file name, or None
-    stem: bool = False
-    min_token_length: int = 1
-    max_token_length: int | None = None
-    positions: bool = True
-    # Not analysis proper, but what the mapper emits, recorded and passed like it:
-    # each document's text kept (compressed) in the index, for snippets.
-    store_text: bool = False
+    Immutable, compared and hashed by its settings (compiled analyzers are cached by
+    it), as a frozen dataclass would be; a plain class because importing dataclasses
+    (and inspect with it) was a third of what a streaming task imports at start.
+    ``store_text`` is not analysis proper, but what the mapper emits, recorded and
+    passed like it: each document's text kept (compressed) in the index, for snippets.
+    """
 
-    def __post_init__(self) -> None:
-        if self.min_token_length < 1:
+    __slots__ = ("stopwords", "stopwords_name", "stem", "min_token_length",
+                 "max_token_length", "positions", "store_text")
+    stopwords: FrozenSet[str]
+    stopwords_name: str | None  # "english", a file name, or None
+    stem: bool
+    min_token_length: int
+    max_token_length: int | None
+    positions: bool
+    store_text: bool
+
+    def __init__(self, stopwords: FrozenSet[str] = frozenset(),
+                 stopwords_name: str | None = None, stem: bool = False,
+                 min_token_length: int = 1, max_token_length: int | None = None,
+                 positions: bool = True, store_text: bool = False) -> None:
+        if min_token_length < 1:
             raise ValueError("min_token_length must be at least 1")
-        if self.max_token_length is not None and self.max_token_length < self.min_token_length:
+        if max_token_length is not None and max_token_length < min_token_length:
             raise ValueError("max_token_length must be >= min_token_length")
+        for name, value in zip(self.__slots__, (
+                stopwords, stopwords_name, stem, min_token_length, max_token_length,
+                positions, store_text)):
+            object.__setattr__(self, name, value)
+
+    def settings(self) -> tuple:
+        """The settings, in the constructor's order."""
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.settings() == other.settings()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.settings())
+
+    def __repr__(self) -> str:
+        return "Analyzer(" + ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self.__slots__) + ")"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} (Analyzer is immutable)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} (Analyzer is immutable)")
+
+    def __reduce__(self) -> tuple:  # to worker processes: __init__ again, not setattr
+        return (Analyzer, self.settings())
 
     @property
     def keeps_every_token(self) -> bool:
@@ -174,8 +215,10 @@ def analyzer_from_args(args) -> Analyzer:
 # (analyzer, positions as text, takes tokens, singles) -> the compiled analyzer
 _CACHE: Dict[Tuple[Analyzer, bool, bool, bool], Callable[..., Dict[str, list]]] = {}
 # Positions as text, made once: the streaming mapper writes them, so str(i) per token
-# would be its largest cost after the tokenizer.
-_POS_TEXT = [str(i) for i in range(1 << 14)]
+# would be its largest cost after the tokenizer. Made as far as the longest record
+# needs (up to _POS_TEXT_MAX), not at import: all of them cost a task's start ~10 ms.
+_POS_TEXT: List[str] = []
+_POS_TEXT_MAX = 1 << 14
 
 # ASCII text needs no regex: there ``str.isalnum()`` holds for letters and digits only
 # and ``lower()`` maps A-Z to a-z, so its tokens are the words left when every other
@@ -211,7 +254,16 @@ def _int_positions(n: int) -> Sequence[int]:
 
 
 def _text_positions(n: int) -> Sequence[str]:
-    return _POS_TEXT if n <= len(_POS_TEXT) else [str(i) for i in range(n)]
+    """The positions 0 .. n - 1 as text (a longer list: the caller zips it)."""
+    global _POS_TEXT
+    table = _POS_TEXT
+    if n <= len(table):
+        return table
+    if n > _POS_TEXT_MAX:
+        return list(map(str, range(n)))
+    # a new, longer table (never one grown in place, which another thread may be reading)
+    table = _POS_TEXT = list(map(str, range(min(max(n, 2 * len(table), 256), _POS_TEXT_MAX))))
+    return table
 
 
 def _group_lists(positions: Sequence, toks: Sequence[str]) -> Dict[str, list]:

@@ -7,10 +7,11 @@ module runs on cluster nodes in the streaming mapper).
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import zlib
-from typing import BinaryIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import BinaryIO
 
 GZIP = "gzip"
 BZIP2 = "bzip2"
@@ -39,13 +40,24 @@ def compression_of(path: str) -> str | None:
         return sniff(f.read(HEAD_BYTES))
 
 
+def _codec(kind: str):
+    """The ``gzip`` or ``bz2`` module, imported when compressed input is met: the
+    streaming mapper's input is mostly plain text, and importing both (bz2 brings
+    threading) would cost every map task's start for nothing."""
+    if kind == GZIP:
+        import gzip
+
+        return gzip
+    import bz2
+
+    return bz2
+
+
 def open_file(path: str) -> BinaryIO:
     """The file's bytes, decompressed when its content is gzip or bzip2."""
     kind = compression_of(path)
-    if kind == GZIP:
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if kind == BZIP2:
-        return bz2.open(path, "rb")  # type: ignore[return-value]
+    if kind is not None:
+        return _codec(kind).open(path, "rb")
     return open(path, "rb", buffering=1 << 20)
 
 
@@ -54,8 +66,4 @@ def decompressing(stream: BinaryIO) -> BinaryIO:
     when its first bytes are gzip or bzip2 ones."""
     peek = getattr(stream, "peek", None)
     kind = sniff(peek(HEAD_BYTES)[:HEAD_BYTES]) if peek is not None else None
-    if kind == GZIP:
-        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
-    if kind == BZIP2:
-        return bz2.BZ2File(stream)  # type: ignore[return-value]
-    return stream
+    return stream if kind is None else _codec(kind).open(stream, "rb")

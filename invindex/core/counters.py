@@ -7,7 +7,10 @@ that start with ``invindex: bad record``. The pipe runner parses both back.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Mapping, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import Dict, Iterable, List, Mapping, Tuple
+
 
 GROUP = "invindex"
 BAD_PREFIX = "bad_records."

@@ -21,30 +21,44 @@ Pure standard library: this runs on cluster nodes (Python 3.9).
 
 from __future__ import annotations
 
-import base64
+# binascii is what base64.b64encode/b64decode call: base64 itself (with struct and re)
+# would cost every streaming task's start
 import zlib
-from typing import Iterable, List
+from binascii import a2b_base64, b2a_base64
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import Iterable, List
 
 DOC_TABLE = "!"
 STORED_TEXT = "#"
 BUCKETS = 4096
 
 
-_KEYS = [f"!{b:03x}" for b in range(BUCKETS)]
+# "!000" .. "!fff", made on first use: 4096 strings cost a streaming task's start ~3 ms,
+# and the reducer never needs them
+_KEYS: List[str] | None = None
+
+
+def _keys() -> List[str]:
+    global _KEYS
+    if _KEYS is None:
+        _KEYS = list(map("!%03x".__mod__, range(BUCKETS)))
+    return _KEYS
 
 
 def doc_table_key(doc_id: str) -> str:
-    return _KEYS[zlib.crc32(doc_id.encode("utf-8")) & (BUCKETS - 1)]
+    return _keys()[zlib.crc32(doc_id.encode("utf-8")) & (BUCKETS - 1)]
 
 
 def bucket_key(bucket: int) -> str:
     """The document table's key of a bucket (``crc32(doc_id) & (BUCKETS - 1)``)."""
-    return _KEYS[bucket]
+    return _keys()[bucket]
 
 
 def doc_table_keys(doc_ids: Iterable[str]) -> List[str]:
     """``doc_table_key`` of each id, in C-level passes (the streaming mapper's blocks)."""
-    return list(map(_KEYS.__getitem__, map((BUCKETS - 1).__and__, map(
+    return list(map(_keys().__getitem__, map((BUCKETS - 1).__and__, map(
         zlib.crc32, map(str.encode, doc_ids)))))
 
 
@@ -59,11 +73,11 @@ def doc_id_key(doc_id: str) -> str:
 
 
 def encode_text(text: str) -> str:
-    return base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+    return b2a_base64(zlib.compress(text.encode("utf-8"), 6), newline=False).decode("ascii")
 
 
 def decode_text(blob: str) -> str:
-    return zlib.decompress(base64.b64decode(blob)).decode("utf-8")
+    return zlib.decompress(a2b_base64(blob)).decode("utf-8")
 
 
 def stored_text_line(doc_id: str, text: str) -> str:

@@ -6,10 +6,14 @@ with ``--store-text``): ``doctable``. Pure standard library: runs on cluster nod
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
-
-from .analysis import Analyzer, Grouped, token_lists
+from .analysis import token_lists
 from .doctable import doc_table_keys, doc_table_line, stored_text_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import List, Sequence, Tuple
+
+    from .analysis import Analyzer, Grouped
 
 
 def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], int]:
@@ -28,7 +32,9 @@ def map_record(analyzer: Analyzer, doc_id: str, text: str) -> Tuple[List[str], i
     return out, tokens
 
 
-_NUMBERS = [str(i) for i in range(1 << 12)]
+# tf as text for records shorter than this table (most): 1024, not more, as making
+# each costs a streaming task's start
+_NUMBERS = list(map(str, range(1 << 10)))
 
 
 def kept_tokens(tp: Grouped) -> int:

@@ -14,7 +14,10 @@ reducer over a whole sorted stream is ``reduce_lines`` (line at a time) and
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator, List, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import Iterable, Iterator, List, Tuple
 
 _dumps_str = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # What that encoder does for a str, without its per-call Python wrapper (the reducer's

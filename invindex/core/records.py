@@ -8,12 +8,15 @@ few are kept with their location so that a user can find them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import namedtuple
 from itertools import repeat
 from operator import itemgetter
-from typing import Dict, Iterable, Iterator, List, Tuple
 
 from .compression import BOM
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import Dict, Iterable, Iterator, List, Tuple
 
 # Kinds of bad record. Keep in sync with DESIGN.md ("Input record").
 NO_TAB = "no_tab"
@@ -45,14 +48,16 @@ class BadRecordError(ValueError):
         return (BadRecordError, (self.bad,))
 
 
-@dataclass(frozen=True)
-class BadRecord:
-    kind: str
-    source: str
-    line_no: int
-    preview: str
-    split_start: int = 0  # > 0: line_no counts from the start of this split of the file
-    offset: int | None = None  # the line's byte offset in the file, when known
+# split_start > 0: line_no counts from the start of this split of the file; offset: the
+# line's byte offset in the file, when known. A named tuple, not a dataclass: importing
+# dataclasses (and inspect) was a third of what a streaming task imports at start.
+class BadRecord(namedtuple("BadRecord", "kind source line_no preview split_start offset",
+                           defaults=(0, None))):
+    __slots__ = ()
+
+    def replace(self, **changes: object) -> BadRecord:
+        """A copy with these fields changed (``dataclasses.replace``, as it was one)."""
+        return self._replace(**changes)
 
     def describe(self) -> str:
         where = location(self.source, self.line_no, self.split_start)
@@ -98,13 +103,13 @@ def bounded_lines(stream: Iterable[bytes], limit: int, source: str = "",
         yield raw
 
 
-@dataclass
 class BadRecordLog:
     """Counts bad records by kind and keeps the first ``keep`` of them."""
 
-    keep: int = 5
-    counts: Dict[str, int] = field(default_factory=dict)
-    examples: List[BadRecord] = field(default_factory=list)
+    def __init__(self, keep: int = 5) -> None:
+        self.keep = keep
+        self.counts: Dict[str, int] = {}
+        self.examples: List[BadRecord] = []
 
     @property
     def total(self) -> int:

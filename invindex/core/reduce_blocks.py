@@ -12,10 +12,13 @@ import sys
 from bisect import bisect_right
 from itertools import compress, islice
 from operator import ge, lt
-from typing import List
 
 from .doctable import key_counters
 from .reduce_lines import LineReducer, decode_lines
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import List
 
 # Bytes a block may hold for the block-at-a-time path: anything but the separators and
 # what JSON would escape in a doc_id (``"``, backslash, C0 controls).

@@ -8,8 +8,6 @@ records, to merge; an escape; a bad or unsorted line), whose error messages it k
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List
-
 from .doctable import key_counters
 from .postings import (
     LINE_TAIL,
@@ -23,6 +21,10 @@ from .postings import (
     split_intermediate,
     split_value,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import Dict, Iterable, Iterator, List
 
 
 def decode_lines(chunk: bytes) -> Iterable[str]:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs every streaming task's start
+    from typing import Callable
 
 try:
     from snowballstemmer.english_stemmer import EnglishStemmer

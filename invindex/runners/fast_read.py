@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from itertools import repeat
 from operator import getitem
 from pathlib import Path
@@ -87,7 +86,7 @@ def line_number(path: Path, offset: int) -> int:
 def resolve(bad: BadRecord, path: Path) -> BadRecord:
     """A bad record found in a split, located by its line number in the whole file."""
     if bad.split_start and bad.offset is not None:
-        return replace(bad, split_start=0, line_no=line_number(path, bad.offset))
+        return bad.replace(split_start=0, line_no=line_number(path, bad.offset))
     return bad
 
 

@@ -66,10 +66,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "invindex.zip"))
-import invindex.core.streaming as streaming  # noqa: E402
+from invindex.core import stream_{role}, streaming  # noqa: E402
 
 if __name__ == "__main__":
-    streaming.run(streaming.{role}_main)
+    streaming.run(stream_{role}.{role}_main)
 """
 
 

@@ -32,7 +32,7 @@ def script_command(role: str) -> List[str]:
     script = REPO_SCRIPTS / f"{role}.py"
     if script.is_file():
         return [sys.executable, str(script)]
-    return [sys.executable, "-m", "invindex.core.streaming", role]
+    return [sys.executable, "-m", f"invindex.core.stream_{role}"]
 
 
 def _decompressor(path: Path) -> List[str] | None:

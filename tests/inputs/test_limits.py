@@ -143,7 +143,7 @@ def test_streaming_mapper_max_record_bytes():
     passes, N + 1 is one error line naming it; no limit by default (Hadoop's own)."""
     import io
 
-    from invindex.core.streaming import mapper_main
+    from invindex.core.stream_mapper import mapper_main
 
     def run(data: bytes, *flags: str):
         out, err = io.StringIO(), io.StringIO()
