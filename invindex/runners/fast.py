@@ -5,9 +5,11 @@ SPIMI (Manning et al., ch. 4) over a process pool:
 - **split**: plain files are cut at line boundaries into splits (a line belongs to the
   split it starts in, as in Hadoop); a compressed file is one split.
 - **route** (plain files): doc_ids sampled at even byte offsets cut the doc_id space
-  into ranges of about a batch; a worker reads its split and writes each record to its
-  range, then each range is inverted whole as one batch (``fast_route``), so that the
-  runs of different ranges are disjoint. Compressed inputs skip this: their batches are
+  into ranges of about a batch (at most ``fast_route.RANGE_BYTES``); a worker reads its
+  split and writes each record to its range, then each range is inverted whole as one
+  batch (``fast_route``), so that the runs of different ranges are disjoint; a range of
+  good lines reaches the arrow inverter undecoded (``invert_arrow.invert_lines``: no
+  Python record per line). Compressed inputs skip this: their batches are
   the file's. Routing needs only the standard library, so its pool is forked first and
   the main process imports numpy and pyarrow meanwhile; the inverting pool, forked
   after, inherits them.

@@ -4,11 +4,12 @@ A batch's records are sorted by doc_id, but a file's order is not doc_id order, 
 runs of consecutive batches cover interleaved doc_id ranges, and the merge has to
 interleave their postings (on the 153 MB real mix, 12 runs a partition: 13 s of CPU).
 Instead, when the inputs are plain files: doc_ids sampled at even byte offsets give
-range boundaries (about one batch of input per range); each split's records are
-routed to their range (a pickle per split, batch and range: the text is written once
-more, not parsed again); then each range is inverted whole, its records from every
-split in file order, so the runs of different ranges are disjoint and a term's pieces
-are only concatenated (``fast_merge_arrow``: all in C).
+range boundaries (about one batch of input per range, at most ``RANGE_BYTES``); each
+split's records are routed to their range (a file per split, batch and range: a batch
+of good records as its undecoded lines, others pickled); then each range is inverted
+whole, its records from every split in file order (undecoded lines straight to the
+arrow inverter), so the runs of different ranges are disjoint and a term's pieces are
+only concatenated (``fast_merge_arrow``: all in C).
 """
 
 from __future__ import annotations
