@@ -20,13 +20,13 @@ import json
 import logging
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
 from ..errors import InvindexError, UsageError
 from ..interrupt import handled
 from ..provision.state import emr_region
+from . import spark_python
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,9 @@ def check_options(runner: str, opts: Mapping[str, Any]) -> None:
 def _spark_defaults(jobs: int, workdir: Path) -> Dict[str, Any]:
     # A plain local spark_tmp_dir: for a spark:// master mrjob would otherwise pick
     # hdfs:///, then fail looking for `hadoop`. This python (which has pyspark) runs
-    # the driver and, on this machine's executors, the tasks.
+    # the driver and, on this machine's executors, the tasks, with pyspark compiled.
     return {"spark_master": f"local[{jobs}]", "spark_tmp_dir": str(workdir / "spark"),
-            "python_bin": [sys.executable]}
+            "python_bin": [spark_python.python_bin(workdir)]}
 
 
 def _emr_defaults(jobs: int, workdir: Path, opts: Mapping[str, Any]) -> Dict[str, Any]:

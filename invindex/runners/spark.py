@@ -6,15 +6,41 @@ KeyFieldBasedPartitioner would, so the index equals every other runner's.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import List
 
 from ..core import indexfmt
+from ..core.records import location
 from . import cluster
 from .base import BuildRequest, BuildResult
+from .fast_read import line_number
 from .mrjob_runner import check_cluster_options, job_args, run_job
 from .repartition import repartition
 
 MAX_NOTES = 5  # as many as the other runners report
+
+# A note of a record in a split Spark cut inside a file (``spark_harness.py``).
+_IN_SPLIT = re.compile(r"bad record at (.+) \(split at byte (\d+)\) line (\d+) (\(.*)", re.S)
+# Hadoop picks a codec by the name: such a split's byte S is not a plain file's offset
+_CODEC_SUFFIXES = (".bz2", ".gz", ".deflate", ".zst", ".lz4", ".snappy", ".lzo")
+
+
+def in_file_lines(note: str) -> str:
+    """``FILE (split at byte S) line K`` as ``FILE:LINE`` for an uncompressed local file.
+    Hadoop's LineRecordReader starts a split at S > 0 after the first newline at or
+    after S (the split before reads that line), so its K-th line is the file's line
+    (newlines before S) + 1 + K, i.e. the line at byte S's number + K. Read after the job
+    for the few notes kept; a note whose file cannot be read here is left as it is."""
+    m = _IN_SPLIT.fullmatch(note)
+    if not m or m.group(1).endswith(_CODEC_SUFFIXES):
+        return note
+    path, start, k = m.group(1), int(m.group(2)), int(m.group(3))
+    try:
+        line = line_number(Path(path), start) + k
+    except OSError:
+        return note
+    return f"bad record at {location(path, line)} {m.group(4)}"
 
 
 def check(req: BuildRequest) -> None:
@@ -33,4 +59,4 @@ def run(req: BuildRequest) -> BuildResult:
     notes: List[str] = []  # the job's bad-record notes ride in its output on Spark
     n = repartition(parts, req.staging, int(req.parts or len(parts)), req.memory_mb, notes)
     return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n},
-                       notes=sorted(notes)[:MAX_NOTES])
+                       notes=sorted(map(in_file_lines, sorted(notes)[:MAX_NOTES])))

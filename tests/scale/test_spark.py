@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,26 +44,15 @@ def test_spark_local(spark_env, corpus, expected, fast_counts, tmp_path):
     _check_index(out, expected, fast_counts, 2)
 
 
-def _file_line(note: str, path: Path) -> int:
-    """The line in ``path`` a note names: ``PATH:N``, or Hadoop's ``PATH (split at byte
-    S) line K`` (the K-th line starting after the first newline at or after byte S)."""
-    where = note.split("bad record at ", 1)[1].split(" (no tab")[0]
-    m = re.fullmatch(rf"{re.escape(str(path))}(?::(\d+)| \(split at byte (\d+)\) "
-                     rf"line (\d+))", where)
-    assert m, note
-    if m.group(1):
-        return int(m.group(1))
-    start, k = int(m.group(2)), int(m.group(3))
-    return path.read_bytes()[:start].count(b"\n") + 1 + k
-
-
 @pytest.mark.slow
 @pytest.mark.spark
 def test_spark_bad_record_notes_name_the_file(spark_env, tmp_path):
-    """Each note names the input file and the line (within the file, or within the
-    split Spark cut at a byte offset, as on Hadoop), the notes reach the build's summary
-    as on every other runner, and the counts equal the fast runner's. Two splits of
-    one plain file (``local[2]``), a bad record in each; a gzip file (one split)."""
+    """Each note names the input file and its line in that file, the notes reach the
+    build's summary as on every other runner, and the counts equal the fast runner's.
+    Two splits of one plain file (``local[2]``), a bad record in each (the second
+    split's note comes back from the job as Hadoop's ``(split at byte S) line K``); a
+    gzip file (one split). Before, the notes named a line of a split and no file, and
+    showed only with ``-v``."""
     from invindex.build import build_index
     from invindex.core.analysis import Analyzer
 
@@ -77,11 +67,27 @@ def test_spark_bad_record_notes_name_the_file(spark_env, tmp_path):
     fast = build_index(inputs, str(tmp_path / "fast"), Analyzer())
     assert spark.manifest["counts"] == fast.manifest["counts"]
     assert spark.manifest["counts"]["bad_records"] == 3
-    notes = sorted(spark.notes)
-    assert len(notes) == 3, spark.notes
-    assert notes[-1].startswith(f"bad record at {packed}:2 (empty doc_id)"), notes
-    assert sorted(_file_line(n, plain) for n in notes[:2]) == list(bad_at)
-    assert any("(split at byte " in n for n in notes), notes  # the second split's
+    assert sorted(spark.notes) == [
+        f"bad record at {plain}:2000 (no tab between doc_id and text): 'BADLINE no tab'",
+        f"bad record at {plain}:7777 (no tab between doc_id and text): 'BADLINE no tab'",
+        f"bad record at {packed}:2 (empty doc_id): '\\tno id here'"]
+
+
+def test_split_notes_become_file_lines(tmp_path):
+    """Hadoop's LineRecordReader starts a split at byte S > 0 after the first newline at
+    or after S: the split's K-th line is the file's (newlines before S) + 1 + K, also
+    when S is the first byte of a line (the split before reads that one)."""
+    from invindex.runners.spark import in_file_lines
+
+    path = tmp_path / "f.tsv"
+    path.write_bytes(b"a\tx\nbb\ty\nccc\tz\nd\tw\n")  # lines start at 0, 4, 9, 15
+    tail = "(no tab between doc_id and text): 'q'"
+    for start, k, line in ((2, 1, 2), (4, 1, 3), (5, 2, 4), (9, 1, 4)):
+        note = f"bad record at {path} (split at byte {start}) line {k} {tail}"
+        assert in_file_lines(note) == f"bad record at {path}:{line} {tail}", (start, k)
+    packed = f"bad record at {path}.bz2 (split at byte 5) line 1 {tail}"
+    gone = f"bad record at {tmp_path}/gone.tsv (split at byte 5) line 1 {tail}"
+    assert in_file_lines(packed) == packed and in_file_lines(gone) == gone
 
 
 @pytest.mark.slow
@@ -115,6 +121,47 @@ def test_spark_empty_input_is_an_empty_index_without_a_warning(spark_env, cli, t
     assert "invindex: warning" not in r.err and "no counters" not in r.err, r.err
     m = json.loads((out / "_manifest.json").read_text())
     assert m["counts"]["documents"] == m["counts"]["terms"] == m["counts"]["tokens"] == 0
+
+
+_PROBE = """
+import pyspark
+from pyspark import SparkContext
+
+def where(_):
+    import pyspark
+    yield pyspark.__file__, pyspark.__cached__
+
+sc = SparkContext()
+print("driver", *(pyspark.__file__, pyspark.__cached__), sep="\\t")
+print("worker", *sc.parallelize([0], 1).mapPartitions(where).collect()[0], sep="\\t")
+sc.stop()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_spark_pythons_import_compiled_pyspark(spark_env, tmp_path):
+    """Spark puts ``$SPARK_HOME/python/lib/pyspark.zip`` first on the PYTHONPATH of the
+    driver's Python and of each Python worker, and a zip's modules are compiled at every
+    import (~1.5 s of CPU for pyspark). With the spark runner's default ``python_bin``
+    both import the installed pyspark, whose bytecode is cached: a real spark-submit
+    (``local[1]``) reports where each found it."""
+    from invindex.runners import cluster
+
+    python = cluster.defaults("spark", 1, tmp_path / "work")["python_bin"]
+    probe = tmp_path / "probe.py"
+    probe.write_text(_PROBE)
+    r = subprocess.run([os.path.join(spark_env, "bin", "spark-submit"), "--master",
+                        "local[1]", str(probe)], env={**os.environ, "PYSPARK_PYTHON":
+                       " ".join(python)}, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    where = {ln.split("\t")[0]: ln.split("\t")[1:] for ln in r.stdout.splitlines()
+             if ln.startswith(("driver\t", "worker\t"))}
+    installed = os.path.realpath(os.path.join(spark_env, "__init__.py"))
+    assert sorted(where) == ["driver", "worker"], r.stdout
+    for source, cached in where.values():
+        assert os.path.realpath(source) == installed and ".zip" not in source, where
+        assert cached and os.path.exists(cached), where
 
 
 def test_spark_job_args(tmp_path):
