@@ -6,8 +6,9 @@ Each case runs as its own process and is charged its CPU time (user + system, fr
 ``os.wait4``, the machine being shared) and its wall time; with ``--before DIR`` (another
 checkout, e.g. ``git worktree add DIR REV``) each run does both checkouts alternately,
 so that the ratio compares like with like under the same load; figures are medians.
-``--instructions`` counts the user-space instructions of one run of each instead
-(valgrind's callgrind; the same whatever the load, ``PYTHONHASHSEED=0``).
+``--instructions`` counts the user-space instructions of one run of each instead,
+child processes included (valgrind's callgrind; the same whatever the load,
+``PYTHONHASHSEED=0``).
 
 The streaming scripts run as on a node: a Python 3.9 (the python3 of EMR nodes; else
 this one), isolated (``-I``: no site-packages, no ``PYTHONPATH``), without
@@ -90,15 +91,22 @@ def _run(argv: List[str], env: dict) -> Tuple[float, float]:
 
 
 def _instructions(argv: List[str], env: dict, work: Path) -> float:
-    """User-space instructions (millions) of one run, counted by callgrind."""
-    out = work / "callgrind.out"
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv],
+    """User-space instructions (millions) of one run, its child processes' included
+    (forked or started: a build's workers), counted by callgrind."""
+    out = work / "callgrind"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes",
+                    f"--callgrind-out-file={out}/%p", *argv],
                    env=dict(env, PYTHONHASHSEED="0"), cwd=CWD, stdin=subprocess.DEVNULL,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for line in out.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1]) / 1e6
-    raise SystemExit(f"no callgrind totals for {' '.join(argv)}")
+    total = 0
+    for path in out.iterdir():
+        total += next(int(line.split()[1]) for line in path.read_text().splitlines()
+                      if line.startswith(("summary:", "totals:")))
+    if not total:
+        raise SystemExit(f"no callgrind totals for {' '.join(argv)}")
+    return total / 1e6
 
 
 def main(argv: List[str] | None = None) -> int:
