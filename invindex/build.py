@@ -26,7 +26,6 @@ from .index.location import IndexLocation, LocalLocation, index_location, is_uri
 from .index.manifest import Counts, utc_now
 from .inputs import expand_inputs, total_size
 from .progress import progress
-from .remote import stage_inputs
 from .runners import DEFAULT_RUNNER, BuildRequest, Runner, get_runner
 from .temps import sweep_work_dirs, work_dir
 
@@ -67,6 +66,9 @@ def _resolve_inputs(entry: Runner, inputs: Sequence[str], workdir: Path,
         files = expand_inputs(local, exclude) if local else []
         return files, [str(f) for f in files] + [i for i in inputs if is_uri(i)]
     if any(is_uri(i) for i in inputs):
+        # only for cloud inputs: the transfer machinery would cost every local build's start
+        from .remote import stage_inputs
+
         inputs = [str(p) for p in stage_inputs(list(inputs), workdir / "inputs")]
     files = expand_inputs([str(local_path(i)) for i in inputs], exclude)
     return files, [str(f) for f in files]

@@ -79,7 +79,8 @@ def test_a_fast_build_imports_only_its_runner(tmp_path):
                                 cwd=tmp_path)
     assert code == 0 and "invindex.runners.fast" in modules
     assert _loaded(modules, RUNNER_MODULES - {"invindex.runners.fast"}) == []
-    assert _loaded(modules, {"tqdm", "mrjob", "boto3", "pyspark", "tomllib"}) == []
+    assert _loaded(modules, {"tqdm", "mrjob", "boto3", "pyspark", "tomllib", "invindex.remote",
+                             "invindex.storage.transfer"}) == []
 
 
 @pytest.fixture(scope="module")
