@@ -114,7 +114,11 @@ def build_index(inputs: Sequence[str], output: str, analyzer: Analyzer,
     out = index_location(output, hadoop_bin=req.runner_options.get("hadoop_bin"))
     sweep_work_dirs()
     held = claim(out, overwrite)
-    workdir = work_dir()
+    try:
+        workdir = work_dir()
+    except BaseException:  # a full temporary directory must not keep a cloud lock
+        held.release()
+        raise
     staging: IndexLocation | None = None
     try:
         staging = _staging(entry, held.output, workdir)

@@ -225,3 +225,20 @@ def test_an_index_swapped_out_by_a_killed_build_is_restored(cli, tmp_path):
     assert r.code == 1 and "exists" in r.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
     assert cli("lookup", str(idx), "light").code == 0
+
+
+def test_a_failed_scratch_directory_releases_the_outputs_lock(tmp_path, monkeypatch):
+    """The scratch directory is made after the output is claimed: if that fails (a full
+    temporary directory), the claim's lock goes too, not left to block the output (for a
+    cloud output, for a whole lease). Review finding."""
+    import invindex.build
+    from invindex.core.analysis import Analyzer
+
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(invindex.build, "work_dir", full)
+    out = tmp_path / "idx"
+    with pytest.raises(OSError):
+        invindex.build.build_index([str(SAMPLE)], str(out), Analyzer())
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

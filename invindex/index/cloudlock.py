@@ -218,6 +218,8 @@ class CloudLock:
                 return
             except StorageError as e:  # retried at the next tick, three before expiry
                 log.warning("could not renew the lock %s: %s", self.uri, e)
+            except Exception as e:  # an SDK's own error: never a thread's traceback
+                log.warning("could not renew the lock %s: %s", self.uri, e)
 
     def confirm(self) -> None:
         """Just before the commit: renew now; ``LockLost`` if it is no longer ours."""

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
@@ -80,12 +81,16 @@ def check_options(runner: str, opts: Mapping[str, Any]) -> None:
                          "release_label, instance_type, num_core_instances, cluster_id)")
 
 
-def _spark_defaults(jobs: int, workdir: Path) -> Dict[str, Any]:
+def _spark_defaults(jobs: int, workdir: Path, opts: Mapping[str, Any]) -> Dict[str, Any]:
     # A plain local spark_tmp_dir: for a spark:// master mrjob would otherwise pick
     # hdfs:///, then fail looking for `hadoop`. This python (which has pyspark) runs
-    # the driver and, on this machine's executors, the tasks, with pyspark compiled.
+    # the driver and the tasks; on a local master through a script (in this build's
+    # scratch directory, so only where it runs on this machine) that imports pyspark
+    # compiled rather than from Spark's zip.
+    master = str(opts.get("spark_master") or "local")
+    python = spark_python.python_bin(workdir) if master.startswith("local") else sys.executable
     return {"spark_master": f"local[{jobs}]", "spark_tmp_dir": str(workdir / "spark"),
-            "python_bin": [spark_python.python_bin(workdir)]}
+            "python_bin": [python]}
 
 
 def _emr_defaults(jobs: int, workdir: Path, opts: Mapping[str, Any]) -> Dict[str, Any]:
@@ -97,7 +102,7 @@ def _emr_defaults(jobs: int, workdir: Path, opts: Mapping[str, Any]) -> Dict[str
 
 
 _DEFAULTS = {"emr": _emr_defaults,
-             "spark": lambda jobs, workdir, opts: _spark_defaults(jobs, workdir)}
+             "spark": _spark_defaults}
 
 
 def defaults(runner: str, jobs: int, workdir: Path,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List
+from typing import List, Tuple
 
 from ..core import indexfmt
 from ..core.records import location
@@ -21,7 +21,8 @@ from .repartition import repartition
 MAX_NOTES = 5  # as many as the other runners report
 
 # A note of a record in a split Spark cut inside a file (``spark_harness.py``).
-_IN_SPLIT = re.compile(r"bad record at (.+) \(split at byte (\d+)\) line (\d+) (\(.*)", re.S)
+_IN_SPLIT = re.compile(r"bad record at (.+?) \(split at byte (\d+)\) line (\d+) (\(.*)", re.S)
+_AT_LINE = re.compile(r"bad record at (.+?):(\d+) \(", re.S)
 # Hadoop picks a codec by the name: such a split's byte S is not a plain file's offset
 _CODEC_SUFFIXES = (".bz2", ".gz", ".deflate", ".zst", ".lz4", ".snappy", ".lzo")
 
@@ -43,6 +44,21 @@ def in_file_lines(note: str) -> str:
     return f"bad record at {location(path, line)} {m.group(4)}"
 
 
+def _file_order(note: str) -> Tuple[str, int, int]:
+    """(file, split start, line) of a note, so that notes sort as the records stood."""
+    m = _IN_SPLIT.fullmatch(note)
+    if m:
+        return m.group(1), int(m.group(2)), int(m.group(3))
+    m = _AT_LINE.match(note)
+    return (m.group(1), 0, int(m.group(2))) if m else (note, 0, 0)
+
+
+def kept_notes(notes: List[str]) -> List[str]:
+    """The first ``MAX_NOTES`` in file order (Spark's tasks report in any order), each
+    as ``FILE:LINE`` where it can be had."""
+    return [in_file_lines(n) for n in sorted(notes, key=_file_order)[:MAX_NOTES]]
+
+
 def check(req: BuildRequest) -> None:
     check_cluster_options(req, "spark")
 
@@ -59,4 +75,4 @@ def run(req: BuildRequest) -> BuildResult:
     notes: List[str] = []  # the job's bad-record notes ride in its output on Spark
     n = repartition(parts, req.staging, int(req.parts or len(parts)), req.memory_mb, notes)
     return BuildResult(totals, {"scheme": indexfmt.HADOOP_KEYFIELD, "num_parts": n},
-                       notes=sorted(map(in_file_lines, sorted(notes)[:MAX_NOTES])))
+                       notes=kept_notes(notes))

@@ -90,6 +90,41 @@ def test_split_notes_become_file_lines(tmp_path):
     assert in_file_lines(packed) == packed and in_file_lines(gone) == gone
 
 
+def test_spark_keeps_the_first_notes_in_file_order(tmp_path):
+    """Spark's tasks report in any order: the five kept are the first five as the
+    records stood (file, then split start and line as numbers, not as text), a split
+    note made a file line (review: they were sorted as strings, so byte 10000 came
+    before byte 9999 and line 10000 before line 2000)."""
+    from invindex.runners.spark import kept_notes
+
+    tail = "(no tab between doc_id and text): 'q'"
+    path = tmp_path / "f.tsv"
+    path.write_bytes(b"a\tx\n" * 4)  # lines start at 0, 4, 8, 12
+    z = tmp_path / "z.tsv.bz2"
+    notes = [f"bad record at {z} (split at byte 10000) line 1 {tail}",
+             f"bad record at {z} (split at byte 9999) line 2 {tail}",
+             f"bad record at {z}:10000 {tail}",
+             f"bad record at {z}:2000 {tail}",
+             f"bad record at {path} (split at byte 5) line 1 {tail}",
+             f"bad record at {path}:1 {tail}"]
+    assert kept_notes(notes) == [
+        f"bad record at {path}:1 {tail}", f"bad record at {path}:3 {tail}",
+        f"bad record at {z}:2000 {tail}", f"bad record at {z}:10000 {tail}",
+        f"bad record at {z} (split at byte 9999) line 2 {tail}"]
+
+
+def test_spark_default_python_on_a_remote_master_is_this_python(tmp_path):
+    """The script that puts compiled pyspark first lives in this build's scratch
+    directory, which a spark:// master's executors on other hosts cannot see: there
+    the default python_bin stays this Python (review finding)."""
+    import sys
+
+    from invindex.runners import cluster
+
+    remote = cluster.defaults("spark", 2, tmp_path, {"spark_master": "spark://h:7077"})
+    assert remote["python_bin"] == [sys.executable]
+
+
 @pytest.mark.slow
 @pytest.mark.spark
 def test_spark_standalone_cluster(spark_standalone, spark_env, cli, corpus, expected,
