@@ -15,8 +15,10 @@ with a conditional replace (``If-Match`` the version it wrote), and once more
 synchronously before the commit starts: a build that cannot renew (another build took
 the lock over after its lease ran out) does not commit. A lock is stale when its lease
 has expired (clocks of the hosts must agree to well within the lease), or when its
-owner is a dead process of this same host; a stale lock is taken over by a conditional
-replace of the version that was read, so of two takers exactly one wins.
+owner is a dead process of this same machine (the body's ``machine``, the kernel's boot
+id and pid namespace, equals ours: a host name alone may be shared by containers or CI
+runners elsewhere, whose live builds must not look dead); a stale lock is taken over
+by a conditional replace of the version that was read, so of two takers exactly one wins.
 Released (a conditional delete of our own version) when the build ends, whether it
 committed, failed or was interrupted; a killed build's lock blocks at most one lease.
 """
@@ -75,10 +77,21 @@ def lock_key(prefix: str, bucket: str) -> str:
     return f"{parent}/.{name}.lock" if parent else f".{name}.lock"
 
 
+def machine_id() -> str | None:
+    """This kernel's boot id and this process's pid namespace (Linux), or None: where
+    a pid means this process table's pid."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f"{f.read().strip()}/{os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return None
+
+
 def lock_body(token: str, started: float, now: float, lease: float) -> bytes:
     """What the lock object holds (nothing secret): who, since when, until when."""
     owner = owner_tag()
-    return json.dumps({"owner": owner, "host": owner.rsplit("-", 1)[0], "pid": os.getpid(),
+    return json.dumps({"owner": owner, "machine": machine_id(),
+                       "host": owner.rsplit("-", 1)[0], "pid": os.getpid(),
                        "started": _utc(started), "expires": round(now + lease, 3),
                        "expires_utc": _utc(now + lease), "token": token},
                       separators=(",", ":")).encode()
@@ -103,8 +116,9 @@ def stale_reason(body: Dict[str, Any] | None, mtime: float | None, now: float,
     expires = body.get("expires")
     if isinstance(expires, (int, float)) and now > expires:
         return f"lease expired {_utc(expires)}"
-    owner = body.get("owner")
-    if isinstance(owner, str) and owner_is_dead(owner):
+    owner, here = body.get("owner"), machine_id()
+    if isinstance(owner, str) and here and body.get("machine") == here \
+            and owner_is_dead(owner):
         return f"owner {owner} is no longer running"
     return None
 

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from invindex.index.cloudlock import CloudLock, LockHeld, LockLost
+from invindex.index.cloudlock import CloudLock, LockHeld, LockLost, machine_id
 from invindex.index.commit import claim
 from invindex.index.location import StoreLocation
 from invindex.storage import get_store
@@ -43,9 +43,10 @@ def honest(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("make_bucket")(request.param)
 
 
-def _other_builds_lock(expires_in: float, owner: str = "buildhost7-4242") -> bytes:
+def _other_builds_lock(expires_in: float, owner: str = "buildhost7-4242",
+                       machine: str | None = "buildhost7's") -> bytes:
     now = time.time()
-    return json.dumps({"owner": owner, "host": owner.rsplit("-", 1)[0],
+    return json.dumps({"owner": owner, "machine": machine, "host": owner.rsplit("-", 1)[0],
                        "pid": int(owner.rsplit("-", 1)[1]), "started": "earlier",
                        "expires": now + expires_in, "expires_utc": "then",
                        "token": "0123456789abcdef"}).encode()
@@ -104,7 +105,8 @@ def test_a_dead_owner_on_this_host_is_taken_over(honest, cli, caplog):
     dead.wait()
     store = get_store(honest)
     tag = owner_tag().rsplit("-", 1)[0]
-    store.put_bytes_if(".idx.lock", _other_builds_lock(600, f"{tag}-{dead.pid}"))
+    store.put_bytes_if(".idx.lock", _other_builds_lock(600, f"{tag}-{dead.pid}",
+                                                       machine_id()))
     with caplog.at_level(logging.WARNING, logger="invindex"):
         r = cli("build", str(SAMPLE), "-o", f"{honest}/idx")
     assert r.code == 0 and f"owner {tag}-{dead.pid} is no longer running" in caplog.text
@@ -157,8 +159,8 @@ def test_the_lock_says_who_holds_it_and_nothing_secret(honest):
     assert lock.acquire()
     try:
         body = json.loads(store.read_bytes(".idx.lock"))
-        assert set(body) == {"owner", "host", "pid", "started", "expires", "expires_utc",
-                             "token"}
+        assert set(body) == {"owner", "machine", "host", "pid", "started", "expires",
+                             "expires_utc", "token"}
         assert body["owner"] == owner_tag() and body["expires"] > time.time() + 500
         if honest.startswith("s3"):  # private as everything else: no grant beyond the owner
             acl = store.client.get_object_acl(Bucket=store.bucket, Key=".idx.lock")

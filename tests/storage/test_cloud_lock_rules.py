@@ -14,6 +14,7 @@ from invindex.index.cloudlock import (
     lease_seconds,
     lock_body,
     lock_key,
+    machine_id,
     parse_body,
     stale_reason,
 )
@@ -45,7 +46,12 @@ def test_when_a_lock_is_stale():
     assert stale_reason(live, None, 1001.0, 600).startswith("lease expired")
     assert stale_reason({"owner": owner_tag(), "expires": 1000.0}, None, 10, 600) is None
     assert "no longer running" in stale_reason({"owner": f"{here}-{dead.pid}",
+                                                "machine": machine_id(),
                                                 "expires": 1000.0}, None, 10, 600)
+    # the same host name on another machine (a container, a CI runner): its pid is not
+    # ours to check, only its lease counts (review finding)
+    assert stale_reason({"owner": f"{here}-{dead.pid}", "machine": "elsewhere",
+                         "expires": 1000.0}, None, 10, 600) is None
     # an unreadable body: one lease from when it was written
     assert stale_reason(parse_body(b"not json"), 100.0, 650.0, 600) is None
     assert stale_reason(parse_body(b"[1]"), 100.0, 701.0, 600).startswith("unreadable")
